@@ -1,0 +1,116 @@
+import type { Budget } from './budget.ts';
+import { dec, str, ZERO, type Decimal, type DecimalString } from './decimal.ts';
+import type { RiskMetrics, SymbolRisk } from './metrics.ts';
+import type { OrderIntent } from './order.ts';
+import type { Product } from './product.ts';
+import { bandedLimitPrice, RoundingError } from './rounding.ts';
+
+export interface ReductionInput {
+  metrics: RiskMetrics;
+  products: Record<string, Product>;
+  budget: Budget;
+  /** `reduce`: a measured step (de-risking); `exit`: restore the buffer in one go, or flatten. */
+  purpose: 'reduce' | 'exit';
+  /** Close the whole position (a stopout with closePositions). */
+  flatten: boolean;
+  /** De-risking steps are at most this fraction of the position (e.g. "0.25"). */
+  fraction: DecimalString;
+  /** The margin buffer the reduction aims to restore. */
+  targetBuffer: DecimalString;
+}
+
+export type ReductionPlan =
+  | { kind: 'order'; order: OrderIntent; numbers: Record<string, DecimalString> }
+  | { kind: 'none'; why: string };
+
+/**
+ * The ONE reducing order to send next: on the opposite side of the largest exposure, never larger than the
+ * position (so it can neither grow |position| nor flip it), rounded down to the product's increment,
+ * within maxOrderNotional, as a limit at the most aggressive price inside the band.
+ *
+ * Size: enough to bring the buffer back to `targetBuffer`. Holding equity E and the mark m, reducing q
+ * changes gross G and maintenance margin MM to G − q·m and MM − q·m·mmr, and
+ *   (E − MM + q·m·mmr) / (G − q·m) ≥ B   ⇔   q ≥ (B·G − E + MM) / (m·(mmr + B)).
+ * A de-risking step is further capped at `fraction` of the position and kept smaller than the position;
+ * an over-cap size or notional is brought back under the cap.
+ */
+export function planReduction(input: ReductionInput): ReductionPlan {
+  const { metrics, budget } = input;
+  const target = pickSymbol(metrics, budget);
+  if (!target) return { kind: 'none', why: 'no position to reduce' };
+  const product = input.products[target.symbol];
+  if (!product) return { kind: 'none', why: `no product for ${target.symbol}` };
+
+  const size = dec(target.size).abs();
+  const mark = dec(target.mark);
+  const side = dec(target.size).isPos() ? 'sell' : 'buy';
+  let price: Decimal;
+  try {
+    price = bandedLimitPrice(product, mark, side);
+  } catch (error) {
+    if (error instanceof RoundingError) return { kind: 'none', why: error.message };
+    throw error;
+  }
+
+  let wanted: Decimal;
+  if (input.flatten) {
+    wanted = size;
+  } else {
+    wanted = maxOf(bufferShortfall(metrics, mark, dec(product.mmr), dec(input.targetBuffer)), overCap(metrics, budget, target));
+    if (input.purpose === 'reduce') wanted = minOf(wanted, size.times(input.fraction));
+  }
+  // Never more than the position, nor one order's notional.
+  const byNotional = dec(product.maxOrderNotional).div(price);
+  let amount = minOf(wanted, size, byNotional);
+  const step = dec(product.minOrderSize);
+  amount = amount.div(step).floor().times(step);
+  if (amount.lt(step)) amount = size.gte(step) ? step : ZERO;
+  // A de-risking step stays smaller than the position when the position can be split.
+  if (input.purpose === 'reduce' && !input.flatten && amount.gte(size) && size.gt(step)) amount = size.minus(step);
+  if (amount.isZero()) return { kind: 'none', why: `position ${str(size)} ${target.symbol} is below the minimum order size ${product.minOrderSize}` };
+
+  return {
+    kind: 'order',
+    order: { symbol: target.symbol, side, amount: str(amount), type: 'limit', price: str(price) },
+    numbers: {
+      symbol: target.symbol, position: target.size, mark: str(mark), wanted: str(wanted), amount: str(amount), price: str(price),
+      marginBuffer: metrics.marginBuffer ?? 'flat', targetBuffer: input.targetBuffer,
+    },
+  };
+}
+
+/** The symbol over its size cap if any, else the largest notional. */
+function pickSymbol(metrics: RiskMetrics, budget: Budget): SymbolRisk | undefined {
+  const held = Object.values(metrics.positions).filter((p) => !dec(p.size).isZero());
+  const over = held.find((p) => {
+    const cap = budget.maxPositionSize?.[p.symbol];
+    return cap !== undefined && dec(p.size).abs().gt(cap);
+  });
+  if (over) return over;
+  return held.sort((a, b) => dec(b.notional).cmp(a.notional) || a.symbol.localeCompare(b.symbol))[0];
+}
+
+function bufferShortfall(metrics: RiskMetrics, mark: Decimal, mmr: Decimal, target: Decimal): Decimal {
+  const need = target.times(metrics.grossNotional).minus(metrics.equity).plus(metrics.maintenanceMargin);
+  if (!need.isPos()) return ZERO;
+  return need.div(mark.times(mmr.plus(target)));
+}
+
+function overCap(metrics: RiskMetrics, budget: Budget, target: SymbolRisk): Decimal {
+  let amount = ZERO;
+  const cap = budget.maxPositionSize?.[target.symbol];
+  const size = dec(target.size).abs();
+  if (cap !== undefined && size.gt(cap)) amount = size.minus(cap);
+  if (budget.maxGrossNotional !== undefined && dec(metrics.grossNotional).gt(budget.maxGrossNotional)) {
+    amount = maxOf(amount, dec(metrics.grossNotional).minus(budget.maxGrossNotional).div(target.mark));
+  }
+  return amount;
+}
+
+function maxOf(...values: Decimal[]): Decimal {
+  return values.reduce((a, b) => (b.gt(a) ? b : a));
+}
+
+function minOf(...values: Decimal[]): Decimal {
+  return values.reduce((a, b) => (b.lt(a) ? b : a));
+}

@@ -1,0 +1,94 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer, connect } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    redisUrl: string;
+  }
+}
+
+const HOW_TO_FIX =
+  'Install it (Debian: apt-get install redis-server, or run .ci/run) or point the tests at a server with REDIS_URL=redis://host:port.';
+
+/**
+ * Gives every test file a real Redis: the one named by REDIS_URL, or a private redis-server on a free
+ * loopback port that lives exactly as long as the test run. Never skips: without Redis the run fails.
+ */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const given = process.env.REDIS_URL;
+  if (given) {
+    const url = new URL(given);
+    await waitForPing(url.hostname, Number(url.port || 6379), 3_000).catch((error: Error) => {
+      throw new Error(`REDIS_URL=${given} does not answer PING (${error.message}). ${HOW_TO_FIX}`);
+    });
+    project.provide('redisUrl', given);
+    return async () => {};
+  }
+
+  if (spawnSync('redis-server', ['--version']).error) {
+    throw new Error(`redis-server is not installed and REDIS_URL is not set. ${HOW_TO_FIX}`);
+  }
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'riskwarden-redis-'));
+  const server: ChildProcess = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+    { stdio: 'ignore' },
+  );
+  try {
+    await waitForPing('127.0.0.1', port, 10_000);
+  } catch (error) {
+    server.kill('SIGKILL');
+    throw new Error(`could not start a private redis-server on port ${port}: ${(error as Error).message}. ${HOW_TO_FIX}`);
+  }
+  const url = `redis://127.0.0.1:${port}`;
+  process.env.RISKWARDEN_TEST_REDIS_URL = url;
+  project.provide('redisUrl', url);
+  return async () => {
+    server.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  };
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** Sends a raw RESP PING until +PONG comes back or the deadline passes. */
+function waitForPing(host: string, port: number, withinMs: number): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  return new Promise((resolve, reject) => {
+    const attempt = (): void => {
+      const socket = connect({ host, port });
+      let answer = '';
+      socket.setTimeout(500);
+      socket.on('connect', () => socket.write('PING\r\n'));
+      socket.on('data', (chunk) => {
+        answer += chunk.toString();
+        if (answer.includes('PONG')) {
+          socket.destroy();
+          resolve();
+        }
+      });
+      const retry = (reason: string): void => {
+        socket.destroy();
+        if (Date.now() > deadline) reject(new Error(reason));
+        else setTimeout(attempt, 50);
+      };
+      socket.on('error', (error) => retry(error.message));
+      socket.on('timeout', () => retry('timed out'));
+    };
+    attempt();
+  });
+}
