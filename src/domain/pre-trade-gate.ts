@@ -3,10 +3,14 @@ import { dec, str, type DecimalString, type DecimalValue } from './decimal.ts';
 import { exposureEffect, positionAfter } from './exposure.ts';
 import { projectedMetrics, riskMetrics, type RiskInput, type RiskMetrics } from './metrics.ts';
 import type { OrderIntent } from './order.ts';
-import { priceBand } from './rounding.ts';
+import { orderViolations, priceBand } from './rounding.ts';
 import type { Stopout } from './stopout.ts';
 
-/** Rule codes of a blocked entry (timeline `decision.rules`). `state` is added by the account machine. */
+/**
+ * Rule codes of a blocked entry (timeline `decision.rules`). `state` is added by the account machine.
+ * `order-invalid` (an extension of the contract's list) marks an order the venue would refuse anyway:
+ * off the tick or size grid, over maxOrderNotional, or priced outside the band.
+ */
 export type GateRule =
   | 'max-position-size'
   | 'max-gross-notional'
@@ -14,7 +18,8 @@ export type GateRule =
   | 'session-loss-limit'
   | 'risk-limit'
   | 'stopout'
-  | 'state';
+  | 'state'
+  | 'order-invalid';
 
 /** One rule that blocks, with the numbers behind it. */
 export interface GateBlock {
@@ -33,7 +38,18 @@ export interface ActiveBreach {
 }
 
 export interface GateInput {
+  /** The account as it is: what a close may reduce, and the session PnL. */
   risk: RiskInput;
+  /**
+   * The book as if every working order filled (default: `risk.ledger`): entries are judged against it,
+   * so two working entries cannot each fit the budget and together break it.
+   */
+  committed?: RiskInput['ledger'];
+  /**
+   * Signed size per symbol still free to close: the position minus working closes (default: the position).
+   * An order is a close only if it reduces this without flipping it.
+   */
+  closable?: Record<string, DecimalString>;
   /** riskMetrics(risk), when the caller already has it. */
   current?: RiskMetrics;
   budget: Budget;
@@ -59,13 +75,19 @@ export interface GateDecision {
 export function preTradeGate(input: GateInput): GateDecision {
   const { order, budget } = input;
   const current = input.current ?? riskMetrics(input.risk);
-  const held = current.positions[order.symbol]?.size ?? '0';
-  if (exposureEffect(held, order) === 'reduce') {
-    return { allowed: true, purpose: 'close', rules: [], blocks: [], order };
+  const closable = input.closable?.[order.symbol] ?? current.positions[order.symbol]?.size ?? '0';
+  const invalid = productViolations(input.risk, order);
+  if (exposureEffect(closable, order) === 'reduce') {
+    return invalid
+      ? { allowed: false, purpose: 'close', rules: [invalid.rule], blocks: [invalid], order }
+      : { allowed: true, purpose: 'close', rules: [], blocks: [], order };
   }
 
-  const blocks: GateBlock[] = [];
-  const after = projectedMetrics(input.risk, { ...order, price: worstFillPrice(input.risk, order) });
+  const blocks: GateBlock[] = invalid ? [invalid] : [];
+  const committedRisk = input.committed ? { ...input.risk, ledger: input.committed } : input.risk;
+  const committed = input.committed ? riskMetrics(committedRisk) : current;
+  const held = committed.positions[order.symbol]?.size ?? '0';
+  const after = projectedMetrics(committedRisk, { ...order, price: worstFillPrice(input.risk, order) });
 
   const cap = budget.maxPositionSize?.[order.symbol];
   const sizeAfter = positionAfter(held, order).abs();
@@ -81,7 +103,7 @@ export function preTradeGate(input: GateInput): GateDecision {
     blocks.push({
       rule: 'max-gross-notional',
       message: `gross notional after the order ${after.grossNotional} exceeds maxGrossNotional ${budget.maxGrossNotional}`,
-      numbers: { grossNotional: current.grossNotional, after: after.grossNotional, limit: budget.maxGrossNotional },
+      numbers: { grossNotional: committed.grossNotional, after: after.grossNotional, limit: budget.maxGrossNotional },
     });
   }
 
@@ -89,7 +111,7 @@ export function preTradeGate(input: GateInput): GateDecision {
     blocks.push({
       rule: 'min-margin-buffer',
       message: `margin buffer after the order ${after.marginBuffer} is below minMarginBuffer ${budget.minMarginBuffer}`,
-      numbers: { marginBuffer: current.marginBuffer ?? 'none', after: after.marginBuffer, limit: budget.minMarginBuffer },
+      numbers: { marginBuffer: committed.marginBuffer ?? 'none', after: after.marginBuffer, limit: budget.minMarginBuffer },
     });
   }
 
@@ -118,6 +140,22 @@ export function preTradeGate(input: GateInput): GateDecision {
   }
 
   return { allowed: blocks.length === 0, purpose: 'entry', rules: blocks.map((b) => b.rule), blocks, order };
+}
+
+/** The product rules the order breaks, as one block; null when the venue would accept it on these grounds. */
+function productViolations(risk: RiskInput, order: OrderIntent): GateBlock | null {
+  const product = risk.products[order.symbol];
+  const mark = risk.marks[order.symbol];
+  if (product === undefined || mark === undefined) {
+    throw new Error(`no mark or product for ${order.symbol}: cannot judge the order`);
+  }
+  const violations = orderViolations(product, order, mark);
+  if (violations.length === 0) return null;
+  return {
+    rule: 'order-invalid',
+    message: violations.map((v) => v.message).join('; '),
+    numbers: Object.fromEntries(violations.map((v) => [v.code, v.message])),
+  };
 }
 
 /** True when the loss since the session start has reached the limit (a loss is a negative session PnL). */

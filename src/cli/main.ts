@@ -1,0 +1,51 @@
+import { Command, CommanderError } from 'commander';
+import { checkCommand } from './check-command.ts';
+import { EXIT_FAILURE, EXIT_INVALID_INPUT, processIo, type CliIo } from './io.ts';
+import { schemaCommand } from './schema-command.ts';
+import { startCommand } from './start-command.ts';
+
+/** Runs the `riskwarden` CLI and resolves to its exit code (CONTRACTS §2). */
+export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
+  let exitCode = 0;
+  const program = new Command('riskwarden')
+    .description('Risk supervisor for fleets of perpetual-futures trading strategies')
+    .version('0.1.0')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
+
+  program
+    .command('check')
+    .description('validate a fleet config or a scenario file; exit 0 when valid, 2 with every problem listed by path')
+    .argument('<file>', 'fleet.yaml or scenario.yaml (a document with top-level `marks` is a scenario)')
+    .action(async (file: string) => {
+      exitCode = await checkCommand(file, io);
+    });
+
+  program
+    .command('start')
+    .description('the main job on embedded defaults')
+    .option('--config <file>', 'fleet config to show', 'config/fleet.example.yaml')
+    .action(async (options: { config: string }) => {
+      exitCode = await startCommand(options.config, io);
+    });
+
+  program
+    .command('schema')
+    .description('print (or --write into config/) the JSON Schemas of the fleet and scenario files')
+    .option('--write', 'write config/fleet.schema.json and config/scenario.schema.json')
+    .action((options: { write?: boolean }) => {
+      exitCode = schemaCommand(Boolean(options.write), io);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end through here with exit code 0; usage errors are invalid input.
+      return error.exitCode === 0 ? 0 : EXIT_INVALID_INPUT;
+    }
+    io.err(`riskwarden: ${(error as Error).message}`);
+    return EXIT_FAILURE;
+  }
+}

@@ -1,0 +1,25 @@
+import { z } from 'zod';
+import { duration, identifier, integerAtLeast } from './primitives.ts';
+
+export const FEEDS = ['MARK_PRICE', 'ORDER_UPDATE', 'STRATEGY_UPDATE', 'ORDER_BOOK_L2'] as const;
+export const ORDER_REJECTIONS = ['SelfMatch', 'SolvencyGuard', 'MaxTakerPriceDeviation', 'NoLiquidity'] as const;
+
+const at = duration.meta({ description: 'When the fault starts (offset from the scenario start).' });
+const feed = z.enum(FEEDS);
+const count = integerAtLeast(1).default(1).meta({ description: 'How many (default 1).' });
+
+/** A fault the simulator injects. */
+export const faultSchema = z
+  .discriminatedUnion('kind', [
+    z.strictObject({ at, kind: z.literal('reject-next-order'), account: identifier, reason: z.enum(ORDER_REJECTIONS) }),
+    z.strictObject({ at, kind: z.literal('drop-feed'), feed, duration }),
+    z.strictObject({ at, kind: z.literal('pause-feed'), feed, duration }),
+    z.strictObject({ at, kind: z.literal('delay-acks'), duration, count }),
+    z.strictObject({ at, kind: z.literal('drop-acks'), count }),
+    z.strictObject({ at, kind: z.literal('duplicate-messages'), feed: feed.optional(), count }),
+    z.strictObject({ at, kind: z.literal('reorder-messages'), feed: feed.optional(), count }),
+    z.strictObject({ at, kind: z.literal('disconnect') }),
+  ])
+  .meta({ description: 'A fault injected by the simulator.' });
+
+export type FaultConfig = z.output<typeof faultSchema>;
