@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { checkCommand } from './check-command.ts';
+import { DEFAULT_DIAGRAM_FORMAT, DEFAULT_DIAGRAM_MACHINE, diagramCommand } from './diagram-command.ts';
 import { EXIT_FAILURE, EXIT_INVALID_INPUT, processIo, type CliIo } from './io.ts';
 import { schemaCommand } from './schema-command.ts';
 import { startCommand } from './start-command.ts';
@@ -27,6 +28,15 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     .option('--config <file>', 'fleet config to show', 'config/fleet.example.yaml')
     .action(async (options: { config: string }) => {
       exitCode = await startCommand(options.config, io);
+    });
+
+  program
+    .command('diagram')
+    .description('print a statechart as Mermaid, Graphviz DOT or SVG')
+    .argument('[which]', 'statechart: account', DEFAULT_DIAGRAM_MACHINE)
+    .option('--format <format>', 'mermaid | dot | svg', DEFAULT_DIAGRAM_FORMAT)
+    .action(async (which: string, options: { format: string }) => {
+      exitCode = await diagramCommand(which, options.format, io);
     });
 
   program

@@ -143,7 +143,9 @@ function bindingReason(input: AssessmentInput, h: Decimal): ModeReason | null {
   for (const [symbol, cap] of Object.entries(budget.maxPositionSize ?? {})) {
     const size = dec(metrics.positions[symbol]?.size ?? '0').abs();
     const threshold = dec(cap).times(scale);
-    if (input.current === 'entries-blocked' ? size.gt(threshold) : size.gte(threshold)) {
+    // At or above the threshold in both directions: a strict test to stay would release an account sitting
+    // exactly at (1 − h) of the cap, and with h = 0 make it flap between blocked and trading.
+    if (size.gte(threshold)) {
       return {
         rule: 'max-position-size',
         message: `|position| ${str(size)} ${symbol} at maxPositionSize ${cap}`,
@@ -154,7 +156,7 @@ function bindingReason(input: AssessmentInput, h: Decimal): ModeReason | null {
   if (budget.maxGrossNotional !== undefined) {
     const threshold = dec(budget.maxGrossNotional).times(scale);
     const gross = dec(metrics.grossNotional);
-    if (input.current === 'entries-blocked' ? gross.gt(threshold) : gross.gte(threshold)) {
+    if (gross.gte(threshold)) {
       return {
         rule: 'max-gross-notional',
         message: `gross notional ${metrics.grossNotional} at maxGrossNotional ${budget.maxGrossNotional}`,

@@ -1,5 +1,5 @@
 import type { Budget } from './budget.ts';
-import { dec, str, type DecimalString, type DecimalValue } from './decimal.ts';
+import { Decimal, dec, str, type DecimalString, type DecimalValue } from './decimal.ts';
 import { exposureEffect, positionAfter } from './exposure.ts';
 import { projectedMetrics, riskMetrics, type RiskInput, type RiskMetrics } from './metrics.ts';
 import type { OrderIntent } from './order.ts';
@@ -164,15 +164,19 @@ export function sessionLossReached(sessionPnl: DecimalValue, limit: DecimalValue
 }
 
 /**
- * The price to judge an entry at: its limit price, or for a market order the far edge of the price band —
- * the worst fill the venue allows, so the buffer check cannot be fooled by slippage.
+ * The price to judge an entry at: never better than the mark — a passive limit (a buy below the mark, a
+ * sell above it) must not count the gap as profit — and for a market order the far edge of the price
+ * band, the worst fill the venue allows, so the buffer check cannot be fooled by slippage.
  */
 function worstFillPrice(risk: RiskInput, order: OrderIntent): DecimalString {
-  if (order.type === 'limit' && order.price !== undefined && !dec(order.price).isZero()) return order.price;
   const mark = risk.marks[order.symbol];
   const product = risk.products[order.symbol];
   if (mark === undefined || product === undefined) {
     throw new Error(`no mark or product for ${order.symbol}: cannot judge the order`);
+  }
+  if (order.type === 'limit' && order.price !== undefined && !dec(order.price).isZero()) {
+    const limit = dec(order.price);
+    return str(order.side === 'buy' ? Decimal.max(limit, mark) : Decimal.min(limit, mark));
   }
   const band = priceBand(product, mark);
   return str(order.side === 'buy' ? band.high : band.low);

@@ -25,8 +25,9 @@ export type ReductionPlan =
 
 /**
  * The ONE reducing order to send next: on the opposite side of the largest exposure, never larger than the
- * position (so it can neither grow |position| nor flip it), rounded down to the product's increment,
- * within maxOrderNotional, as a limit at the most aggressive price inside the band.
+ * position (so it can neither grow |position| nor flip it), a whole multiple of the product's increment,
+ * within maxOrderNotional, as a limit at the most aggressive price inside the band. Nothing when the
+ * buffer already meets the target and no cap is exceeded (and no flatten is asked).
  *
  * Size: enough to bring the buffer back to `targetBuffer`. Holding equity E and the mark m, reducing q
  * changes gross G and maintenance margin MM to G − q·m and MM − q·m·mmr, and
@@ -52,22 +53,35 @@ export function planReduction(input: ReductionInput): ReductionPlan {
     throw error;
   }
 
-  let wanted: Decimal;
-  if (input.flatten) {
-    wanted = size;
-  } else {
-    wanted = maxOf(bufferShortfall(metrics, mark, dec(product.mmr), dec(input.targetBuffer)), overCap(metrics, budget, target));
-    if (input.purpose === 'reduce') wanted = minOf(wanted, size.times(input.fraction));
-  }
-  // Never more than the position, nor one order's notional.
-  const byNotional = dec(product.maxOrderNotional).div(price);
-  let amount = minOf(wanted, size, byNotional);
   const step = dec(product.minOrderSize);
-  amount = amount.div(step).floor().times(step);
-  if (amount.lt(step)) amount = size.gte(step) ? step : ZERO;
+  const measured = input.purpose === 'reduce' && !input.flatten;
+  let needed: Decimal;
+  if (input.flatten) {
+    needed = size;
+  } else {
+    needed = maxOf(bufferShortfall(metrics, mark, dec(product.mmr), dec(input.targetBuffer)), overCap(metrics, budget, target));
+    if (!needed.gt(0)) {
+      return { kind: 'none', why: `nothing to reduce: margin buffer ${metrics.marginBuffer ?? 'flat'} meets the target ${input.targetBuffer} and no cap is exceeded` };
+    }
+  }
+  const wanted = measured ? minOf(needed, size.times(input.fraction)) : needed;
+  // Never more than the position, nor one order's notional, nor a de-risking step's fraction: these bounds
+  // round DOWN to the increment. What is needed rounds UP: rounded down it would stop just short of the
+  // target buffer or cap, and leave the account one more order away from it.
+  const byNotional = dec(product.maxOrderNotional).div(price);
+  const bounds = measured ? [size, byNotional, size.times(input.fraction)] : [size, byNotional];
+  let amount = minOf(needed.div(step).ceil().times(step), ...bounds.map((b) => b.div(step).floor().times(step)));
+  // Below one increment (a small fraction of a small position): one increment, if the position and one
+  // order's notional can hold it.
+  if (amount.lt(step)) amount = size.gte(step) && byNotional.gte(step) ? step : ZERO;
   // A de-risking step stays smaller than the position when the position can be split.
-  if (input.purpose === 'reduce' && !input.flatten && amount.gte(size) && size.gt(step)) amount = size.minus(step);
-  if (amount.isZero()) return { kind: 'none', why: `position ${str(size)} ${target.symbol} is below the minimum order size ${product.minOrderSize}` };
+  if (measured && amount.gte(size) && size.gt(step)) amount = size.minus(step);
+  if (amount.isZero()) {
+    const why = size.lt(step)
+      ? `position ${str(size)} ${target.symbol} is below the minimum order size ${product.minOrderSize}`
+      : `one increment ${product.minOrderSize} ${target.symbol} at ${str(price)} exceeds maxOrderNotional ${product.maxOrderNotional}`;
+    return { kind: 'none', why };
+  }
 
   return {
     kind: 'order',
