@@ -1,5 +1,6 @@
 import { createActor, type InspectionEvent, type SnapshotFrom } from 'xstate';
 import { accountMachine } from '../../machines/account.ts';
+import { provideAccountEffects } from '../../src/runtime/account-effects.ts';
 import { createAccountContext, TERMINAL_STATUSES, type AccountContext, type AccountEvent } from '../../machines/account-context.ts';
 import { dec, str } from '../../src/domain/decimal.ts';
 import type { OrderIntent, OrderPurpose } from '../../src/domain/order.ts';
@@ -41,23 +42,16 @@ export interface SentOrder {
   position: string;
 }
 
-/** The machine with effects that record what would reach the venue. */
+/** The machine with the effects `src/` provides, wired to a recording venue. */
 export function recordingMachine(log: { sent: SentOrder[]; cancels: string[]; decisions: number; raised: number; resets: string[] }) {
-  return accountMachine.provide({
-    actions: {
-      sendOrder: ({ context, self }) => {
-        const placed = context.outbox.placed!;
-        log.sent.push({
-          ...placed,
-          state: topState(self.getSnapshot().value),
-          position: context.ledger.positions[placed.intent.symbol]?.size ?? '0',
-        });
-      },
-      cancelOrders: ({ context }) => log.cancels.push(...context.outbox.cancels.map((c) => c.clientOrderId)),
-      emitDecision: () => void (log.decisions += 1),
-      raiseStopouts: ({ context }) => void (log.raised += context.outbox.raised.length),
-      reportReset: ({ context }) => void log.resets.push(context.outbox.reset?.result ?? 'none'),
+  return provideAccountEffects({
+    sendOrder: (placed, context) => {
+      log.sent.push({ ...placed, state: context.mode, position: context.ledger.positions[placed.intent.symbol]?.size ?? '0' });
     },
+    cancelOrder: (cancel) => void log.cancels.push(cancel.clientOrderId),
+    decision: () => void (log.decisions += 1),
+    raiseStopout: () => void (log.raised += 1),
+    reset: (outcome) => void log.resets.push(outcome.result),
   });
 }
 
