@@ -1,0 +1,259 @@
+import {
+  Signature,
+  TypedDataEncoder,
+  dataSlice,
+  getAddress,
+  isAddress,
+  isHexString,
+  recoverAddress,
+  zeroPadBytes,
+  type BaseWallet,
+  type TypedDataDomain,
+  type TypedDataField,
+} from 'ethers';
+import { encodeBytes32String } from './bytes32.ts';
+import { scaleToInteger } from './scaling.ts';
+
+/**
+ * EIP-712 typed data of DerivaDEX requests: the domain, the three structs we send, their hashes and
+ * signatures. Orders are written in human decimals ("10.6") and scaled here by the venue's `decimals`.
+ */
+
+/** What signing needs to know about a venue. */
+export interface Eip712Venue {
+  chainId: number | bigint;
+  /** The DerivaDEX contract that verifies signatures (EIP-712 `verifyingContract`). */
+  verifyingContract: string;
+  /** Scale of amounts and prices in signed messages: integer = value × 10^decimals (see scaling.ts). */
+  decimals: number;
+}
+
+export type VenueSide = 'Bid' | 'Ask';
+export type VenueOrderType = 'Limit' | 'Market';
+
+/** Numeric values of the enums inside the signed struct. */
+export const SIDE_CODE: Readonly<Record<VenueSide, number>> = { Bid: 0, Ask: 1 };
+export const ORDER_TYPE_CODE: Readonly<Record<VenueOrderType, number>> = { Limit: 0, Market: 1 };
+
+/** An order as it is signed, in human units. */
+export interface OrderParams {
+  symbol: string;
+  strategy: string;
+  side: VenueSide;
+  orderType: VenueOrderType;
+  /** bytes32, 0x-hex (see nonce.ts). */
+  nonce: string;
+  amount: string;
+  /** "0" for market orders. */
+  price: string;
+  /** Always "0": the venue has no stop orders. */
+  stopPrice: string;
+}
+
+export interface CancelOrderParams {
+  symbol: string;
+  /** The order's 25-byte hash (0x + 50 hex digits), as `signOrder` returns it. */
+  orderHash: string;
+  nonce: string;
+}
+
+export interface CancelAllParams {
+  symbol: string;
+  strategy: string;
+  nonce: string;
+}
+
+export const ORDER_PARAMS_TYPES: Record<string, TypedDataField[]> = {
+  OrderParams: [
+    { name: 'symbol', type: 'bytes32' },
+    { name: 'strategy', type: 'bytes32' },
+    { name: 'side', type: 'uint256' },
+    { name: 'orderType', type: 'uint256' },
+    { name: 'nonce', type: 'bytes32' },
+    { name: 'amount', type: 'uint256' },
+    { name: 'price', type: 'uint256' },
+    { name: 'stopPrice', type: 'uint256' },
+  ],
+};
+
+export const CANCEL_ORDER_PARAMS_TYPES: Record<string, TypedDataField[]> = {
+  CancelOrderParams: [
+    { name: 'symbol', type: 'bytes32' },
+    { name: 'orderHash', type: 'bytes32' },
+    { name: 'nonce', type: 'bytes32' },
+  ],
+};
+
+export const CANCEL_ALL_PARAMS_TYPES: Record<string, TypedDataField[]> = {
+  CancelAllParams: [
+    { name: 'symbol', type: 'bytes32' },
+    { name: 'strategy', type: 'bytes32' },
+    { name: 'nonce', type: 'bytes32' },
+  ],
+};
+
+/** Bytes of an order hash: the first 25 bytes of the order's EIP-712 digest. */
+export const ORDER_HASH_BYTES = 25;
+
+export type SigningInputErrorCode =
+  | 'bad-venue'
+  | 'bad-side'
+  | 'bad-order-type'
+  | 'bad-nonce'
+  | 'bad-order-hash'
+  | 'bad-signature';
+
+export class SigningInputError extends Error {
+  override readonly name = 'SigningInputError';
+  constructor(
+    readonly code: SigningInputErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface TypedData {
+  domain: TypedDataDomain;
+  types: Record<string, TypedDataField[]>;
+  primaryType: string;
+  message: Record<string, string | bigint | number>;
+}
+
+/** A signer that holds its key in memory; `new Wallet(key)` is one. Signing is synchronous. */
+export type TraderSigner = Pick<BaseWallet, 'signingKey' | 'address'>;
+
+export interface SignedOrder {
+  /** 65 bytes r ‖ s ‖ v with v = 27/28, 0x-hex. */
+  signature: string;
+  /** First 25 bytes of the EIP-712 digest, 0x-hex: the venue's id for the order. */
+  orderHash: string;
+  /** The full EIP-712 digest that was signed. */
+  digest: string;
+}
+
+export interface SignedRequest {
+  signature: string;
+  digest: string;
+}
+
+export function eip712Domain(venue: Eip712Venue): TypedDataDomain {
+  const chainId = typeof venue.chainId === 'bigint' ? venue.chainId : Number.isSafeInteger(venue.chainId) ? BigInt(venue.chainId) : -1n;
+  if (chainId < 0n) throw new SigningInputError('bad-venue', 'chainId must be a non-negative integer');
+  if (typeof venue.verifyingContract !== 'string' || !isAddress(venue.verifyingContract)) {
+    throw new SigningInputError('bad-venue', 'verifyingContract must be an address');
+  }
+  return { name: 'DerivaDEX', version: '1', chainId, verifyingContract: getAddress(venue.verifyingContract) };
+}
+
+function bytes32Nonce(nonce: string): string {
+  if (!isHexString(nonce, 32)) throw new SigningInputError('bad-nonce', 'nonce must be a bytes32: 0x followed by 64 hex digits');
+  return nonce.toLowerCase();
+}
+
+/** The 25-byte order hash right-padded with 7 zero bytes: how CancelOrderParams carries it. */
+export function orderHashAsBytes32(orderHash: string): string {
+  if (!isHexString(orderHash, ORDER_HASH_BYTES)) {
+    throw new SigningInputError('bad-order-hash', `orderHash must be ${ORDER_HASH_BYTES} bytes: 0x followed by ${2 * ORDER_HASH_BYTES} hex digits`);
+  }
+  return zeroPadBytes(orderHash.toLowerCase(), 32);
+}
+
+export function orderTypedData(order: OrderParams, venue: Eip712Venue): TypedData {
+  if (!Object.hasOwn(SIDE_CODE, order.side)) throw new SigningInputError('bad-side', 'side must be "Bid" or "Ask"');
+  if (!Object.hasOwn(ORDER_TYPE_CODE, order.orderType)) {
+    throw new SigningInputError('bad-order-type', 'orderType must be "Limit" or "Market"');
+  }
+  return {
+    domain: eip712Domain(venue),
+    types: ORDER_PARAMS_TYPES,
+    primaryType: 'OrderParams',
+    message: {
+      symbol: encodeBytes32String(order.symbol),
+      strategy: encodeBytes32String(order.strategy),
+      side: SIDE_CODE[order.side],
+      orderType: ORDER_TYPE_CODE[order.orderType],
+      nonce: bytes32Nonce(order.nonce),
+      amount: scaleToInteger(order.amount, venue.decimals),
+      price: scaleToInteger(order.price, venue.decimals),
+      stopPrice: scaleToInteger(order.stopPrice, venue.decimals),
+    },
+  };
+}
+
+export function cancelOrderTypedData(cancel: CancelOrderParams, venue: Eip712Venue): TypedData {
+  return {
+    domain: eip712Domain(venue),
+    types: CANCEL_ORDER_PARAMS_TYPES,
+    primaryType: 'CancelOrderParams',
+    message: {
+      symbol: encodeBytes32String(cancel.symbol),
+      orderHash: orderHashAsBytes32(cancel.orderHash),
+      nonce: bytes32Nonce(cancel.nonce),
+    },
+  };
+}
+
+export function cancelAllTypedData(cancelAll: CancelAllParams, venue: Eip712Venue): TypedData {
+  return {
+    domain: eip712Domain(venue),
+    types: CANCEL_ALL_PARAMS_TYPES,
+    primaryType: 'CancelAllParams',
+    message: {
+      symbol: encodeBytes32String(cancelAll.symbol),
+      strategy: encodeBytes32String(cancelAll.strategy),
+      nonce: bytes32Nonce(cancelAll.nonce),
+    },
+  };
+}
+
+/** keccak256(0x1901 ‖ domainSeparator ‖ hashStruct(message)). */
+export function typedDataDigest(data: TypedData): string {
+  return TypedDataEncoder.hash(data.domain, data.types, data.message);
+}
+
+/** The venue's id of an order: first 25 bytes of its EIP-712 digest, 0x-hex. */
+export function orderHash(order: OrderParams, venue: Eip712Venue): string {
+  return dataSlice(typedDataDigest(orderTypedData(order, venue)), 0, ORDER_HASH_BYTES);
+}
+
+function sign(signer: TraderSigner, data: TypedData): SignedRequest {
+  const digest = typedDataDigest(data);
+  return { signature: signer.signingKey.sign(digest).serialized, digest };
+}
+
+export function signOrder(signer: TraderSigner, order: OrderParams, venue: Eip712Venue): SignedOrder {
+  const { signature, digest } = sign(signer, orderTypedData(order, venue));
+  return { signature, digest, orderHash: dataSlice(digest, 0, ORDER_HASH_BYTES) };
+}
+
+export function signCancel(signer: TraderSigner, cancel: CancelOrderParams, venue: Eip712Venue): SignedRequest {
+  return sign(signer, cancelOrderTypedData(cancel, venue));
+}
+
+export function signCancelAll(signer: TraderSigner, cancelAll: CancelAllParams, venue: Eip712Venue): SignedRequest {
+  return sign(signer, cancelAllTypedData(cancelAll, venue));
+}
+
+function recover(data: TypedData, signature: string): string {
+  if (!isHexString(signature, 65)) throw new SigningInputError('bad-signature', 'signature must be 65 bytes: 0x followed by 130 hex digits');
+  const digest = typedDataDigest(data);
+  try {
+    return recoverAddress(digest, Signature.from(signature));
+  } catch {
+    throw new SigningInputError('bad-signature', 'signature does not recover to any address');
+  }
+}
+
+/** The checksummed address that signed `order`; `SigningInputError('bad-signature')` if none does. */
+export function recoverOrderSigner(order: OrderParams, signature: string, venue: Eip712Venue): string {
+  return recover(orderTypedData(order, venue), signature);
+}
+
+export function recoverCancelSigner(cancel: CancelOrderParams, signature: string, venue: Eip712Venue): string {
+  return recover(cancelOrderTypedData(cancel, venue), signature);
+}
+
+export function recoverCancelAllSigner(cancelAll: CancelAllParams, signature: string, venue: Eip712Venue): string {
+  return recover(cancelAllTypedData(cancelAll, venue), signature);
+}
