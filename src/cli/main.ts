@@ -3,6 +3,7 @@ import { checkCommand } from './check-command.ts';
 import { DEFAULT_DIAGRAM_FORMAT, DEFAULT_DIAGRAM_MACHINE, diagramCommand } from './diagram-command.ts';
 import { EXIT_FAILURE, EXIT_INVALID_INPUT, processIo, type CliIo } from './io.ts';
 import { schemaCommand } from './schema-command.ts';
+import { simCommand } from './sim-command.ts';
 import { startCommand } from './start-command.ts';
 
 /** Runs the `riskwarden` CLI and resolves to its exit code (CONTRACTS §2). */
@@ -40,6 +41,20 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     });
 
   program
+    .command('sim')
+    .description('run the local DerivaDEX exchange simulator alone, on real time, until Ctrl-C')
+    .option('--port <port>', 'TCP port (0 = any free port)', '8380')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--seed <n>', 'seed of the operator key and the mark random walk', '1')
+    .action(async (options: { port: string; host: string; seed: string }) => {
+      const port = Number(options.port);
+      const seed = Number(options.seed);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgument(`--port: expected an integer from 0 to 65535, got "${options.port}"`);
+      if (!Number.isSafeInteger(seed)) throw new InvalidArgument(`--seed: expected an integer, got "${options.seed}"`);
+      exitCode = await simCommand({ port, host: options.host, seed }, io);
+    });
+
+  program
     .command('schema')
     .description('print (or --write into config/) the JSON Schemas of the fleet and scenario files')
     .option('--write', 'write config/fleet.schema.json and config/scenario.schema.json')
@@ -51,6 +66,10 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;
   } catch (error) {
+    if (error instanceof InvalidArgument) {
+      io.err(`riskwarden: ${error.message}`);
+      return EXIT_INVALID_INPUT;
+    }
     if (error instanceof CommanderError) {
       // --help and --version end through here with exit code 0; usage errors are invalid input.
       return error.exitCode === 0 ? 0 : EXIT_INVALID_INPUT;
@@ -59,3 +78,6 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     return EXIT_FAILURE;
   }
 }
+
+/** A command-line argument that is well-formed for commander but not a valid value. */
+export class InvalidArgument extends Error {}
