@@ -1,12 +1,13 @@
 import type { AnyStateMachine } from 'xstate';
 import { accountMachine } from '../../machines/account.ts';
+import { orderMachine } from '../../machines/order.ts';
+import { supervisorMachine } from '../../machines/supervisor.ts';
 
-/**
- * The statecharts `riskwarden diagram <name>` can draw, by name. Add a machine here when it exists
- * (supervisor, order): the command's error message lists whatever this holds.
- */
+/** The statecharts `riskwarden diagram <name>` can draw, by name; the command's errors list these. */
 export const DIAGRAM_MACHINES: Readonly<Record<string, AnyStateMachine>> = {
   account: accountMachine,
+  supervisor: supervisorMachine,
+  order: orderMachine,
 };
 
 export const DIAGRAM_MACHINE_NAMES: readonly string[] = Object.keys(DIAGRAM_MACHINES);

@@ -23,9 +23,9 @@ describe('diagramCommand', () => {
 
   it('exits 2 naming the available statecharts for an unknown one', async () => {
     const c = capture();
-    expect(await diagramCommand('supervisor', 'mermaid', c.io)).toBe(2);
+    expect(await diagramCommand('portfolio', 'mermaid', c.io)).toBe(2);
     expect(c.out).toEqual([]);
-    expect(c.err).toEqual([`which: unknown statechart "supervisor"; available: ${DIAGRAM_MACHINE_NAMES.join(', ')}`]);
+    expect(c.err).toEqual([`which: unknown statechart "portfolio"; available: ${DIAGRAM_MACHINE_NAMES.join(', ')}`]);
     expect(c.err[0]).toContain('account');
   });
 
@@ -39,5 +39,17 @@ describe('diagramCommand', () => {
   it('does not take an inherited property for a statechart name', async () => {
     const c = capture();
     expect(await diagramCommand('constructor', 'dot', c.io)).toBe(2);
+  });
+});
+
+describe('diagram command, every statechart', () => {
+  it('draws the supervisor and the order lifecycle in every format', async () => {
+    for (const which of ['supervisor', 'order']) {
+      for (const format of ['mermaid', 'dot', 'svg']) {
+        const c = capture();
+        expect(await diagramCommand(which, format, c.io), `${which} ${format}`).toBe(0);
+        expect(c.out.join('\n').length).toBeGreaterThan(50);
+      }
+    }
   });
 });

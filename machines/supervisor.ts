@@ -1,0 +1,233 @@
+import { assign, enqueueActions, setup, stopChild, type ActorRefFrom } from 'xstate';
+import type { AccountContext, AccountEvent } from './account-context.ts';
+import { accountMachine } from './account.ts';
+import { createDrawdownHistory, observe, pinAnchor, type DrawdownHistory, type ObservationInput } from '../src/domain/drawdown.ts';
+import { toIso } from '../src/domain/periods.ts';
+import { canResetStopout, evaluateRiskLimits, LEVEL_STOPOUT_SCOPE } from '../src/domain/risk-limits.ts';
+import type { ResolvedRiskLimit } from '../src/domain/risk-limit.ts';
+import type { Stopout, StopoutScope } from '../src/domain/stopout.ts';
+
+/**
+ * How a child starts: fresh from a context, or resumed from its persisted snapshot (the runtime provides
+ * an account logic that understands both, see src/runtime/restorable-account.ts).
+ */
+export type AccountSpawnInput = { context: AccountContext } | { persisted: unknown };
+
+/**
+ * A set of accounts whose limits are measured on their aggregate (a portfolio, a subscription, a
+ * subscriber), with its own drawdown history. Account-level limits (strategy, member) live in the accounts.
+ */
+export interface LimitGroup {
+  scope: StopoutScope;
+  id: string;
+  accounts: string[];
+  limits: ResolvedRiskLimit[];
+  drawdown: DrawdownHistory;
+}
+
+export interface SupervisorContext {
+  /** Account ids currently spawned, in config order. */
+  accounts: string[];
+  /** `scope:id` → account ids it covers (fleet is all accounts). */
+  scopes: Record<string, string[]>;
+  groups: Record<string, LimitGroup>;
+  /** Every stopout in force, whatever its scope. */
+  stopouts: Stopout[];
+  /** What the last transition asks the runtime to do (the effects read it). */
+  outbox: {
+    persist: Stopout[];
+    resetResult: { scope: StopoutScope; id: string; reason: string; result: 'ok' | 'refused'; why?: string; by?: string } | null;
+    failure: { accountId: string; error: string } | null;
+  };
+}
+
+export type SupervisorEvent =
+  | { type: 'SPAWN'; accountId: string; input: AccountSpawnInput; scopes: { scope: StopoutScope; id: string }[] }
+  | { type: 'DESPAWN'; accountId: string }
+  | { type: 'ROUTE'; accountId: string; event: AccountEvent }
+  | { type: 'BROADCAST'; event: AccountEvent }
+  | { type: 'GROUP_OBSERVE'; group: string; observation: ObservationInput }
+  | { type: 'STOPOUT_SEEN'; stopout: Stopout }
+  | { type: 'STOPOUT_GONE'; scope: StopoutScope; id: string; reason: string }
+  | { type: 'RESET_REQUEST'; scope: StopoutScope; id: string; reason: string; by?: string; at: number }
+  | { type: 'MOVE_START_TIME'; scope: StopoutScope; id: string; at: number }
+  | { type: 'CHILD_FAILED'; accountId: string; error: string; input: AccountSpawnInput };
+
+export interface SupervisorInput {
+  groups: Array<Omit<LimitGroup, 'drawdown'>>;
+}
+
+const scopeKey = (scope: string, id: string): string => `${scope}:${id}`;
+const stopoutKey = (s: Pick<Stopout, 'scope' | 'id' | 'reason'>): string => `${s.scope}\u0000${s.id}\u0000${s.reason}`;
+
+/** Accounts a stopout at (scope, id) covers. */
+export function coveredAccounts(context: SupervisorContext, scope: StopoutScope, id: string): string[] {
+  if (scope === 'fleet') return context.accounts;
+  return (context.scopes[scopeKey(scope, id)] ?? []).filter((a) => context.accounts.includes(a));
+}
+
+function groupOf(context: SupervisorContext, scope: StopoutScope, id: string): LimitGroup | undefined {
+  return context.groups[scopeKey(scope, id)];
+}
+
+const noOutbox: SupervisorContext['outbox'] = { persist: [], resetResult: null, failure: null };
+
+/**
+ * The supervisor: one account actor per strategy (spawned with its id as systemId), routing of venue
+ * events, CopyFactory limits measured on portfolios, subscriptions and subscribers, and the fan-out of
+ * stopouts. A group breach raises ONE stopout and puts every covered account out of new entries in the
+ * same step. Pure like the account machine: effects are named actions the runtime provides.
+ */
+export const supervisorMachine = setup({
+  types: {
+    context: {} as SupervisorContext,
+    events: {} as SupervisorEvent,
+    input: {} as SupervisorInput,
+  },
+  actors: { account: accountMachine as typeof accountMachine },
+  guards: {
+    groupResetAccepted: ({ context, event }) => {
+      if (event.type !== 'RESET_REQUEST') return false;
+      const group = groupOf(context, event.scope, event.id);
+      const latest = group?.drawdown.latest;
+      if (!group || !latest) return true;
+      return canResetStopout(event, group.limits, group.drawdown, latest).ok;
+    },
+  },
+  actions: {
+    // ── effects (provided by src/runtime/supervisor-runtime.ts) ──
+    persistStopouts: () => {},
+    reportReset: () => {},
+    reportFailure: () => {},
+
+    spawnAccount: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'SPAWN' || context.accounts.includes(event.accountId)) return;
+      enqueue.spawnChild('account', { id: event.accountId, systemId: event.accountId, input: event.input as never });
+      const scopes = { ...context.scopes };
+      for (const { scope, id } of event.scopes) {
+        const key = scopeKey(scope, id);
+        scopes[key] = [...new Set([...(scopes[key] ?? []), event.accountId])];
+      }
+      enqueue.assign({ accounts: [...context.accounts, event.accountId], scopes });
+      // A new account starts under every stopout already in force over it.
+      for (const stopout of context.stopouts) {
+        if (stopout.scope === 'fleet' || event.scopes.some((s) => s.scope === stopout.scope && s.id === stopout.id)) {
+          enqueue.sendTo(event.accountId, { type: 'STOPOUT_SET', stopout });
+        }
+      }
+    }),
+    despawnAccount: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'DESPAWN' || !context.accounts.includes(event.accountId)) return;
+      enqueue(stopChild(event.accountId));
+      enqueue.assign({ accounts: context.accounts.filter((a) => a !== event.accountId) });
+    }),
+    restartAccount: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'CHILD_FAILED') return;
+      enqueue.assign({ outbox: { ...noOutbox, failure: { accountId: event.accountId, error: event.error } } });
+      if (!context.accounts.includes(event.accountId)) return;
+      enqueue(stopChild(event.accountId));
+      enqueue.spawnChild('account', { id: event.accountId, systemId: event.accountId, input: event.input as never });
+    }),
+    route: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'ROUTE' || !context.accounts.includes(event.accountId)) return;
+      enqueue.sendTo(event.accountId, event.event);
+    }),
+    broadcast: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'BROADCAST') return;
+      for (const accountId of context.accounts) enqueue.sendTo(accountId, event.event);
+    }),
+    /** Measures a group's limits on its aggregate; a new breach raises one stopout over every member. */
+    observeGroup: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'GROUP_OBSERVE') return;
+      const group = context.groups[event.group];
+      if (!group) return;
+      const drawdown = observe(group.drawdown, event.observation);
+      const known = new Set(context.stopouts.map(stopoutKey));
+      const raised = evaluateRiskLimits(group.limits, drawdown, event.observation)
+        .map((b) => b.stopout)
+        .filter((s) => !known.has(stopoutKey(s)) && (known.add(stopoutKey(s)), true));
+      enqueue.assign({
+        groups: { ...context.groups, [event.group]: { ...group, drawdown } },
+        stopouts: [...context.stopouts, ...raised],
+        outbox: { ...noOutbox, persist: raised },
+      });
+      for (const stopout of raised) {
+        for (const accountId of coveredAccounts(context, stopout.scope, stopout.id)) enqueue.sendTo(accountId, { type: 'STOPOUT_SET', stopout });
+      }
+    }),
+    applyStopout: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'STOPOUT_SEEN') return;
+      const key = stopoutKey(event.stopout);
+      const existing = context.stopouts.find((s) => stopoutKey(s) === key);
+      const upgrade = existing !== undefined && !existing.closePositions && event.stopout.closePositions;
+      if (existing && !upgrade) return;
+      enqueue.assign({ stopouts: [...context.stopouts.filter((s) => stopoutKey(s) !== key), event.stopout] });
+      for (const accountId of coveredAccounts(context, event.stopout.scope, event.stopout.id)) {
+        enqueue.sendTo(accountId, { type: 'STOPOUT_SET', stopout: event.stopout });
+      }
+    }),
+    clearStopout: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'STOPOUT_GONE') return;
+      const key = stopoutKey(event);
+      enqueue.assign({ stopouts: context.stopouts.filter((s) => stopoutKey(s) !== key) });
+      for (const accountId of coveredAccounts(context, event.scope, event.id)) {
+        enqueue.sendTo(accountId, { type: 'STOPOUT_RESET', scope: event.scope, id: event.id, reason: event.reason });
+      }
+    }),
+    acceptReset: assign(({ event }) => {
+      if (event.type !== 'RESET_REQUEST') return {};
+      return { outbox: { ...noOutbox, resetResult: { scope: event.scope, id: event.id, reason: event.reason, result: 'ok' as const, ...(event.by ? { by: event.by } : {}) } } };
+    }),
+    refuseReset: assign(({ context, event }) => {
+      if (event.type !== 'RESET_REQUEST') return {};
+      const group = groupOf(context, event.scope, event.id)!;
+      const check = canResetStopout(event, group.limits, group.drawdown, group.drawdown.latest!);
+      const why = check.ok ? 'accepted' : check.reason;
+      return { outbox: { ...noOutbox, resetResult: { scope: event.scope, id: event.id, reason: event.reason, result: 'refused' as const, why, ...(event.by ? { by: event.by } : {}) } } };
+    }),
+    moveStartTime: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'MOVE_START_TIME') return;
+      const key = scopeKey(event.scope, event.id);
+      const group = context.groups[key];
+      if (group) {
+        const limits = group.limits.map((l) => (LEVEL_STOPOUT_SCOPE[l.level] === event.scope && l.sourceId === event.id ? { ...l, startTime: toIso(event.at) } : l));
+        enqueue.assign({ groups: { ...context.groups, [key]: { ...group, limits, drawdown: pinAnchor(group.drawdown, event.at) } } });
+      }
+      for (const accountId of coveredAccounts(context, event.scope, event.id)) {
+        enqueue.sendTo(accountId, { type: 'MOVE_START_TIME', scope: event.scope, id: event.id, at: event.at });
+      }
+    }),
+  },
+}).createMachine({
+  id: 'supervisor',
+  context: ({ input }) => ({
+    accounts: [],
+    scopes: {},
+    groups: Object.fromEntries(input.groups.map((g) => [scopeKey(g.scope, g.id), { ...g, drawdown: createDrawdownHistory() }])),
+    stopouts: [],
+    outbox: noOutbox,
+  }),
+  initial: 'supervising',
+  states: {
+    supervising: {
+      on: {
+        SPAWN: { actions: 'spawnAccount' },
+        DESPAWN: { actions: 'despawnAccount' },
+        ROUTE: { actions: 'route' },
+        BROADCAST: { actions: 'broadcast' },
+        GROUP_OBSERVE: { actions: ['observeGroup', 'persistStopouts'] },
+        STOPOUT_SEEN: { actions: 'applyStopout' },
+        STOPOUT_GONE: { actions: 'clearStopout' },
+        RESET_REQUEST: [
+          { guard: 'groupResetAccepted', actions: ['acceptReset', 'reportReset'] },
+          { actions: ['refuseReset', 'reportReset'] },
+        ],
+        MOVE_START_TIME: { actions: 'moveStartTime' },
+        CHILD_FAILED: { actions: ['restartAccount', 'reportFailure'] },
+      },
+    },
+  },
+});
+
+export type SupervisorMachine = typeof supervisorMachine;
+export type AccountRef = ActorRefFrom<typeof accountMachine>;
