@@ -10,10 +10,29 @@
  */
 export class WorkTracker {
   #inFlight = 0;
+  #parked = 0;
   #waiters: Array<() => void> = [];
 
   get inFlight(): number {
     return this.#inFlight;
+  }
+
+  /**
+   * Work units that wait for the clock itself (a venue holding an answer until simulated time passes):
+   * they must not keep the clock from moving, so idleness ignores that many units.
+   */
+  get parked(): number {
+    return this.#parked;
+  }
+
+  park(): void {
+    this.#parked += 1;
+    if (this.#idle()) this.#settle();
+  }
+
+  unpark(): void {
+    if (this.#parked === 0) throw new Error('WorkTracker.unpark() without a matching park()');
+    this.#parked -= 1;
   }
 
   begin(): void {
@@ -23,7 +42,7 @@ export class WorkTracker {
   end(): void {
     if (this.#inFlight === 0) throw new Error('WorkTracker.end() without a matching begin()');
     this.#inFlight -= 1;
-    if (this.#inFlight === 0) this.#settle();
+    if (this.#idle()) this.#settle();
   }
 
   /** Runs `work`, counting it in flight until it settles. */
@@ -40,11 +59,15 @@ export class WorkTracker {
   whenIdle(): Promise<void> {
     return new Promise((resolve) => {
       const check = (): void => {
-        if (this.#inFlight === 0) setImmediate(() => (this.#inFlight === 0 ? resolve() : this.#waiters.push(check)));
+        if (this.#idle()) setImmediate(() => (this.#idle() ? resolve() : this.#waiters.push(check)));
         else this.#waiters.push(check);
       };
       check();
     });
+  }
+
+  #idle(): boolean {
+    return this.#inFlight <= this.#parked;
   }
 
   #settle(): void {
@@ -58,4 +81,6 @@ export class WorkTracker {
 export const noWork = {
   begin(): void {},
   end(): void {},
-} satisfies Pick<WorkTracker, 'begin' | 'end'>;
+  park(): void {},
+  unpark(): void {},
+} satisfies Pick<WorkTracker, 'begin' | 'end' | 'park' | 'unpark'>;

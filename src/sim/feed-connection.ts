@@ -1,10 +1,11 @@
 import { WebSocket } from 'ws';
 import type { WorkTracker } from '../clock/work-tracker.ts';
+import { SERVER_CLOSE_CODE } from '../venue/protocol.ts';
 import type { Feed, FeedMessage } from '../venue/protocol.ts';
 import { ConnectionFaults, type FaultState } from './faults.ts';
 import type { Subscription } from './subscriptions.ts';
 
-export type Tracker = Pick<WorkTracker, 'begin' | 'end'>;
+export type Tracker = Pick<WorkTracker, 'begin' | 'end'> & Partial<Pick<WorkTracker, 'park' | 'unpark'>>;
 
 /** Builds a feed frame once its ordinal is known. */
 export type FrameBuilder = (ordinal: number) => FeedMessage;
@@ -85,7 +86,11 @@ export class FeedConnection {
   close(code: number, reason: string): void {
     this.#paused.length = 0;
     this.#reorderHeld = null;
-    if (this.#ws.readyState === WebSocket.OPEN || this.#ws.readyState === WebSocket.CONNECTING) this.#ws.close(code, reason);
+    if (this.#ws.readyState !== WebSocket.OPEN && this.#ws.readyState !== WebSocket.CONNECTING) return;
+    // A server-initiated close is a frame like any other: the client ends this work when it has handled
+    // it (and begun its reconnect), so a simulation cannot reach quiescence in between.
+    if (code === SERVER_CLOSE_CODE) this.#tracker.begin();
+    this.#ws.close(code, reason);
   }
 
   #send(feed: Feed, build: FrameBuilder): void {

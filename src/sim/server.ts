@@ -1,3 +1,4 @@
+import { SERVER_CLOSE_CODE } from '../venue/protocol.ts';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SigningKey, getAddress, keccak256, toUtf8Bytes } from 'ethers';
@@ -104,11 +105,22 @@ interface DelayedAck {
   until: number;
   work: RequestWork;
   respond: () => void;
+  /** Stepped mode: the client's own unit for this request is parked until the request executes. */
+  parked: boolean;
 }
 
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   const clock = options.clock ?? wallClock;
   const tracker: Tracker = options.tracker ?? { begin() {}, end() {} };
+  const stepped = (options.mode ?? 'immediate') === 'stepped';
+  /** The client still counts a request whose answer we hold; until it executes, that wait is the clock's. */
+  const unparkExecuted = (): void => {
+    for (const d of delayed) {
+      if (!d.parked) continue;
+      d.parked = false;
+      tracker.unpark?.();
+    }
+  };
   const operatorSecretKey = options.operatorSecretKey ?? operatorSecretKeyFor(options.seed ?? 1);
   const operatorPublicKey = new SigningKey(operatorSecretKey).compressedPublicKey;
   const venue: Eip712Venue = {
@@ -250,8 +262,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
           const receipt = result.receipt;
           // Stop counting while the answer waits for the clock, or the runner could never move it.
           work.counted = false;
+          // In stepped mode the request only executes at flush(), which waits for quiescence: park the
+          // client's unit so the wait cannot deadlock (the execution's frames then release the client).
+          const parked = stepped && tracker.park !== undefined;
+          if (parked) tracker.park!();
           tracker.end();
-          delayed.push({ until: fate.until, work, respond: () => ok(res, receipt) });
+          delayed.push({ until: fate.until, work, respond: () => ok(res, receipt), parked });
           return;
         }
         return ok(res, result.receipt);
@@ -349,6 +365,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const due = delayed.filter((d) => d.until <= now);
     delayed = delayed.filter((d) => d.until > now);
     for (const d of due) {
+      if (d.parked) {
+        d.parked = false;
+        tracker.unpark?.();
+      }
       d.work.counted = true;
       tracker.begin();
       d.respond();
@@ -364,7 +384,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     venue,
     flush() {
       advance();
-      return exchange.flush();
+      const executed = exchange.flush();
+      unparkExecuted();
+      return executed;
     },
     setMark(symbol, price) {
       advance();
@@ -380,7 +402,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
           for (const conn of connections.values()) conn.faults.add(fault);
           return;
         case 'disconnect':
-          for (const conn of connections.values()) conn.close(1012, 'simulated disconnect');
+          for (const conn of connections.values()) conn.close(SERVER_CLOSE_CODE, 'simulated disconnect');
           return;
         default:
           faults.add(fault);

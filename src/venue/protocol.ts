@@ -4,6 +4,12 @@
  * Decimals travel as strings; times as ISO 8601 strings (`createdAt`) or unix seconds (`timestamp`).
  */
 
+/**
+ * WebSocket close code a venue uses when it drops connections on purpose (1012 Service Restart). A
+ * simulation counts such a close as a frame in flight until the client has handled it.
+ */
+export const SERVER_CLOSE_CODE = 1012;
+
 export const FEEDS = ['MARK_PRICE', 'ORDER_BOOK_L2', 'ORDER_UPDATE', 'STRATEGY_UPDATE'] as const;
 export type Feed = (typeof FEEDS)[number];
 

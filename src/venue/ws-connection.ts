@@ -4,7 +4,7 @@ import type { Clock } from '../clock/clock.ts';
 import type { WorkTracker } from '../clock/work-tracker.ts';
 import { backoffDelay, DEFAULT_RECONNECT_BACKOFF, seededRandom, type BackoffPolicy, type Random } from './backoff.ts';
 import { parseFrame, type FeedFrame, type FrameError, type RawFrame } from './frame-parser.ts';
-import type { Feed, FeedSubscription, SubscribeAck, SubscribeRequest } from './protocol.ts';
+import { SERVER_CLOSE_CODE, type Feed, type FeedSubscription, type SubscribeAck, type SubscribeRequest } from './protocol.ts';
 
 /*
  * One WebSocket connection to the venue.
@@ -291,11 +291,18 @@ export class WsConnection extends EventEmitter<WsConnectionEvents> {
           reject(new SubscribeError('closed', `connection refused (${code})`));
           return;
         }
-        if (this.#socket !== socket) return;
-        this.#failPending(`connection closed (${code})`);
-        if (this.#closing) return;
-        this.emit('disconnected', { code, reason: reason.toString('utf8') });
-        if (!this.#reconnecting) void this.#reconnect();
+        // The venue counted its deliberate close as work in flight (see SERVER_CLOSE_CODE): end it only
+        // after the reconnect has begun its own.
+        const counted = code === SERVER_CLOSE_CODE;
+        try {
+          if (this.#socket !== socket) return;
+          this.#failPending(`connection closed (${code})`);
+          if (this.#closing) return;
+          this.emit('disconnected', { code, reason: reason.toString('utf8') });
+          if (!this.#reconnecting) void this.#reconnect();
+        } finally {
+          if (counted) this.#work.end();
+        }
       });
     });
   }

@@ -1,3 +1,4 @@
+import { SERVER_CLOSE_CODE } from '../../src/venue/protocol.ts';
 import { Wallet } from 'ethers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
@@ -33,7 +34,13 @@ class RawClient {
       tracker.end();
       for (const w of this.#waiters.splice(0)) w();
     });
-    this.closed = new Promise((resolve) => ws.on('close', (code) => resolve(code)));
+    this.closed = new Promise((resolve) =>
+      ws.on('close', (code) => {
+        // The simulator counts its deliberate close (SERVER_CLOSE_CODE) as a frame in flight.
+        if (code === SERVER_CLOSE_CODE) tracker.end();
+        resolve(code);
+      }),
+    );
   }
 
   static async connect(url: string, tracker: WorkTracker): Promise<RawClient> {

@@ -377,6 +377,21 @@ describe('VenueClient recovery from injected faults', () => {
     expectReconciled(h);
   });
 
+  it('delay-acks in stepped mode: the runner reaches quiescence, flushes, and the update settles the call', async () => {
+    const h = await start({ sim: { mode: 'stepped' } });
+    h.sim.injectFault({ kind: 'delay-acks', duration: 2_000, count: 1 });
+    const placing = h.client.placeOrder('alpha', 's1', LIMIT('buy', '1', '1990'));
+    const began = Date.now();
+    await h.idle(); // the held receipt is parked: waiting for the clock cannot deadlock
+    expect(Date.now() - began).toBeLessThan(1_000);
+    expect(h.sim.flush()).toBe(1);
+    await h.idle();
+    expect((await placing).status).toBe('posted');
+    await h.step(2_000); // the receipt arrives and changes nothing
+    expect(statuses(h, 's1')).toEqual([['submitted', '0'], ['sequenced', '0'], ['posted', '0']]);
+    expectReconciled(h);
+  });
+
   it('pause-feed: held marks arrive late and in order, with no gap; the feed is stale meanwhile', async () => {
     const h = await start({ client: { staleAfterMs: { MARK_PRICE: 2_000 }, orderBook: false } });
     h.sim.injectFault({ kind: 'pause-feed', feed: 'MARK_PRICE', duration: 4_000 });
