@@ -1,0 +1,44 @@
+import { checkSnapshotMeta, type SnapshotMeta, type SnapshotStore, type SnapshotStoreStats, type StoredSnapshot } from './snapshot-store.ts';
+import { decodeStoredSnapshot, encodeStoredSnapshot } from './stored-snapshot.ts';
+
+/**
+ * Snapshots in this process's memory (the embedded single-process default). Values are kept as their
+ * stored JSON, so a snapshot that would not survive Redis does not survive here either, and every load
+ * returns a fresh copy. Writes are synchronous, so there is nothing to coalesce.
+ */
+export class MemorySnapshotStore implements SnapshotStore {
+  readonly #values = new Map<string, { version: number; json: string }>();
+  readonly #stats: SnapshotStoreStats = { saves: 0, writes: 0, stale: 0 };
+
+  async save(accountId: string, snapshot: unknown, meta: SnapshotMeta): Promise<void> {
+    this.#stats.saves++;
+    checkSnapshotMeta(accountId, meta);
+    const json = encodeStoredSnapshot(accountId, snapshot, meta);
+    this.#stats.writes++;
+    const stored = this.#values.get(accountId);
+    if (stored && meta.version <= stored.version) {
+      this.#stats.stale++;
+      return;
+    }
+    this.#values.set(accountId, { version: meta.version, json });
+  }
+
+  async load(accountId: string): Promise<StoredSnapshot | null> {
+    const stored = this.#values.get(accountId);
+    return stored ? decodeStoredSnapshot(`memory snapshot ${JSON.stringify(accountId)}`, stored.json) : null;
+  }
+
+  async delete(accountId: string): Promise<void> {
+    this.#values.delete(accountId);
+  }
+
+  async list(): Promise<string[]> {
+    return [...this.#values.keys()];
+  }
+
+  async flush(): Promise<void> {}
+
+  stats(): SnapshotStoreStats {
+    return { ...this.#stats };
+  }
+}

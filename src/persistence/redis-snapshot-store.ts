@@ -1,0 +1,110 @@
+import { accountIdOfKey, accountKey, DEFAULT_PREFIX, groupByAccount, keyPattern, type GroupOf } from './persistence-keys.ts';
+import { scanKeys, type RedisClient } from './redis-client.ts';
+import { RedisScript } from './redis-script.ts';
+import { SaveCoalescer } from './save-coalescer.ts';
+import { checkSnapshotMeta, type SnapshotMeta, type SnapshotStore, type SnapshotStoreStats, type StoredSnapshot } from './snapshot-store.ts';
+import { decodeStoredSnapshot, encodeStoredSnapshot } from './stored-snapshot.ts';
+
+/**
+ * Compare-and-set on version: KEYS[1] snapshot key; ARGV[1] version, ARGV[2] stored JSON. Returns 1 when
+ * written, 0 when the stored version is the same or newer. The stored version is read with an anchored
+ * match (our encoding puts it first); a value written by someone else is decoded instead, and one that
+ * cannot be read at all is overwritten — the lease owner's latest snapshot is better than garbage.
+ */
+const SAVE = new RedisScript(`
+local current = redis.call('GET', KEYS[1])
+if current then
+  local stored = tonumber(string.match(current, '^{"meta":{"version":(%d+)[,}]'))
+  if stored == nil then
+    local ok, decoded = pcall(cjson.decode, current)
+    if ok and type(decoded) == 'table' and type(decoded.meta) == 'table' and type(decoded.meta.version) == 'number' then
+      stored = decoded.meta.version
+    end
+  end
+  if stored ~= nil and tonumber(ARGV[1]) <= stored then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[2])
+return 1
+`);
+
+export interface RedisSnapshotStoreOptions {
+  client: RedisClient;
+  /** Key prefix, `riskwarden` by default. */
+  prefix?: string;
+  /** The hash tag of an account's keys: its portfolio id, so a portfolio lives in one Cluster slot. */
+  groupOf?: GroupOf;
+}
+
+interface PendingSave {
+  snapshot: unknown;
+  meta: SnapshotMeta;
+}
+
+/** Snapshots in Redis at `<prefix>:snapshot:{<group>}:<accountId>`, JSON `{meta, snapshot}`, no TTL. */
+export class RedisSnapshotStore implements SnapshotStore {
+  readonly #client: RedisClient;
+  readonly #prefix: string;
+  readonly #groupOf: GroupOf;
+  readonly #coalescer: SaveCoalescer<PendingSave>;
+  readonly #stats: SnapshotStoreStats = { saves: 0, writes: 0, stale: 0 };
+
+  constructor(options: RedisSnapshotStoreOptions) {
+    this.#client = options.client;
+    this.#prefix = options.prefix ?? DEFAULT_PREFIX;
+    this.#groupOf = options.groupOf ?? groupByAccount;
+    this.#coalescer = new SaveCoalescer(
+      (accountId, pending) => this.#write(accountId, pending),
+      // The store would ignore a lower version anyway; keeping it pending would lose the higher one.
+      (pending, next) => (next.meta.version > pending.meta.version ? next : pending),
+    );
+  }
+
+  /** The Redis key of an account's snapshot. */
+  keyOf(accountId: string): string {
+    return accountKey(this.#prefix, 'snapshot', this.#groupOf, accountId);
+  }
+
+  async save(accountId: string, snapshot: unknown, meta: SnapshotMeta): Promise<void> {
+    this.#stats.saves++;
+    checkSnapshotMeta(accountId, meta);
+    this.keyOf(accountId); // a bad group fails here, at the caller, not in a later write
+    return this.#coalescer.submit(accountId, { snapshot, meta: { ...meta } });
+  }
+
+  async load(accountId: string): Promise<StoredSnapshot | null> {
+    const key = this.keyOf(accountId);
+    await this.#coalescer.settled(accountId);
+    const raw = await this.#client.get(key);
+    return raw === null ? null : decodeStoredSnapshot(`Redis value at ${key}`, raw);
+  }
+
+  async delete(accountId: string): Promise<void> {
+    const key = this.keyOf(accountId);
+    this.#coalescer.drop(accountId);
+    await this.#coalescer.settled(accountId);
+    await this.#client.del(key);
+  }
+
+  async list(): Promise<string[]> {
+    const keys = await scanKeys(this.#client, keyPattern(this.#prefix, 'snapshot'));
+    return keys
+      .map((key) => accountIdOfKey(this.#prefix, 'snapshot', key))
+      .filter((id): id is string => id !== null)
+      .sort();
+  }
+
+  flush(): Promise<void> {
+    return this.#coalescer.flush();
+  }
+
+  stats(): SnapshotStoreStats {
+    return { ...this.#stats };
+  }
+
+  async #write(accountId: string, { snapshot, meta }: PendingSave): Promise<void> {
+    const json = encodeStoredSnapshot(accountId, snapshot, meta);
+    this.#stats.writes++;
+    const written = await SAVE.run(this.#client, [this.keyOf(accountId)], [meta.version, json]);
+    if (written === 0) this.#stats.stale++;
+  }
+}

@@ -1,0 +1,61 @@
+/** Who wrote a snapshot, when, and its place in the account's history. */
+export interface SnapshotMeta {
+  /** Owner id of the process holding the account's lease when it saved. */
+  owner: string;
+  /** Epoch milliseconds of the save. */
+  at: number;
+  /**
+   * Strictly increasing per account across owners: `fencedVersion(epoch, counter)` (see fencing.ts), so a
+   * new owner's writes always win over a slow write from an old one.
+   */
+  version: number;
+}
+
+export interface StoredSnapshot {
+  /** The JSON value that was saved (a fresh copy on every load). */
+  snapshot: unknown;
+  meta: SnapshotMeta;
+}
+
+export interface SnapshotStoreStats {
+  /** `save` calls. */
+  saves: number;
+  /** Writes that reached the backend (coalescing makes this at most `saves`). */
+  writes: number;
+  /** Writes the backend ignored because their version was not newer than the stored one. */
+  stale: number;
+}
+
+/**
+ * Persisted account actor snapshots, one per account.
+ *
+ * - `save` never moves an account backwards: a version lower than or equal to the stored one is ignored.
+ * - `save` is meant to be called on every transition: saves for one account while a write is in flight are
+ *   coalesced (only the latest waits), so the promise of a superseded save settles with the write that
+ *   carried its successor. It rejects when that write fails — attach a handler when not awaiting it.
+ *   The snapshot must not be mutated after `save` (it may be serialised later); XState's
+ *   `getPersistedSnapshot()` returns a fresh object each time.
+ * - `load` waits for this process's writes of that account, so a process reads its own saves.
+ * - `list` reports accounts with a written snapshot (`flush` first to include pending saves).
+ */
+export interface SnapshotStore {
+  save(accountId: string, snapshot: unknown, meta: SnapshotMeta): Promise<void>;
+  load(accountId: string): Promise<StoredSnapshot | null>;
+  /** Drops pending saves of the account, waits for its write in flight, then removes the snapshot. */
+  delete(accountId: string): Promise<void>;
+  list(): Promise<string[]>;
+  /** Resolves when every save made before the call has been written; rejects naming the accounts that failed. */
+  flush(): Promise<void>;
+  stats(): SnapshotStoreStats;
+}
+
+/** Checks `meta` before a save; errors name the account and field. */
+export function checkSnapshotMeta(accountId: string, meta: SnapshotMeta): void {
+  const at = `save(${JSON.stringify(accountId)}).meta`;
+  if (accountId === '') throw new Error('save: accountId: expected a non-empty string');
+  if (typeof meta.owner !== 'string' || meta.owner === '') throw new Error(`${at}.owner: expected a non-empty string`);
+  if (typeof meta.at !== 'number' || !Number.isFinite(meta.at)) throw new Error(`${at}.at: expected epoch milliseconds`);
+  if (!Number.isSafeInteger(meta.version) || meta.version < 0) {
+    throw new Error(`${at}.version: expected a whole number from 0 to ${Number.MAX_SAFE_INTEGER}, got ${String(meta.version)}`);
+  }
+}

@@ -1,0 +1,172 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { createRequire } from 'node:module';
+import { RedisLeaseManager } from '../../src/persistence/redis-lease-manager.ts';
+import type { RedisClient } from '../../src/persistence/redis-client.ts';
+
+const calculateSlot = createRequire(import.meta.url)('cluster-key-slot') as (key: string) => number;
+
+/** Short leases, real time: every wait below is bounded by a few ttls. */
+export const TTL_MS = 300;
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `check` every 10 ms until it holds; fails saying what did not happen within `withinMs`. */
+export async function waitUntil(what: string, withinMs: number, check: () => Promise<boolean>): Promise<number> {
+  const start = performance.now();
+  while (!(await check())) {
+    if (performance.now() - start > withinMs) throw new Error(`${what} did not happen within ${withinMs} ms`);
+    await sleep(10);
+  }
+  return performance.now() - start;
+}
+
+export interface LeaseBackend {
+  /** A client for one more "process". */
+  client(): RedisClient;
+  /** Where the keys live, for inspection. */
+  inspect: RedisClient;
+  close(): Promise<void>;
+}
+
+/** The behaviour of RedisLeaseManager against a standalone Redis or a Cluster. */
+export function leaseManagerContract(name: string, open: () => Promise<LeaseBackend>, uniquePrefix: (name: string) => string): void {
+  describe(`${name}: RedisLeaseManager contract`, () => {
+    let backend!: LeaseBackend;
+    const opening = open().then((b) => (backend = b));
+    afterAll(async () => {
+      await opening;
+      await backend.close();
+    });
+    const portfolioOf = (accountId: string): string => accountId.split('/')[0] ?? accountId;
+    const manager = (prefix: string, ownerId: string, ttlMs = TTL_MS): RedisLeaseManager =>
+      new RedisLeaseManager({ client: backend.client(), prefix, ownerId, ttlMs, groupOf: portfolioOf });
+
+    it('only one of two owners acquires; the other learns when the lease would expire', async () => {
+      await opening;
+      const prefix = uniquePrefix('lease-one');
+      const a = manager(prefix, 'host-a:1:aa');
+      const b = manager(prefix, 'host-b:2:bb');
+      const [gotA, gotB] = await Promise.all([a.acquire('core/a1'), b.acquire('core/a1')]);
+      expect([gotA, gotB].filter(Boolean)).toHaveLength(1);
+      const [winner, loser] = gotA ? [a, b] : [b, a];
+      expect(winner.owned()).toEqual(['core/a1']);
+      expect(loser.owned()).toEqual([]);
+      expect(await loser.owner('core/a1')).toBe(winner.ownerId);
+      expect(winner.epoch('core/a1')).toBe(1);
+      expect(loser.epoch('core/a1')).toBeUndefined();
+      expect(loser.retryAfterMs('core/a1')).toBeGreaterThan(0);
+      expect(loser.retryAfterMs('core/a1')).toBeLessThanOrEqual(TTL_MS);
+      expect(await winner.acquire('core/a1')).toBe(true); // already ours: no new tenure
+      expect(winner.epoch('core/a1')).toBe(1);
+    });
+
+    it('stores the owner id with a PX ttl and a non-expiring epoch, all in the group’s slot', async () => {
+      await opening;
+      const prefix = uniquePrefix('lease-keys');
+      const a = manager(prefix, 'host-a:1:aa');
+      await a.acquire('core/a1');
+      const lease = `${prefix}:lease:{core}:core/a1`;
+      const epoch = `${prefix}:lease-epoch:{core}:core/a1`;
+      expect(a.leaseKey('core/a1')).toBe(lease);
+      expect(a.epochKey('core/a1')).toBe(epoch);
+      expect(await backend.inspect.get(lease)).toBe('host-a:1:aa');
+      const pttl = await backend.inspect.pttl(lease);
+      expect(pttl).toBeGreaterThan(0);
+      expect(pttl).toBeLessThanOrEqual(TTL_MS);
+      expect(await backend.inspect.get(epoch)).toBe('1');
+      expect(await backend.inspect.pttl(epoch)).toBe(-1);
+      expect(calculateSlot(lease)).toBe(calculateSlot(epoch));
+      expect(calculateSlot(lease)).toBe(calculateSlot(`${prefix}:snapshot:{core}:core/a2`));
+    });
+
+    it('the other owner acquires once the first lease expires unrenewed, with a higher fencing token', async () => {
+      await opening;
+      const prefix = uniquePrefix('lease-expiry');
+      const a = manager(prefix, 'host-a:1:aa');
+      const b = manager(prefix, 'host-b:2:bb');
+      expect(await a.acquire('core/a1')).toBe(true);
+      expect(await b.acquire('core/a1')).toBe(false);
+      const took = await waitUntil('takeover after expiry', TTL_MS + 200, () => b.acquire('core/a1'));
+      expect(took).toBeGreaterThan(TTL_MS / 2); // it was not free early
+      expect(b.epoch('core/a1')).toBe(2);
+      expect(await b.owner('core/a1')).toBe('host-b:2:bb');
+    });
+
+    it('renewing keeps the lease well past its ttl', async () => {
+      await opening;
+      const prefix = uniquePrefix('lease-renew');
+      const a = manager(prefix, 'host-a:1:aa');
+      const b = manager(prefix, 'host-b:2:bb');
+      await a.acquire('core/a1');
+      await a.acquire('core/a2');
+      for (let i = 0; i < 6; i++) {
+        await sleep(TTL_MS / 3); // 6 × 100 ms = 2 ttls
+        expect(await a.renewAll()).toEqual([]);
+        expect(await b.acquire('core/a1')).toBe(false);
+      }
+      expect(a.owned().sort()).toEqual(['core/a1', 'core/a2']);
+    });
+
+    it('a renewal that arrives after expiry fails and reports the account lost', async () => {
+      await opening;
+      const prefix = uniquePrefix('lease-late');
+      const a = manager(prefix, 'host-a:1:aa');
+      await a.acquire('core/a1');
+      await a.acquire('core/a2');
+      await waitUntil('lease expiry', TTL_MS + 200, async () => (await backend.inspect.exists(a.leaseKey('core/a1'))) === 0);
+      await waitUntil('lease expiry', 200, async () => (await backend.inspect.exists(a.leaseKey('core/a2'))) === 0);
+      expect(await a.renewAll()).toEqual(['core/a1', 'core/a2']);
+      expect(a.owned()).toEqual([]);
+      expect(a.epoch('core/a1')).toBeUndefined();
+      expect(await a.owner('core/a1')).toBeNull(); // the late renewal did not bring it back
+    });
+
+    it('a renewal after another owner took over reports lost and leaves the new lease alone', async () => {
+      await opening;
+      const prefix = uniquePrefix('lease-taken');
+      const a = manager(prefix, 'host-a:1:aa');
+      const b = manager(prefix, 'host-b:2:bb');
+      await a.acquire('core/a1');
+      await waitUntil('takeover', TTL_MS + 200, () => b.acquire('core/a1'));
+      expect(await a.renewAll()).toEqual(['core/a1']);
+      await a.release('core/a1'); // not ours any more: must not delete b's lease
+      expect(await b.owner('core/a1')).toBe('host-b:2:bb');
+      expect(await b.renewAll()).toEqual([]);
+    });
+
+    it('release lets the other owner acquire at once; fencing tokens increase with every acquire', async () => {
+      await opening;
+      const prefix = uniquePrefix('lease-release');
+      const a = manager(prefix, 'host-a:1:aa', 60_000);
+      const b = manager(prefix, 'host-b:2:bb', 60_000);
+      const epochs: number[] = [];
+      for (const m of [a, b, a, b]) {
+        expect(await m.acquire('core/a1')).toBe(true);
+        epochs.push(m.epoch('core/a1')!);
+        await m.release('core/a1');
+        expect(m.owned()).toEqual([]);
+      }
+      expect(epochs).toEqual([1, 2, 3, 4]);
+      expect(await backend.inspect.get(a.epochKey('core/a1'))).toBe('4');
+      expect(await a.owner('core/a1')).toBeNull();
+    });
+
+    it('concurrent acquires of one account in one process start one tenure', async () => {
+      await opening;
+      const prefix = uniquePrefix('lease-dedupe');
+      const a = manager(prefix, 'host-a:1:aa');
+      expect(await Promise.all([a.acquire('core/a1'), a.acquire('core/a1'), a.acquire('core/a1')])).toEqual([true, true, true]);
+      expect(await backend.inspect.get(a.epochKey('core/a1'))).toBe('1');
+    });
+
+    it('re-acquiring a lease still ours in Redis but forgotten locally starts a new tenure', async () => {
+      await opening;
+      const prefix = uniquePrefix('lease-forgot');
+      const before = manager(prefix, 'host-a:1:aa');
+      const after = manager(prefix, 'host-a:1:aa'); // same owner id, no local memory of the lease
+      await before.acquire('core/a1');
+      expect(await after.acquire('core/a1')).toBe(true);
+      expect(after.epoch('core/a1')).toBe(2); // versions of the new tenure beat the old one's
+    });
+  });
+}
