@@ -1,7 +1,6 @@
 import { wallClock } from '../clock/clock.ts';
 import type { DecimalString } from '../domain/decimal.ts';
-import { RandomWalk } from '../sim/marks.ts';
-import { createRng } from '../sim/rng.ts';
+import { startLiveMarks } from '../sim/live-marks.ts';
 import { startSimulator } from '../sim/server.ts';
 import { EXIT_OK, type CliIo } from './io.ts';
 
@@ -15,12 +14,6 @@ export interface SimCommandOptions {
   signal?: AbortSignal;
 }
 
-/** Where each symbol's random walk starts and how far it may move per second. */
-const WALKS = [
-  { symbol: 'ETHP', start: '2000', maxStepTicks: 5 },
-  { symbol: 'BTCP', start: '40000', maxStepTicks: 10 },
-] as const;
-
 /**
  * `riskwarden sim --port N`: the exchange simulator alone, on real time (immediate mode, wall clock),
  * with a seeded random-walk mark for ETHP and BTCP every second. Prints its URLs and operator key and
@@ -31,15 +24,7 @@ export async function simCommand(opts: SimCommandOptions, io: CliIo): Promise<nu
   const sim = await startSimulator({ clock: wallClock, mode: 'immediate', port: opts.port, seed, ...(opts.host === undefined ? {} : { host: opts.host }) });
   for (const d of opts.deposits ?? []) sim.exchange.deposit(d.trader, d.strategyId, d.amount);
 
-  const rng = createRng(seed);
-  const walks = WALKS.map((w) => ({
-    symbol: w.symbol,
-    walk: new RandomWalk(rng.fork(), { start: w.start, tickSize: sim.exchange.products[w.symbol]!.tickSize, maxStepTicks: w.maxStepTicks }),
-  }));
-  for (const { symbol, walk } of walks) sim.setMark(symbol, walk.price);
-  const timer = setInterval(() => {
-    for (const { symbol, walk } of walks) sim.setMark(symbol, walk.next());
-  }, 1000);
+  const stopMarks = startLiveMarks(sim, seed);
 
   io.out(`simulator REST      ${sim.url}`);
   io.out(`simulator WebSocket ${sim.wsUrl}`);
@@ -57,7 +42,7 @@ export async function simCommand(opts: SimCommandOptions, io: CliIo): Promise<nu
     if (opts.signal?.aborted) stop();
     else opts.signal?.addEventListener('abort', stop, { once: true });
   });
-  clearInterval(timer);
+  stopMarks();
   await sim.close();
   io.out('simulator stopped');
   return EXIT_OK;

@@ -159,6 +159,22 @@ export class OrderLifecycle {
     return this.#byHash.get(orderHash.toLowerCase());
   }
 
+  /**
+   * Gives an adopted order (tracked under its hash) the clientOrderId its placer used, so a process that
+   * took over the strategy can follow the order it inherited.
+   */
+  rename(orderHash: string, clientOrderId: string): TrackedOrder {
+    const order = this.byHash(orderHash);
+    if (order === undefined) throw new LifecycleError(`order ${orderHash} is not tracked`);
+    const key = clientKey(order.strategyId, clientOrderId);
+    const holder = this.#byClientId.get(key);
+    if (holder !== undefined && holder !== order) throw new LifecycleError(`clientOrderId ${JSON.stringify(clientOrderId)} is already used by strategy ${order.strategyId}`);
+    this.#byClientId.delete(clientKey(order.strategyId, order.clientOrderId));
+    order.clientOrderId = clientOrderId;
+    this.#byClientId.set(key, order);
+    return order;
+  }
+
   /** Orders not yet terminal, optionally of one strategy. */
   live(strategyId?: string): TrackedOrder[] {
     return [...this.#byHash.values()].filter((o) => !isTerminal(o.status) && (strategyId === undefined || o.strategyId === strategyId));

@@ -403,6 +403,31 @@ export class VenueClient extends EventEmitter<VenueClientEvents> {
   }
 
   /**
+   * Takes over an order another process placed, known from a persisted snapshot by its clientOrderId and
+   * hash: an open order (adopted at bootstrap) is renamed and followed from now on; an order that already
+   * ended is found in the venue's update history and returned with its outcome; null means the venue never
+   * sequenced it. Nothing is sent: a reduction in flight is never sent twice.
+   */
+  async reclaimOrder(strategyId: string, clientOrderId: string, orderHash: string): Promise<TrackedOrder | null> {
+    const e = this.#strategy(strategyId);
+    const hash = orderHash.toLowerCase();
+    if (this.#lifecycle.byHash(hash) !== undefined) return { ...this.#lifecycle.rename(hash, clientOrderId) };
+    this.#work.begin();
+    try {
+      const rows = await this.#rest.get(PATHS.orderUpdates, { trader: e.trader, strategyIdHash: e.strategyIdHash, sinceOrdinal: 0 }, 'orderUpdates');
+      const mine = rows.filter((row) => row.orderHash.toLowerCase() === hash).sort((a, b) => a.globalOrdinal - b.globalOrdinal);
+      if (mine.length === 0) return null;
+      // Replay the order's own history through a scratch tracker: the same rules decide its outcome.
+      const scratch = new OrderLifecycle(() => {});
+      let order: TrackedOrder | undefined;
+      for (const row of mine) order = scratch.applyUpdate(strategyId, row, this.#clock.now()).order;
+      return { ...order!, clientOrderId };
+    } finally {
+      this.#work.end();
+    }
+  }
+
+  /**
    * Asks the venue to cancel an order. Resolves when the request is settled or the order's end (or the
    * cancel's rejection) shows on the feed; the outcome arrives as a 'lifecycle' or 'cancel-rejected' event.
    */

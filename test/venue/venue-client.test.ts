@@ -424,3 +424,34 @@ describe('VenueClient determinism', () => {
     expect(dec(JSON.parse(a).ledger.length).gt(0)).toBe(true);
   });
 });
+
+describe('VenueClient takeover of another process\'s orders', () => {
+  it('reclaims an open order by hash, finds an ended one in the history, and knows an unknown one never reached the venue', async () => {
+    const h = await start();
+    const resting = await h.client.placeOrder('alpha', 'alpha-1', LIMIT('buy', '1', '1950'));
+    const filled = await h.client.placeOrder('alpha', 'alpha-2', MARKET_BUY('0.5'));
+    await h.idle();
+    expect(h.client.order('alpha', 'alpha-2')?.status).toBe('filled');
+
+    // A second process with the same key starts from REST, as after a takeover.
+    const heir = new VenueClient({ restUrl: h.sim.url, wsUrl: h.sim.wsUrl, clock: h.clock, work: h.work, seed: 2, sleep: () => new Promise((r) => setImmediate(r)) });
+    await heir.connect();
+    await heir.bootstrap([{ strategyId: 'alpha', signer: h.wallet('alpha') }]);
+    await h.idle();
+
+    const open = await heir.reclaimOrder('alpha', 'alpha-1', resting.orderHash);
+    expect(open).toMatchObject({ clientOrderId: 'alpha-1', status: 'posted' });
+    expect(heir.order('alpha', 'alpha-1')?.orderHash).toBe(resting.orderHash);
+    const ended = await heir.reclaimOrder('alpha', 'alpha-2', filled.orderHash);
+    expect(ended).toMatchObject({ clientOrderId: 'alpha-2', status: 'filled', filled: '0.5' });
+    expect(await heir.reclaimOrder('alpha', 'alpha-3', `0x${'ab'.repeat(25)}`)).toBeNull();
+
+    // The renamed order is followed: its cancellation reaches the heir under the inherited id.
+    const seen: string[] = [];
+    heir.on('lifecycle', (e) => void seen.push(`${e.clientOrderId}:${e.status}`));
+    await heir.cancelOrder('alpha', 'alpha-1');
+    await h.idle();
+    expect(seen).toContain('alpha-1:cancelled');
+    await heir.close();
+  });
+});
