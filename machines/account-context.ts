@@ -90,7 +90,9 @@ export type AccountEvent =
   | { type: 'STOPOUT_RESET'; scope: StopoutScope; id: string; reason: string; by?: string; at?: number }
   | { type: 'MOVE_START_TIME'; scope: StopoutScope; id: string; at: number }
   | { type: 'TICK'; at: number }
-  | { type: 'FEED_STATUS'; stale: boolean; at?: number };
+  | { type: 'FEED_STATUS'; stale: boolean; at?: number }
+  /** The venue's ledger replaces ours (a takeover or a restart resumed from an older snapshot). */
+  | { type: 'RESYNC'; ledger: LedgerState; at: number };
 
 export interface AccountStart {
   collateral: DecimalString;

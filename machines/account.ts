@@ -263,6 +263,10 @@ export const accountMachine = setup({
       if (result.outcome === 'duplicate' || result.outcome === 'rejected') return {};
       return refreshed({ ...context, now: Math.max(context.now, event.at), ledger: result.state });
     }),
+    applyResync: assign(({ context, event }) => {
+      if (event.type !== 'RESYNC') return {};
+      return refreshed({ ...context, now: Math.max(context.now, event.at), ledger: event.ledger });
+    }),
     applyTick: assign(({ context, event }) => {
       if (event.type !== 'TICK') return {};
       return refreshed({ ...context, now: Math.max(context.now, event.at) });
@@ -368,6 +372,7 @@ export const accountMachine = setup({
   on: {
     MARK: { actions: ['applyMark', 'checkRiskLimits', 'raiseStopouts'] },
     LEDGER: { actions: ['applyLedger', 'checkRiskLimits', 'raiseStopouts'] },
+    RESYNC: { actions: ['applyResync', 'checkRiskLimits', 'raiseStopouts'] },
     TICK: { actions: ['applyTick', 'checkRiskLimits', 'raiseStopouts'] },
     FEED_STATUS: { actions: ['applyFeedStatus'] },
     ORDER_UPDATE: { actions: ['applyOrderUpdate'] },

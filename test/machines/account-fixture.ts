@@ -87,6 +87,7 @@ export function sampleEvents(snapshot: AccountSnapshot): AccountEvent[] {
   events.push({ type: 'ORDER_UPDATE', clientOrderId: 'unknown-order', status: 'filled', filled: '1', at });
   events.push({ type: 'STOPOUT_RESET', scope: 'account', id: 'alpha', reason: 'manual', at });
   events.push({ type: 'TICK', at: c.now + 16_000 });
+  events.push({ type: 'RESYNC', ledger: c.ledger, at });
   events.push({ type: 'FEED_STATUS', stale: !c.feedStale, at });
   events.push({ type: 'STOPOUT_SET', stopout: { scope: 'fleet', id: '*', reason: 'manual', closePositions: false } });
   events.push({ type: 'STOPOUT_SET', stopout: { scope: 'portfolio', id: 'core', reason: 'manual', closePositions: true } });

@@ -59,7 +59,7 @@ describe('account statechart, model-based', () => {
           },
         },
         events: Object.fromEntries(
-          ['MARK', 'LEDGER', 'ORDER_UPDATE', 'ENTRY_REQUEST', 'STOPOUT_SET', 'STOPOUT_RESET', 'MOVE_START_TIME', 'TICK', 'FEED_STATUS'].map((type) => [
+          ['MARK', 'LEDGER', 'ORDER_UPDATE', 'ENTRY_REQUEST', 'STOPOUT_SET', 'STOPOUT_RESET', 'MOVE_START_TIME', 'TICK', 'FEED_STATUS', 'RESYNC'].map((type) => [
             type,
             ({ event }: { event: AccountEvent }) => {
               const before = sut.getSnapshot();
