@@ -32,7 +32,7 @@ export const liquiditySchema = z
   .strictObject({
     depth: positiveDecimal.prefault('50').meta({ description: 'Size on each level.' }),
     levels: integerAtLeast(1).default(20).meta({ description: 'Levels on each side.' }),
-    spreadTicks: integerAtLeast(1).default(2).meta({ description: 'Distance between best bid and best ask, in ticks.' }),
+    spreadTicks: integerAtLeast(1).default(2).meta({ description: 'Distance of the best bid and the best ask from the mark, in ticks.' }),
   })
   .meta({ description: 'The simulated order book around the mark.' });
 

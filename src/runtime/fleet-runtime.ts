@@ -1,0 +1,592 @@
+import { createActor, type Actor, type AnyActorRef } from 'xstate';
+import { createAccountContext, type AccountContext, type AccountEvent } from '../../machines/account-context.ts';
+import { supervisorMachine, type SupervisorContext } from '../../machines/supervisor.ts';
+import type { Clock } from '../clock/clock.ts';
+import type { WorkTracker } from '../clock/work-tracker.ts';
+import type { AccountMode } from '../domain/assessment.ts';
+import { str, ZERO } from '../domain/decimal.ts';
+import type { LedgerState } from '../domain/ledger.ts';
+import type { OrderIntent, OrderPurpose } from '../domain/order.ts';
+import { toIso } from '../domain/periods.ts';
+import { canResetStopout, evaluateRiskLimits } from '../domain/risk-limits.ts';
+import type { Stopout, StopoutScope } from '../domain/stopout.ts';
+import type { StopoutStore, StoreChange } from '../store/stopout-store.ts';
+import type { TimelineRecord, TimelineSink } from '../timeline/timeline-record.ts';
+import type { VenueClient } from '../venue/venue-client.ts';
+import { provideAccountEffects, type AccountEffects } from './account-effects.ts';
+import type { FleetPlan } from './fleet-plan.ts';
+import { restorableAccount } from './restorable-account.ts';
+
+export interface FleetRuntimeOptions {
+  plan: FleetPlan;
+  clock: Clock;
+  venue: Pick<VenueClient, 'placeOrder' | 'cancelOrder' | 'on'> & Partial<Pick<VenueClient, 'reclaimOrder'>>;
+  store: StopoutStore;
+  timeline: TimelineSink;
+  /** Epoch ms of t = 0 in timeline records. */
+  origin: number;
+  work?: Pick<WorkTracker, 'begin' | 'end'>;
+  /** How often each account writes a `risk` record besides state changes (default 10 s). */
+  riskEveryMs?: number;
+  /** Called with every account snapshot worth saving (a state, reduction, order or stopout change). */
+  persist?: (accountId: string, persisted: PersistedAccount) => void;
+  /**
+   * Send venue requests one at a time, in the order the accounts asked (simulation: answers then come
+   * back in a fixed order, so the timeline cannot depend on which request won a race). Live: concurrent.
+   */
+  serializeRequests?: boolean;
+  /** Problems that must be seen but must not stop the fleet (a failed request, a store write refused). */
+  report?: (message: string) => void;
+}
+
+export interface AccountStart {
+  collateral: string;
+  ledger?: LedgerState;
+  marks?: Record<string, string>;
+}
+
+/**
+ * What survives a restart or a takeover: the account actor's persisted snapshot, and the venue hash of
+ * each order it is still waiting for, so the next owner can follow those orders instead of sending again.
+ */
+export interface PersistedAccount {
+  snapshot: unknown;
+  orderHashes: Record<string, string>;
+}
+
+export interface OperatorAction {
+  action: 'set-stopout' | 'reset-stopout' | 'move-start-time';
+  scope: StopoutScope;
+  id: string;
+  reason?: string;
+  closePositions?: boolean;
+  by?: string;
+}
+
+/** Reason of the synthetic stopout that keeps entries closed while the shared store cannot be read. */
+export const STORE_UNREACHABLE = 'store-unreachable';
+
+const noWork = { begin(): void {}, end(): void {} };
+
+function topState(value: unknown): AccountMode {
+  return (typeof value === 'string' ? value : Object.keys(value as object)[0]) as AccountMode;
+}
+
+function statePath(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const [key, inner] = Object.entries(value as Record<string, unknown>)[0]!;
+  return `${key}.${statePath(inner)}`;
+}
+
+/**
+ * Runs a fleet: the supervisor actor and its account actors, fed by the venue client, the clock and the
+ * stopout store, with the accounts' effects carried out against the venue and the store, and every
+ * decision, transition, order and stopout written to the timeline. Used by `riskwarden run` (live) and
+ * `riskwarden simulate` (simulated clock) alike.
+ */
+export class FleetRuntime {
+  readonly supervisor: Actor<typeof supervisorMachine>;
+  readonly #o: FleetRuntimeOptions;
+  readonly #work: Pick<WorkTracker, 'begin' | 'end'>;
+  readonly #lastState = new Map<string, AccountMode>();
+  readonly #lastRiskAt = new Map<string, number>();
+  readonly #lastPersisted = new Map<string, unknown>();
+  readonly #orderHashes = new Map<string, Map<string, string>>();
+  readonly #persistKey = new Map<string, unknown[]>();
+  readonly #orderCounts = new Map<string, Partial<Record<OrderPurpose, number>>>();
+  readonly #blocked = new Map<string, number>();
+  readonly #reductionsInFlight = new Map<string, Set<string>>();
+  readonly #maxReductions = new Map<string, number>();
+  readonly #purposes = new Map<string, OrderPurpose>();
+  readonly #liquidated = new Set<string>();
+  readonly #staleFeeds = new Set<string>();
+  readonly #subscriptions = new Map<string, { unsubscribe(): void }>();
+  readonly #unwatch: Array<() => void> = [];
+  #storeDown = false;
+  #requests: Promise<void> = Promise.resolve();
+
+  constructor(options: FleetRuntimeOptions) {
+    this.#o = options;
+    this.#work = options.work ?? noWork;
+    const accountLogic = restorableAccount(provideAccountEffects(this.#effects()));
+    const machine = supervisorMachine.provide({
+      actors: { account: accountLogic },
+      actions: {
+        persistStopouts: ({ context }) => {
+          for (const stopout of context.outbox.persist) this.#storeWrite(`raise ${stopout.reason} on ${stopout.scope} ${stopout.id}`, () => this.#o.store.set(stopout));
+        },
+        reportReset: () => {},
+        reportFailure: ({ context }) => {
+          const failure = context.outbox.failure;
+          if (failure) this.#report(`account ${failure.accountId} failed and was restarted from its last snapshot: ${failure.error}`);
+        },
+      },
+    });
+    this.supervisor = createActor(machine, { input: { groups: options.plan.groups } });
+  }
+
+  /** Starts the supervisor, spawns the accounts and connects the venue and the store. */
+  start(starts: Record<string, AccountStart>): void {
+    this.supervisor.start();
+    for (const plan of this.#o.plan.accounts) {
+      const start = starts[plan.settings.accountId];
+      if (start) this.addAccount(plan.settings.accountId, start);
+    }
+    this.#attachVenue();
+    this.#unwatch.push(this.#o.store.watch((change) => this.#onStoreChange(change)));
+    void this.#o.store.list().then(
+      (stopouts) => stopouts.forEach((stopout) => this.supervisor.send({ type: 'STOPOUT_SEEN', stopout })),
+      (error: Error) => this.#report(`reading stopouts failed: ${error.message}`),
+    );
+  }
+
+  stop(): void {
+    for (const unwatch of this.#unwatch) unwatch();
+    for (const s of this.#subscriptions.values()) s.unsubscribe();
+    this.supervisor.stop();
+  }
+
+  accountIds(): string[] {
+    return [...this.supervisor.getSnapshot().context.accounts];
+  }
+
+  account(accountId: string): AnyActorRef | undefined {
+    return this.supervisor.system.get(accountId);
+  }
+
+  accountContext(accountId: string): AccountContext | undefined {
+    return this.account(accountId)?.getSnapshot().context as AccountContext | undefined;
+  }
+
+  /** A strategy asks to send an order: it goes through the account's gate. */
+  requestEntry(accountId: string, order: OrderIntent): void {
+    this.#route(accountId, { type: 'ENTRY_REQUEST', order, at: this.#o.clock.now() });
+  }
+
+  /** The clock moved: timers of every account, group drawdowns, periodic risk records. */
+  tick(): void {
+    const at = this.#o.clock.now();
+    this.supervisor.send({ type: 'BROADCAST', event: { type: 'TICK', at } });
+    this.#observeGroups();
+    for (const accountId of this.accountIds()) {
+      if (at - (this.#lastRiskAt.get(accountId) ?? -Infinity) >= (this.#o.riskEveryMs ?? 10_000)) this.#writeRisk(accountId);
+    }
+    if (this.#o.store.kind === 'redis') this.#publishBreaches();
+  }
+
+  /**
+   * An operator action (CLI, API or scenario): the same path for all. A reset is refused while the limit
+   * that raised it still measures a breach: CopyFactory asks for startTime to be moved first.
+   */
+  async operate(action: OperatorAction): Promise<{ result: 'ok' | 'refused'; reason?: string }> {
+    const at = this.#o.clock.now();
+    const write = (outcome: { result: 'ok' | 'refused'; reason?: string }) => {
+      this.#write({ t: at - this.#o.origin, kind: 'operator', action: action.action, scope: action.scope, id: action.id, ...outcome });
+      return outcome;
+    };
+    try {
+      if (action.action === 'set-stopout') {
+        await this.#o.store.set({
+          scope: action.scope, id: action.id, reason: action.reason ?? 'manual', closePositions: action.closePositions ?? false,
+          stoppedAt: toIso(at), ...(action.by ? { by: action.by } : {}),
+        });
+        return write({ result: 'ok' });
+      }
+      if (action.action === 'move-start-time') {
+        await this.#o.store.setStartTime(action.scope, action.id, toIso(at));
+        return write({ result: 'ok' });
+      }
+      const reason = action.reason ?? 'manual';
+      const refusal = this.resetRefusal(action.scope, action.id, reason);
+      if (refusal) return write({ result: 'refused', reason: refusal });
+      const existed = await this.#o.store.reset(action.scope, action.id, reason);
+      return write(existed ? { result: 'ok' } : { result: 'refused', reason: `no stopout ${reason} on ${action.scope} ${action.id}` });
+    } catch (error) {
+      return write({ result: 'refused', reason: (error as Error).message });
+    }
+  }
+
+  /** Why a reset of this stopout must be refused now, or null when it may go. */
+  resetRefusal(scope: StopoutScope, id: string, reason: string): string | null {
+    const sup = this.supervisor.getSnapshot().context;
+    const group = sup.groups[`${scope}:${id}`];
+    if (group?.drawdown.latest) {
+      const check = canResetStopout({ scope, id, reason }, group.limits, group.drawdown, group.drawdown.latest);
+      if (!check.ok) return check.reason;
+    }
+    for (const accountId of this.#covered(sup, scope, id)) {
+      const ctx = this.accountContext(accountId);
+      if (!ctx?.drawdown.latest) continue;
+      const check = canResetStopout({ scope, id, reason }, ctx.settings.riskLimits, ctx.drawdown, ctx.drawdown.latest);
+      if (!check.ok) return check.reason;
+    }
+    return null;
+  }
+
+  /** The last line of a timeline. */
+  summary(): Extract<TimelineRecord, { kind: 'summary' }> {
+    const finalStates: Record<string, AccountMode> = {};
+    const orders: Record<string, Partial<Record<OrderPurpose, number>>> = {};
+    const maxReductionsInFlight: Record<string, number> = {};
+    const blockedEntries: Record<string, number> = {};
+    for (const accountId of this.accountIds()) {
+      finalStates[accountId] = topState(this.account(accountId)!.getSnapshot().value);
+      orders[accountId] = { ...(this.#orderCounts.get(accountId) ?? {}) };
+      maxReductionsInFlight[accountId] = this.#maxReductions.get(accountId) ?? 0;
+      blockedEntries[accountId] = this.#blocked.get(accountId) ?? 0;
+    }
+    return {
+      t: this.#o.clock.now() - this.#o.origin,
+      kind: 'summary',
+      liquidated: [...this.#liquidated].sort(),
+      finalStates,
+      orders,
+      maxReductionsInFlight,
+      blockedEntries,
+    };
+  }
+
+  /** Writes a `risk` record for every account now. */
+  writeRiskRecords(): void {
+    for (const accountId of this.accountIds()) this.#writeRisk(accountId);
+  }
+
+  // ── accounts ────────────────────────────────────────────────────────────────────────────────
+
+  /** Starts supervising an account afresh (its session starts now). */
+  addAccount(accountId: string, start: AccountStart): void {
+    const plan = this.#plan(accountId);
+    this.supervisor.send({ type: 'SPAWN', accountId, input: { context: this.#freshContext(plan.settings, start) }, scopes: plan.scopes });
+    this.#watchAccount(accountId);
+  }
+
+  /**
+   * Resumes an account from what its previous owner persisted: same state, same stopouts, same order
+   * awaited. The venue's current ledger replaces the saved one, and every order the account still waits
+   * for is reclaimed from the venue — followed if open, settled if it ended, rejected if the venue never
+   * saw it. Nothing is sent twice.
+   */
+  async resumeAccount(accountId: string, persisted: PersistedAccount, ledger?: LedgerState): Promise<void> {
+    const plan = this.#plan(accountId);
+    this.#orderHashes.set(accountId, new Map(Object.entries(persisted.orderHashes)));
+    this.supervisor.send({ type: 'SPAWN', accountId, input: { persisted: persisted.snapshot }, scopes: plan.scopes });
+    this.#watchAccount(accountId);
+    const at = this.#o.clock.now();
+    if (ledger) this.#route(accountId, { type: 'RESYNC', ledger, at });
+    const waiting = Object.values(this.accountContext(accountId)?.orders ?? {});
+    for (const order of waiting) {
+      const hash = persisted.orderHashes[order.clientOrderId];
+      const found = hash && this.#o.venue.reclaimOrder ? await this.#o.venue.reclaimOrder(accountId, order.clientOrderId, hash) : null;
+      if (found === null) {
+        this.#onLifecycle({ strategyId: accountId, clientOrderId: order.clientOrderId, status: 'rejected', filled: order.filled, reason: 'NotSequenced', at: this.#o.clock.now() });
+      } else if (found.status !== order.status) {
+        this.#onLifecycle({ strategyId: accountId, clientOrderId: order.clientOrderId, status: found.status, filled: found.filled, ...(found.reason ? { reason: found.reason } : {}), at: this.#o.clock.now() });
+      }
+    }
+  }
+
+  /** Stops supervising an account (config reload, or its lease went to another process). */
+  removeAccount(accountId: string): void {
+    this.#subscriptions.get(accountId)?.unsubscribe();
+    this.#subscriptions.delete(accountId);
+    this.#lastState.delete(accountId);
+    this.supervisor.send({ type: 'DESPAWN', accountId });
+  }
+
+  #plan(accountId: string) {
+    const plan = this.#o.plan.accounts.find((a) => a.settings.accountId === accountId);
+    if (!plan) throw new Error(`account ${accountId} is not in the fleet`);
+    return plan;
+  }
+
+  #freshContext(settings: FleetPlan['accounts'][number]['settings'], start: AccountStart): AccountContext {
+    return createAccountContext(settings, { collateral: start.collateral, at: this.#o.clock.now(), ...(start.marks ? { marks: start.marks } : {}), ...(start.ledger ? { ledger: start.ledger } : {}) });
+  }
+
+  #watchAccount(accountId: string): void {
+    this.#subscriptions.get(accountId)?.unsubscribe();
+    const ref = this.account(accountId);
+    if (!ref) return;
+    const onSnapshot = (snapshot: { value: unknown; context: AccountContext }): void => {
+      const to = topState(snapshot.value);
+      const from = this.#lastState.get(accountId);
+      if (from !== to) {
+        this.#lastState.set(accountId, to);
+        if (from !== undefined) {
+          const reason = snapshot.context.reason;
+          this.#write({
+            t: this.#o.clock.now() - this.#o.origin,
+            kind: 'state',
+            account: accountId,
+            from,
+            to,
+            reason: reason.rule,
+            detail: statePath(snapshot.value),
+            numbers: reason.numbers,
+          });
+          this.#writeRisk(accountId);
+        }
+      }
+      this.#maybePersist(accountId, snapshot, ref);
+    };
+    const subscription = ref.subscribe({
+      next: (snapshot: { value: unknown; context: AccountContext }) => onSnapshot(snapshot),
+      error: (error: unknown) => this.#restart(accountId, error),
+    });
+    this.#subscriptions.set(accountId, subscription);
+    onSnapshot(ref.getSnapshot() as { value: unknown; context: AccountContext });
+  }
+
+  /** Saves the persisted snapshot when something that must survive a restart changed. */
+  #maybePersist(accountId: string, snapshot: { value: unknown; context: AccountContext }, ref: AnyActorRef): void {
+    const c = snapshot.context;
+    // Context updates are immutable, so identity tells what changed; the state value is compared as text.
+    const key = [JSON.stringify(snapshot.value), c.reduction, c.stopouts, c.orderSeq, c.orders, c.settings.riskLimits];
+    const last = this.#persistKey.get(accountId);
+    if (last && last.every((v, i) => v === key[i])) return;
+    this.#persistKey.set(accountId, key);
+    const persisted = ref.getPersistedSnapshot();
+    this.#lastPersisted.set(accountId, persisted);
+    const hashes = this.#orderHashes.get(accountId);
+    const orderHashes = Object.fromEntries(Object.keys(c.orders).flatMap((id) => (hashes?.get(id) ? [[id, hashes.get(id)!]] : [])));
+    this.#o.persist?.(accountId, { snapshot: persisted, orderHashes });
+  }
+
+  #restart(accountId: string, error: unknown): void {
+    const persisted = this.#lastPersisted.get(accountId);
+    if (persisted === undefined) {
+      this.#report(`account ${accountId} failed before any snapshot was saved: ${String(error)}`);
+      return;
+    }
+    this.supervisor.send({ type: 'CHILD_FAILED', accountId, error: String(error), input: { persisted: JSON.parse(JSON.stringify(persisted)) } });
+    this.#watchAccount(accountId);
+  }
+
+  #route(accountId: string, event: AccountEvent): void {
+    this.supervisor.send({ type: 'ROUTE', accountId, event });
+  }
+
+  #covered(sup: SupervisorContext, scope: StopoutScope, id: string): string[] {
+    if (scope === 'fleet') return sup.accounts;
+    return sup.scopes[`${scope}:${id}`] ?? [];
+  }
+
+  // ── effects of the account machines ─────────────────────────────────────────────────────────
+
+  #effects(): AccountEffects {
+    return {
+      sendOrder: (placed, context) => {
+        const account = context.settings.accountId;
+        const t = this.#o.clock.now() - this.#o.origin;
+        this.#purposes.set(`${account}\u0000${placed.clientOrderId}`, placed.purpose);
+        const counts = this.#orderCounts.get(account) ?? {};
+        counts[placed.purpose] = (counts[placed.purpose] ?? 0) + 1;
+        this.#orderCounts.set(account, counts);
+        if (placed.purpose === 'reduce' || placed.purpose === 'exit') {
+          const inFlight = this.#reductionsInFlight.get(account) ?? new Set<string>();
+          inFlight.add(placed.clientOrderId);
+          this.#reductionsInFlight.set(account, inFlight);
+          this.#maxReductions.set(account, Math.max(this.#maxReductions.get(account) ?? 0, inFlight.size));
+        }
+        this.#write({
+          t, kind: 'order', account, orderId: placed.clientOrderId, symbol: placed.intent.symbol, side: placed.intent.side,
+          amount: placed.intent.amount, price: placed.intent.type === 'market' ? '0' : (placed.intent.price ?? '0'), type: placed.intent.type, purpose: placed.purpose,
+        });
+        this.#venueCall(account, placed.clientOrderId, () => this.#o.venue.placeOrder(account, placed.clientOrderId, placed.intent));
+      },
+      cancelOrder: (cancel, context) => {
+        const account = context.settings.accountId;
+        this.#write({ t: this.#o.clock.now() - this.#o.origin, kind: 'cancel', account, orderId: cancel.clientOrderId, reason: cancel.reason });
+        this.#venueCall(account, cancel.clientOrderId, () => this.#o.venue.cancelOrder(account, cancel.clientOrderId));
+      },
+      decision: (decision, context) => {
+        const account = context.settings.accountId;
+        if (!decision.allowed) this.#blocked.set(account, (this.#blocked.get(account) ?? 0) + 1);
+        this.#write({
+          t: this.#o.clock.now() - this.#o.origin, kind: 'decision', account, allowed: decision.allowed, rules: decision.rules, order: decision.order,
+          ...(decision.blocks.length ? { reasons: decision.blocks.map((b) => b.message) } : {}),
+        });
+      },
+      raiseStopout: (stopout) => this.#storeWrite(`raise ${stopout.reason} on ${stopout.scope} ${stopout.id}`, () => this.#o.store.set(stopout)),
+      reset: () => {},
+    };
+  }
+
+  /** A venue request, counted as work; a request that throws becomes a rejection the account sees. */
+  #venueCall(account: string, clientOrderId: string, call: () => Promise<unknown>): void {
+    this.#work.begin();
+    const run = (): Promise<void> =>
+      call()
+        .then(() => undefined)
+        .catch((error: Error) => {
+          this.#report(`venue request for ${account} ${clientOrderId} failed: ${error.message}`);
+          this.#onLifecycle({ strategyId: account, clientOrderId, status: 'rejected', filled: '0', reason: error.name || 'RequestFailed', at: this.#o.clock.now() });
+        })
+        .finally(() => this.#work.end());
+    if (this.#o.serializeRequests) this.#requests = this.#requests.then(run);
+    else void run();
+  }
+
+  #storeWrite(what: string, write: () => Promise<unknown>): void {
+    this.#work.begin();
+    write()
+      .catch((error: Error) => this.#report(`stopout store: ${what} failed: ${error.message}`))
+      .finally(() => this.#work.end());
+  }
+
+  // ── inputs: venue, store ────────────────────────────────────────────────────────────────────
+
+  #attachVenue(): void {
+    const venue = this.#o.venue;
+    venue.on('mark', (mark) => {
+      this.#write({ t: mark.at - this.#o.origin, kind: 'mark', symbol: mark.symbol, price: mark.price });
+      this.supervisor.send({ type: 'BROADCAST', event: { type: 'MARK', symbol: mark.symbol, price: mark.price, at: mark.at } });
+      this.#observeGroups();
+    });
+    venue.on('ledger', (update) => {
+      this.#route(update.strategyId, { type: 'LEDGER', event: update.event, at: update.at });
+    });
+    venue.on('lifecycle', (event) => this.#onLifecycle(event));
+    venue.on('liquidation', (notice) => {
+      this.#liquidated.add(notice.strategyId);
+      this.#write({ t: notice.at - this.#o.origin, kind: 'liquidation', account: notice.strategyId, symbol: notice.symbol, price: notice.price });
+    });
+    venue.on('feed-status', (status) => {
+      if (status.stale) this.#staleFeeds.add(status.feed);
+      else this.#staleFeeds.delete(status.feed);
+      this.supervisor.send({ type: 'BROADCAST', event: { type: 'FEED_STATUS', stale: this.#staleFeeds.size > 0, at: status.at } });
+    });
+  }
+
+  #onLifecycle(event: { strategyId: string; clientOrderId: string; orderHash?: string; status: string; filled: string; reason?: string; at: number }): void {
+    if (event.orderHash) {
+      const hashes = this.#orderHashes.get(event.strategyId) ?? new Map<string, string>();
+      hashes.set(event.clientOrderId, event.orderHash);
+      this.#orderHashes.set(event.strategyId, hashes);
+    }
+    if (event.status === 'submitted') {
+      // The hash is known from now on: persist it, so a successor can follow the order.
+      const ref = this.account(event.strategyId);
+      if (ref) {
+        this.#persistKey.delete(event.strategyId);
+        this.#maybePersist(event.strategyId, ref.getSnapshot() as never, ref);
+      }
+      return;
+    }
+    const account = event.strategyId;
+    const terminal = ['filled', 'cancelled', 'rejected', 'liquidated'].includes(event.status);
+    if (terminal) {
+      this.#reductionsInFlight.get(account)?.delete(event.clientOrderId);
+      this.#orderHashes.get(account)?.delete(event.clientOrderId);
+    }
+    this.#write({
+      t: event.at - this.#o.origin, kind: 'order-update', account, orderId: event.clientOrderId, status: event.status, filled: event.filled,
+      ...(event.reason ? { reason: event.reason } : {}),
+    });
+    this.#route(account, { type: 'ORDER_UPDATE', clientOrderId: event.clientOrderId, status: event.status as never, filled: event.filled, ...(event.reason ? { reason: event.reason } : {}), at: event.at });
+  }
+
+  #onStoreChange(change: StoreChange): void {
+    const t = this.#o.clock.now() - this.#o.origin;
+    switch (change.kind) {
+      case 'set':
+        this.#write({ t, kind: 'stopout', scope: change.stopout.scope, id: change.stopout.id, reason: change.stopout.reason, closePositions: change.stopout.closePositions, action: 'set', ...(change.stopout.stoppedTill ? { stoppedTill: change.stopout.stoppedTill } : {}) });
+        this.supervisor.send({ type: 'STOPOUT_SEEN', stopout: change.stopout });
+        break;
+      case 'reset':
+        this.#write({ t, kind: 'stopout', scope: change.stopout.scope, id: change.stopout.id, reason: change.stopout.reason, closePositions: change.stopout.closePositions, action: 'reset' });
+        this.supervisor.send({ type: 'STOPOUT_GONE', scope: change.stopout.scope, id: change.stopout.id, reason: change.stopout.reason });
+        break;
+      case 'start-time':
+        this.supervisor.send({ type: 'MOVE_START_TIME', scope: change.scope, id: change.id, at: Date.parse(change.startTime) });
+        break;
+      case 'health': {
+        // Fail closed: while the shared flags cannot be read, no process may assume there is no stopout.
+        const stopout: Stopout = { scope: 'fleet', id: '*', reason: STORE_UNREACHABLE, closePositions: false };
+        if (!change.healthy && !this.#storeDown) {
+          this.#storeDown = true;
+          this.#report(`stopout store unreachable${change.reason ? `: ${change.reason}` : ''}: entries refused until it is back`);
+          this.supervisor.send({ type: 'STOPOUT_SEEN', stopout });
+        } else if (change.healthy && this.#storeDown) {
+          this.#storeDown = false;
+          this.supervisor.send({ type: 'STOPOUT_GONE', scope: 'fleet', id: '*', reason: STORE_UNREACHABLE });
+        }
+        break;
+      }
+    }
+  }
+
+  // ── aggregates and records ──────────────────────────────────────────────────────────────────
+
+  /** Sums each group's members (balance, equity, transfers) and lets the supervisor measure its limits. */
+  #observeGroups(): void {
+    const sup = this.supervisor.getSnapshot().context;
+    const at = this.#o.clock.now();
+    for (const [key, group] of Object.entries(sup.groups)) {
+      let balance = ZERO;
+      let equity = ZERO;
+      let transfers = ZERO;
+      let complete = true;
+      for (const accountId of group.accounts) {
+        const ctx = this.accountContext(accountId);
+        if (!ctx?.metrics) {
+          complete = false;
+          break;
+        }
+        balance = balance.plus(ctx.metrics.collateral);
+        equity = equity.plus(ctx.metrics.equity);
+        transfers = transfers.plus(ctx.ledger.netTransfers);
+      }
+      if (!complete) continue;
+      this.supervisor.send({ type: 'GROUP_OBSERVE', group: key, observation: { at, balance: str(balance), equity: str(equity), netTransfers: str(transfers) } });
+    }
+  }
+
+  #writeRisk(accountId: string): void {
+    const snapshot = this.account(accountId)?.getSnapshot();
+    const ctx = snapshot?.context as AccountContext | undefined;
+    if (!snapshot || !ctx?.metrics) return;
+    const at = this.#o.clock.now();
+    this.#lastRiskAt.set(accountId, at);
+    const m = ctx.metrics;
+    this.#write({
+      t: at - this.#o.origin,
+      kind: 'risk',
+      account: accountId,
+      position: Object.fromEntries(Object.values(m.positions).map((p) => [p.symbol, p.size])),
+      grossNotional: m.grossNotional,
+      equity: m.equity,
+      marginFraction: m.marginFraction,
+      maintenance: m.maintenance,
+      marginBuffer: m.marginBuffer,
+      sessionPnl: m.sessionPnl,
+      state: topState(snapshot.value),
+    });
+  }
+
+  /** Live breach records, so a reset from another process or the CLI can be refused while a cause holds. */
+  #publishBreaches(): void {
+    const ttl = 5_000;
+    for (const accountId of this.accountIds()) {
+      const ctx = this.accountContext(accountId);
+      if (!ctx?.drawdown.latest) continue;
+      for (const b of evaluateRiskLimits(ctx.settings.riskLimits, ctx.drawdown, ctx.drawdown.latest)) {
+        this.#storeWrite('breach record', () => this.#o.store.recordBreach({ scope: b.stopout.scope, id: b.stopout.id, reason: b.stopout.reason, message: `drawdown ${b.measure.drawdown} since ${toIso(b.measure.periodStart)}` }, ttl));
+      }
+    }
+    for (const group of Object.values(this.supervisor.getSnapshot().context.groups)) {
+      if (!group.drawdown.latest) continue;
+      for (const b of evaluateRiskLimits(group.limits, group.drawdown, group.drawdown.latest)) {
+        this.#storeWrite('breach record', () => this.#o.store.recordBreach({ scope: b.stopout.scope, id: b.stopout.id, reason: b.stopout.reason, message: `drawdown ${b.measure.drawdown} since ${toIso(b.measure.periodStart)}` }, ttl));
+      }
+    }
+  }
+
+  #write(record: TimelineRecord): void {
+    this.#o.timeline.write(record);
+  }
+
+  #report(message: string): void {
+    this.#o.report?.(message);
+  }
+}
