@@ -2,9 +2,12 @@ import { Command, CommanderError } from 'commander';
 import { checkCommand } from './check-command.ts';
 import { DEFAULT_DIAGRAM_FORMAT, DEFAULT_DIAGRAM_MACHINE, diagramCommand } from './diagram-command.ts';
 import { EXIT_FAILURE, EXIT_INVALID_INPUT, processIo, type CliIo } from './io.ts';
+import { runCommand } from './run-command.ts';
 import { schemaCommand } from './schema-command.ts';
+import { statusCommand } from './status-command.ts';
 import { simCommand } from './sim-command.ts';
 import { startCommand } from './start-command.ts';
+import { registerStopoutsCommand } from './stopouts-command.ts';
 
 /** Runs the `riskwarden` CLI and resolves to its exit code (CONTRACTS §2). */
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
@@ -41,6 +44,32 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     });
 
   program
+    .command('run')
+    .description('run the live supervisor against the venue in the config (the local simulator by default)')
+    .requiredOption('--config <file>', 'fleet config (YAML or JSON)')
+    .option('--redis <url>', 'shared Redis (default: REDIS_URL, then the config)')
+    .option('--json', 'print the timeline as JSON Lines')
+    .option('--for <duration>', 'stop after this long (e.g. "30s"); default: until Ctrl-C')
+    .action(async (options: { config: string; redis?: string; json?: boolean; for?: string }) => {
+      const forMs = options.for === undefined ? undefined : parseDurationArgument('--for', options.for);
+      exitCode = await runCommand({
+        config: options.config, json: Boolean(options.json), colour: process.stdout.isTTY === true,
+        ...(options.redis ? { redis: options.redis } : {}), ...(forMs !== undefined ? { forMs } : {}),
+      }, io);
+    });
+
+  program
+    .command('status')
+    .description('one line per supervised account: state, position, notional, margin buffer, stopouts')
+    .option('--redis <url>', 'shared Redis (default: REDIS_URL, then --config)')
+    .option('--config <file>', 'fleet config whose redis block to use')
+    .option('--prefix <prefix>', 'key prefix (default: the config\'s, else riskwarden)')
+    .option('--json', 'JSON Lines')
+    .action(async (options: { redis?: string; config?: string; prefix?: string; json?: boolean }) => {
+      exitCode = await statusCommand(options, io);
+    });
+
+  program
     .command('sim')
     .description('run the local DerivaDEX exchange simulator alone, on real time, until Ctrl-C')
     .option('--port <port>', 'TCP port (0 = any free port)', '8380')
@@ -62,6 +91,10 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
       exitCode = schemaCommand(Boolean(options.write), io);
     });
 
+  registerStopoutsCommand(program, io, (code) => {
+    exitCode = code;
+  });
+
   try {
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;
@@ -81,3 +114,11 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
 
 /** A command-line argument that is well-formed for commander but not a valid value. */
 export class InvalidArgument extends Error {}
+
+/** A duration argument ("90s", "5m", "250ms", "1h" or milliseconds), or an InvalidArgument naming it. */
+export function parseDurationArgument(name: string, text: string): number {
+  const match = /^(\d+)(ms|s|m|h|d)?$/.exec(text.trim());
+  if (!match) throw new InvalidArgument(`${name}: expected a duration like "90s", "5m" or milliseconds, got "${text}"`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(match[2] ?? 'ms') as 'ms'];
+  return Number(match[1]) * unit;
+}
