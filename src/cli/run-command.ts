@@ -12,6 +12,7 @@ import { RedisLeaseManager } from '../persistence/redis-lease-manager.ts';
 import { RedisSnapshotStore } from '../persistence/redis-snapshot-store.ts';
 import type { LeaseManager } from '../persistence/lease-manager.ts';
 import type { SnapshotStore } from '../persistence/snapshot-store.ts';
+import { MemoryProcessRegistry, RedisProcessRegistry, type ProcessRegistry } from '../persistence/process-registry.ts';
 import { planFleet } from '../runtime/fleet-plan.ts';
 import { FleetOwnership } from '../runtime/fleet-ownership.ts';
 import { FleetRuntime } from '../runtime/fleet-runtime.ts';
@@ -119,6 +120,7 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
     const owner = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     let leases: LeaseManager;
     let snapshots: SnapshotStore;
+    let registry: ProcessRegistry = new MemoryProcessRegistry(owner);
     let board: StatusBoard | undefined;
     let connection: RedisConnection | undefined;
     if (target) {
@@ -129,6 +131,7 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
       const groupOf = (accountId: string): string => config.portfolios.find((p) => p.members.some((m) => m.account === accountId))?.id ?? accountId;
       leases = new RedisLeaseManager({ client: connection, ttlMs: options.leaseTtlMs ?? 5_000, prefix, groupOf, ownerId: owner });
       snapshots = new RedisSnapshotStore({ client: connection, prefix, groupOf });
+      registry = new RedisProcessRegistry({ client: connection, prefix, owner, ttlMs: leases.ttlMs });
       board = new StatusBoard(connection, prefix);
     } else {
       leases = new MemoryLeaseManager({ ownerId: owner });
@@ -158,7 +161,7 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
     closers.push(() => runtime.stop());
     runtime.start({});
     ownership = new FleetOwnership({
-      runtime, leases, snapshots,
+      runtime, leases, snapshots, registry,
       accounts: () => config.accounts.map((a) => a.id),
       ledgerOf: (id) => client.ledger(id),
       collateralOf: (id) => config.accounts.find((a) => a.id === id)?.collateral ?? '0',
@@ -168,7 +171,7 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
       onChange: (accountId, owned) => io.err(`riskwarden: ${owned ? 'running' : 'no longer running'} ${accountId} (owner ${owner})`),
     });
     closers.push(() => ownership!.stop());
-    ownership.start();
+    await ownership.start();
 
     const timer = setInterval(() => {
       runtime.tick();

@@ -2,6 +2,7 @@ import { VersionCounter } from '../persistence/fencing.ts';
 import { LeaseKeeper } from '../persistence/lease-keeper.ts';
 import type { LeaseManager } from '../persistence/lease-manager.ts';
 import type { SnapshotStore } from '../persistence/snapshot-store.ts';
+import { preferredOwner, type ProcessRegistry } from '../persistence/process-registry.ts';
 import type { LedgerState } from '../domain/ledger.ts';
 import type { FleetRuntime, PersistedAccount } from './fleet-runtime.ts';
 
@@ -9,6 +10,8 @@ export interface FleetOwnershipOptions {
   runtime: FleetRuntime;
   leases: LeaseManager;
   snapshots: SnapshotStore;
+  /** The live supervisor processes: accounts are spread over them by rendezvous hashing. */
+  registry: ProcessRegistry;
   /** Every account of the fleet: this process runs those whose lease it holds. */
   accounts: () => string[];
   /** The venue's view of an account now (bootstrapped ledger), and its deposit for a fresh start. */
@@ -32,17 +35,59 @@ export class FleetOwnership {
   readonly #o: FleetOwnershipOptions;
   readonly #versions = new Map<string, VersionCounter>();
   readonly #starting = new Map<string, Promise<void>>();
+  #live: string[];
+  #timer: NodeJS.Timeout | undefined;
+  #handingOver = new Set<string>();
 
   constructor(options: FleetOwnershipOptions) {
     this.#o = options;
-    this.keeper = new LeaseKeeper({ leases: options.leases, accounts: options.accounts });
+    this.#live = [options.leases.ownerId];
+    // Only the accounts that rendezvous hashing gives this process among the live ones; when a process
+    // dies its heartbeat expires with its leases, and its accounts fall to the others.
+    this.keeper = new LeaseKeeper({
+      leases: options.leases,
+      accounts: () => options.accounts().filter((id) => preferredOwner(id, this.#live) === options.leases.ownerId && !this.#handingOver.has(id)),
+    });
     this.keeper.on('acquired', (accountId) => this.#acquired(accountId));
     this.keeper.on('lost', (accountId) => this.#lost(accountId));
     this.keeper.on('error', (error) => options.report(`lease: ${error instanceof Error ? error.message : String(error)}`));
   }
 
-  start(): void {
+  /** Joins the live processes, then keeps leases and the balance of accounts until `stop`. */
+  async start(): Promise<void> {
+    await this.#refreshLive();
     this.keeper.start();
+    const every = Math.max(100, Math.floor(this.#o.leases.ttlMs / 3));
+    this.#timer = setInterval(() => void this.#refreshLive().then(() => this.#rebalance()), every);
+  }
+
+  async #refreshLive(): Promise<void> {
+    try {
+      await this.#o.registry.heartbeat();
+      this.#live = await this.#o.registry.live();
+    } catch (error) {
+      this.#o.report(`process registry: ${(error as Error).message}`);
+    }
+  }
+
+  /** Hands an account to its preferred process when that process is alive (a process joined). */
+  async #rebalance(): Promise<void> {
+    for (const accountId of this.#o.leases.owned()) {
+      const preferred = preferredOwner(accountId, this.#live);
+      if (preferred === undefined || preferred === this.#o.leases.ownerId || this.#handingOver.has(accountId)) continue;
+      this.#handingOver.add(accountId);
+      try {
+        this.#versions.delete(accountId);
+        this.#o.runtime.removeAccount(accountId);
+        await this.#o.snapshots.flush();
+        await this.#o.leases.release(accountId);
+        this.#o.onChange?.(accountId, false);
+      } catch (error) {
+        this.#o.report(`handing ${accountId} over to ${preferred} failed: ${(error as Error).message}`);
+      } finally {
+        this.#handingOver.delete(accountId);
+      }
+    }
   }
 
   /** Saves an account's snapshot (the runtime's `persist` callback). */
@@ -56,8 +101,10 @@ export class FleetOwnership {
 
   /** Graceful stop: last snapshots written, leases released so others take over at once. */
   async stop(): Promise<void> {
+    clearInterval(this.#timer);
     await Promise.allSettled(this.#starting.values());
     await this.keeper.stop();
+    await this.#o.registry.leave().catch(() => {});
     await this.#o.snapshots.flush().catch((error: Error) => this.#o.report(`flushing snapshots failed: ${error.message}`));
     for (const accountId of this.#o.leases.owned()) await this.#o.leases.release(accountId).catch(() => {});
   }
