@@ -5,6 +5,7 @@ import { EXIT_FAILURE, EXIT_INVALID_INPUT, processIo, type CliIo } from './io.ts
 import { runCommand } from './run-command.ts';
 import { schemaCommand } from './schema-command.ts';
 import { statusCommand } from './status-command.ts';
+import { fleetDeposits } from './fleet-deposits.ts';
 import { simCommand } from './sim-command.ts';
 import { startCommand } from './start-command.ts';
 import { registerStopoutsCommand } from './stopouts-command.ts';
@@ -75,12 +76,18 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     .option('--port <port>', 'TCP port (0 = any free port)', '8380')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--seed <n>', 'seed of the operator key and the mark random walk', '1')
-    .action(async (options: { port: string; host: string; seed: string }) => {
+    .option('--config <file>', 'credit each account of this fleet its collateral (trader key from the fleet\'s traderKeyEnv)')
+    .action(async (options: { port: string; host: string; seed: string; config?: string }) => {
       const port = Number(options.port);
       const seed = Number(options.seed);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgument(`--port: expected an integer from 0 to 65535, got "${options.port}"`);
       if (!Number.isSafeInteger(seed)) throw new InvalidArgument(`--seed: expected an integer, got "${options.seed}"`);
-      exitCode = await simCommand({ port, host: options.host, seed }, io);
+      let deposits: Awaited<ReturnType<typeof fleetDeposits>> | undefined;
+      if (options.config) {
+        deposits = await fleetDeposits(options.config, process.env);
+        if (!deposits.ok) throw new InvalidArgument(deposits.problems.join('\n'));
+      }
+      exitCode = await simCommand({ port, host: options.host, seed, ...(deposits?.ok ? { deposits: deposits.deposits } : {}) }, io);
     });
 
   program

@@ -2,24 +2,54 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { loadConfigFileSync } from '../../src/config/load.ts';
 
-// No Docker engine runs here: check what can be checked — the file parses, and every command the
-// riskwarden services run exists in the CLI.
+// No Docker engine runs here: check what can be checked — the file parses, every command and option the
+// riskwarden services run exists in the CLI, every environment variable they set is one riskwarden reads,
+// and the fleet they share is valid. test/supervisor/ runs the same topology as plain processes.
+interface Service {
+  build?: string;
+  image?: string;
+  command?: string[];
+  environment?: Record<string, string>;
+  depends_on?: Record<string, { condition: string }>;
+  healthcheck?: { test: string[] };
+  deploy?: { replicas?: number };
+}
+
+const compose = parse(readFileSync('docker-compose.yml', 'utf8')) as { services: Record<string, Service> };
+const help = (...args: string[]): string => spawnSync(process.execPath, ['bin/riskwarden.js', ...args, '--help'], { encoding: 'utf8' }).stdout;
+const riskwarden = Object.entries(compose.services).filter(([, s]) => s.build === '.');
+
 describe('docker-compose.yml', () => {
-  const compose = parse(readFileSync('docker-compose.yml', 'utf8')) as { services: Record<string, { build?: string; command?: string[]; image?: string }> };
-
-  it('declares redis and the riskwarden services', () => {
+  it('declares Redis, the simulator and two supervisor replicas, each with a health check', () => {
     expect(compose.services.redis?.image).toMatch(/^redis:/);
-    expect(Object.values(compose.services).some((s) => s.build === '.')).toBe(true);
+    expect(compose.services.sim?.command?.[0]).toBe('sim');
+    expect(compose.services.supervisor?.command?.[0]).toBe('run');
+    expect(compose.services.supervisor?.deploy?.replicas).toBe(2);
+    for (const [name, service] of Object.entries(compose.services)) expect(service.healthcheck, name).toBeDefined();
+    expect(compose.services.supervisor?.depends_on).toMatchObject({ redis: { condition: 'service_healthy' }, sim: { condition: 'service_healthy' } });
   });
 
-  it('runs only commands the CLI has', () => {
-    const help = spawnSync(process.execPath, ['bin/riskwarden.js', '--help'], { encoding: 'utf8' }).stdout;
-    for (const [name, service] of Object.entries(compose.services)) {
-      if (service.build !== '.') continue;
-      const command = service.command?.[0];
-      expect(command, `service ${name}`).toBeDefined();
-      expect(help, `service ${name} runs "${command}"`).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
+  it('runs only commands and options the CLI has', () => {
+    for (const [name, service] of [...riskwarden, ['healthcheck', { command: compose.services.supervisor!.healthcheck!.test.slice(3) }] as const]) {
+      const [command, ...args] = service.command ?? [];
+      expect(help(), `service ${name} runs "${command}"`).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
+      const options = help(command!);
+      for (const arg of args.filter((a) => a.startsWith('--'))) expect(options, `${name}: ${command} ${arg}`).toContain(arg);
+    }
+  });
+
+  it('sets only environment variables riskwarden reads, and the fleet it runs is valid', () => {
+    const config = loadConfigFileSync('config/fleet.compose.yaml', { expect: 'fleet' });
+    expect(config.ok).toBe(true);
+    const keyEnv = config.ok && config.kind === 'fleet' ? config.value.venue.traderKeyEnv : '';
+    for (const [name, service] of riskwarden) {
+      for (const variable of Object.keys(service.environment ?? {})) expect(['REDIS_URL', keyEnv], `${name}: ${variable}`).toContain(variable);
+    }
+    for (const [, service] of riskwarden) {
+      const file = service.command?.find((a) => a.startsWith('/app/config/'));
+      if (file) expect(readFileSync(file.replace('/app/', ''), 'utf8').length).toBeGreaterThan(0);
     }
   });
 
@@ -27,5 +57,6 @@ describe('docker-compose.yml', () => {
     const dockerfile = readFileSync('Dockerfile', 'utf8');
     expect(dockerfile).toMatch(/npm ci/);
     expect(dockerfile).toMatch(/ENTRYPOINT \["node", "bin\/riskwarden.js"\]/);
+    expect(dockerfile).toMatch(/COPY config/);
   });
 });
