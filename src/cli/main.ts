@@ -7,6 +7,7 @@ import { schemaCommand } from './schema-command.ts';
 import { statusCommand } from './status-command.ts';
 import { fleetDeposits } from './fleet-deposits.ts';
 import { simCommand } from './sim-command.ts';
+import { simulateCommand } from './simulate-command.ts';
 import { startCommand } from './start-command.ts';
 import { registerStopoutsCommand } from './stopouts-command.ts';
 
@@ -42,6 +43,28 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     .option('--format <format>', 'mermaid | dot | svg', DEFAULT_DIAGRAM_FORMAT)
     .action(async (which: string, options: { format: string }) => {
       exitCode = await diagramCommand(which, options.format, io);
+    });
+
+  program
+    .command('simulate')
+    .description('run a scenario deterministically and print its timeline')
+    .argument('<scenario>', 'scenario file (YAML or JSON)')
+    .option('--json', 'print the timeline as JSON Lines (CONTRACTS §4)')
+    .option('--out <file>', 'also write the timeline as JSON Lines to this file')
+    .option('--seed <n>', "override the scenario's seed")
+    .option('--report <file>', 'write a self-contained HTML report')
+    .option('--redis <url>', 'share stopouts through this Redis instead of the embedded store')
+    .option('--pace <ms>', 'wall-clock milliseconds per simulated second (default 0: full speed)', '0')
+    .action(async (scenario: string, options: { json?: boolean; out?: string; seed?: string; report?: string; redis?: string; pace: string }) => {
+      const seed = options.seed === undefined ? undefined : Number(options.seed);
+      if (seed !== undefined && !Number.isSafeInteger(seed)) throw new InvalidArgument(`--seed: expected an integer, got "${options.seed}"`);
+      const paceMs = Number(options.pace);
+      if (!Number.isInteger(paceMs) || paceMs < 0) throw new InvalidArgument(`--pace: expected milliseconds (an integer ≥ 0), got "${options.pace}"`);
+      exitCode = await simulateCommand({
+        scenario, json: Boolean(options.json), tty: process.stdout.isTTY === true, paceMs,
+        ...(options.out ? { out: options.out } : {}), ...(seed !== undefined ? { seed } : {}),
+        ...(options.report ? { report: options.report } : {}), ...(options.redis ? { redis: options.redis } : {}),
+      }, io);
     });
 
   program
