@@ -30,10 +30,12 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
 
   program
     .command('start')
-    .description('the main job on embedded defaults')
-    .option('--config <file>', 'fleet config to show', 'config/fleet.example.yaml')
-    .action(async (options: { config: string }) => {
-      exitCode = await startCommand(options.config, io);
+    .description('the main job: the simulator, the supervisor and the stress-pass scenario, watchable, with a report')
+    .option('--scenario <file>', 'scenario to play', 'config/scenarios/stress-pass.yaml')
+    .option('--fast', 'play at full speed')
+    .option('--report <file>', 'HTML report to write', 'riskwarden-report.html')
+    .action(async (options: { scenario: string; fast?: boolean; report: string }) => {
+      exitCode = await startCommand({ scenario: options.scenario, fast: Boolean(options.fast), report: options.report, tty: process.stdout.isTTY === true }, io);
     });
 
   program
@@ -74,11 +76,16 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     .option('--redis <url>', 'shared Redis (default: REDIS_URL, then the config)')
     .option('--json', 'print the timeline as JSON Lines')
     .option('--for <duration>', 'stop after this long (e.g. "30s"); default: until Ctrl-C')
-    .action(async (options: { config: string; redis?: string; json?: boolean; for?: string }) => {
+    .option('--lease-ttl <duration>', 'how long a dead process\'s accounts wait for a new owner (default "5s")')
+    .action(async (options: { config: string; redis?: string; json?: boolean; for?: string; leaseTtl?: string }) => {
       const forMs = options.for === undefined ? undefined : parseDurationArgument('--for', options.for);
+      const leaseTtlMs = options.leaseTtl === undefined ? undefined : parseDurationArgument('--lease-ttl', options.leaseTtl);
+      // Renewals run every ttl/3: much shorter and a busy event loop would lose leases it still holds.
+      if (leaseTtlMs !== undefined && leaseTtlMs < 300) throw new InvalidArgument(`--lease-ttl: expected at least 300ms, got "${options.leaseTtl}"`);
       exitCode = await runCommand({
         config: options.config, json: Boolean(options.json), colour: process.stdout.isTTY === true,
         ...(options.redis ? { redis: options.redis } : {}), ...(forMs !== undefined ? { forMs } : {}),
+        ...(leaseTtlMs !== undefined ? { leaseTtlMs } : {}),
       }, io);
     });
 

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -41,10 +41,12 @@ describe('riskwarden CLI', () => {
     expect(err).toContain('accounts[1].riskLimits[0].type');
   });
 
-  it('start: validates the example fleet and prints resolved budgets and limits', () => {
-    const { code, out } = riskwarden('start');
-    expect(code).toBe(0);
-    expect(out).toContain('account alpha (portfolio core)');
-    expect(out).toContain('risk limit [portfolio core] day equity-difference: max 1500');
+  it('start: plays the stress-pass scenario, prints its timeline and writes the report', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'riskwarden-start-'));
+    const report = join(dir, 'report.html');
+    const { code, out, err } = riskwarden('start', '--fast', '--report', report);
+    expect(code, err).toBe(0);
+    expect(out).toMatch(/summary: .*liquidated: none/);
+    expect(readFileSync(report, 'utf8')).toMatch(/^<!doctype html>/i);
   });
 });
