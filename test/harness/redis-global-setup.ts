@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { startTestRedisCluster } from './redis-cluster.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -15,10 +16,28 @@ const HOW_TO_FIX =
   'Install it (Debian: apt-get install redis-server, or run .ci/run) or point the tests at a server with REDIS_URL=redis://host:port.';
 
 /**
- * Gives every test file a real Redis: the one named by REDIS_URL, or a private redis-server on a free
- * loopback port that lives exactly as long as the test run. Never skips: without Redis the run fails.
+ * Gives every test file a real Redis and a real three-master Redis Cluster (redis-cluster.ts), started
+ * side by side. Never skips: without either the run fails.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const [single, cluster] = await Promise.allSettled([setupSingleRedis(project), startTestRedisCluster()]);
+  if (single.status === 'rejected' || cluster.status === 'rejected') {
+    if (single.status === 'fulfilled') await single.value();
+    if (cluster.status === 'fulfilled') await cluster.value.stop();
+    throw single.status === 'rejected' ? single.reason : (cluster as PromiseRejectedResult).reason;
+  }
+  project.provide('redisClusterNodes', cluster.value.nodes);
+  project.provide('redisClusterStartupMs', cluster.value.startupMs);
+  return async () => {
+    await Promise.all([single.value(), cluster.value.stop()]);
+  };
+}
+
+/**
+ * The real Redis of every test file: the one named by REDIS_URL, or a private redis-server on a free
+ * loopback port that lives exactly as long as the test run. Never skips: without Redis the run fails.
+ */
+async function setupSingleRedis(project: TestProject): Promise<() => Promise<void>> {
   const given = process.env.REDIS_URL;
   if (given) {
     const url = new URL(given);
