@@ -7,7 +7,7 @@ import type { OrderIntent, OrderPurpose } from '../src/domain/order.ts';
 import { preTradeGate, type GateDecision } from '../src/domain/pre-trade-gate.ts';
 import { planReduction, type ReductionPlan } from '../src/domain/reduction-plan.ts';
 import { canResetStopout, evaluateRiskLimits, LEVEL_STOPOUT_SCOPE } from '../src/domain/risk-limits.ts';
-import type { Stopout, StopoutScope } from '../src/domain/stopout.ts';
+import type { Stopout } from '../src/domain/stopout.ts';
 import { toIso } from '../src/domain/periods.ts';
 import {
   assess,

@@ -1,7 +1,7 @@
-import { dec, str } from '../../domain/decimal.ts';
+import { dec } from '../../domain/decimal.ts';
 import type { OrderIntent } from '../../domain/order.ts';
 import { MovingAverage } from './moving-average.ts';
-import type { Signal, SignalInput } from './signal.ts';
+import { ordersToward, type Signal, type SignalInput } from './signal.ts';
 
 export interface MaCrossoverParams {
   symbol: string;
@@ -40,9 +40,6 @@ export class MaCrossoverSignal implements Signal {
     const trend = fast.gt(slow) ? 1 : -1;
     if (trend === this.#trend) return [];
     this.#trend = trend;
-    const target = dec(this.#p.amount).times(trend);
-    const delta = target.minus(input.position(this.#p.symbol));
-    if (delta.isZero()) return [];
-    return [{ symbol: this.#p.symbol, side: delta.isPos() ? 'buy' : 'sell', amount: str(delta.abs()), type: 'market' }];
+    return ordersToward(this.#p.symbol, dec(this.#p.amount).times(trend), input);
   }
 }

@@ -1,7 +1,7 @@
-import { dec, str, type Decimal } from '../../domain/decimal.ts';
+import { dec } from '../../domain/decimal.ts';
 import type { OrderIntent } from '../../domain/order.ts';
 import { MovingAverage } from './moving-average.ts';
-import type { Signal, SignalInput } from './signal.ts';
+import { ordersToward, type Signal, type SignalInput } from './signal.ts';
 
 export interface MeanReversionParams {
   symbol: string;
@@ -41,12 +41,6 @@ export class MeanReversionSignal implements Signal {
     else if (deviation.abs().lt(threshold.div(2))) regime = 0;
     if (regime === this.#regime) return [];
     this.#regime = regime;
-    return this.#toward(dec(this.#p.amount).times(regime), input);
-  }
-
-  #toward(target: Decimal, input: SignalInput): OrderIntent[] {
-    const delta = target.minus(input.position(this.#p.symbol));
-    if (delta.isZero()) return [];
-    return [{ symbol: this.#p.symbol, side: delta.isPos() ? 'buy' : 'sell', amount: str(delta.abs()), type: 'market' }];
+    return ordersToward(this.#p.symbol, dec(this.#p.amount).times(regime), input);
   }
 }

@@ -1,4 +1,4 @@
-import type { DecimalString } from '../../domain/decimal.ts';
+import { dec, str, type Decimal, type DecimalString } from '../../domain/decimal.ts';
 import type { OrderIntent } from '../../domain/order.ts';
 
 /** What a strategy sees when it decides: the time, the latest marks and its own position. */
@@ -16,4 +16,11 @@ export interface SignalInput {
 export interface Signal {
   /** Called once per simulated second; returns the orders the strategy wants now. */
   decide(input: SignalInput): OrderIntent[];
+}
+
+/** The market order that takes the position in `symbol` to `target` (none when it is there). */
+export function ordersToward(symbol: string, target: Decimal, input: SignalInput): OrderIntent[] {
+  const delta = target.minus(dec(input.position(symbol)));
+  if (delta.isZero()) return [];
+  return [{ symbol, side: delta.isPos() ? 'buy' : 'sell', amount: str(delta.abs()), type: 'market' }];
 }
