@@ -550,18 +550,23 @@ export class RedisStopoutStore implements StopoutStore {
 
   #assertConnected(operation: string): void {
     if (this.#closed) throw new StoreUnavailableError(operation, 'the store is closed');
-    if (this.#command.status !== 'ready') {
-      throw new StoreUnavailableError(operation, `${this.description} is unreachable (${this.#lastConnectionError ?? this.#health.reason() ?? this.#command.status})`);
+    if (this.#command.status !== 'ready' || !this.#up.command) {
+      throw this.#unreachable(operation, this.#lastConnectionError ?? this.#health.reason() ?? this.#command.status);
     }
   }
 
   #unavailableOr(operation: string, error: unknown): Error {
     if (error instanceof StoreUnavailableError) return error;
     const message = error instanceof Error ? error.message : String(error);
-    if (this.#closed || this.#command.status !== 'ready' || /Connection is closed|ECONNREFUSED|ECONNRESET|timed out|isn't writeable|Command timed out/i.test(message)) {
-      return new StoreUnavailableError(operation, `${this.description}: ${message}`);
+    if (this.#closed) return new StoreUnavailableError(operation, 'the store is closed');
+    if (this.#command.status !== 'ready' || !this.#up.command || /Connection is closed|ECONNREFUSED|ECONNRESET|timed out|isn't writeable/i.test(message)) {
+      return this.#unreachable(operation, message);
     }
     return error instanceof Error ? error : new Error(message);
+  }
+
+  #unreachable(operation: string, cause: string): StoreUnavailableError {
+    return new StoreUnavailableError(operation, `${this.description} is unreachable (${cause})`);
   }
 
   #problem(where: string, message: string): void {

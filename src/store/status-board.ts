@@ -13,6 +13,13 @@ export interface AccountStatus {
   owner: string;
   /** ISO 8601 of the sample. */
   at: string;
+  /**
+   * The account's values as its portfolio and subscription limits measure them (settled collateral, equity,
+   * net transfers), once it has complete metrics: other processes sum them into group aggregates.
+   */
+  balance?: string;
+  equity?: string;
+  netTransfers?: string;
 }
 
 /**
@@ -35,11 +42,21 @@ export class StatusBoard {
 
   async read(): Promise<{ statuses: AccountStatus[]; problems: string[] }> {
     const keys = (await scanKeys(this.#client, `${this.#prefix}:status:*`)).sort();
+    return this.#parse(keys, await Promise.all(keys.map((key) => this.#client.get(key))));
+  }
+
+  /** The statuses of these accounts that are published now (one GET each: no SCAN, any Cluster slot). */
+  async readAccounts(accounts: readonly string[]): Promise<{ statuses: AccountStatus[]; problems: string[] }> {
+    const keys = accounts.map((account) => this.#key(account));
+    return this.#parse(keys, await Promise.all(keys.map((key) => this.#client.get(key))));
+  }
+
+  #parse(keys: readonly string[], texts: ReadonlyArray<string | null>): { statuses: AccountStatus[]; problems: string[] } {
     const statuses: AccountStatus[] = [];
     const problems: string[] = [];
-    for (const key of keys) {
-      const text = await this.#client.get(key);
-      if (text === null) continue;
+    keys.forEach((key, i) => {
+      const text = texts[i];
+      if (text === null || text === undefined) return;
       try {
         const value = JSON.parse(text) as AccountStatus;
         if (typeof value.account !== 'string' || typeof value.state !== 'string') throw new Error('not an account status');
@@ -47,7 +64,7 @@ export class StatusBoard {
       } catch (error) {
         problems.push(`${key}: ${(error as Error).message}`);
       }
-    }
+    });
     return { statuses, problems };
   }
 

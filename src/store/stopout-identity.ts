@@ -62,12 +62,6 @@ export function identityProblems(identity: { scope: unknown; id: unknown; reason
   return problems;
 }
 
-/** Throws a RangeError listing every problem when the identity is not writable. */
-export function assertWritableIdentity(operation: string, identity: { scope: unknown; id: unknown; reason?: unknown }): void {
-  const problems = identityProblems(identity);
-  if (problems.length > 0) throw new RangeError(`${operation}: ${problems.join('; ')}`);
-}
-
 function byCodeUnit(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -63,11 +63,11 @@ describe('RedisStopoutStore on a three-master Redis Cluster', () => {
     const b = await open(prefix);
     const recorder = new ChangeRecorder(b);
     for (const id of ['x1', 'x2', 'x3', 'x4']) {
-      const seen = recorder.next((c) => c.kind === 'set' && c.stopout.id === id, 200);
+      const seen = recorder.next((c) => c.kind === 'set' && c.stopout.id === id, 1_000);
       await a.set({ scope: 'portfolio', id, reason: 'manual', closePositions: true });
       await seen;
     }
-    const reset = recorder.next((c) => c.kind === 'reset', 200);
+    const reset = recorder.next((c) => c.kind === 'reset', 1_000);
     await raw.hdel(`${prefix}:stopout:portfolio:x3`, 'manual');
     await raw.publish(`${prefix}:events`, '{"type":"stopout","scope":"portfolio","id":"x3"}');
     expect((await reset).change).toMatchObject({ kind: 'reset', stopout: { id: 'x3' } });

@@ -126,20 +126,22 @@ describe('RedisStopoutStore on a real redis-server', () => {
 
   it('surfaces HDEL as a reset, with or without a PUBLISH', async () => {
     const prefix = uniquePrefix('hdel');
-    const store = await open(prefix, { reconcileEveryMs: 200 });
-    const recorder = new ChangeRecorder(store);
-    const set = await store.set({ scope: 'portfolio', id: 'core', reason: 'manual', closePositions: false });
-    await store.set({ scope: 'account', id: 'alpha', reason: 'manual', closePositions: false });
+    const listening = await open(prefix, { reconcileEveryMs: 60_000 });
+    const reconciling = await open(prefix, { reconcileEveryMs: 200 });
+    const set = await listening.set({ scope: 'portfolio', id: 'core', reason: 'manual', closePositions: false });
+    await listening.set({ scope: 'account', id: 'alpha', reason: 'manual', closePositions: false });
+    await reconciling.list();
 
-    const viaEvent = recorder.next((c) => c.kind === 'reset' && c.stopout.scope === 'portfolio', 100);
+    const viaEvent = new ChangeRecorder(listening).next((c) => c.kind === 'reset' && c.stopout.scope === 'portfolio', 1_000);
     await raw.hdel(`${prefix}:stopout:portfolio:core`, 'manual');
     await raw.publish(`${prefix}:events`, '{"type":"stopout","scope":"portfolio","id":"core"}');
     expect((await viaEvent).change).toEqual({ kind: 'reset', stopout: set });
 
-    const viaReconcile = recorder.next((c) => c.kind === 'reset' && c.stopout.scope === 'account', 1_000);
+    const viaReconcile = new ChangeRecorder(reconciling).next((c) => c.kind === 'reset' && c.stopout.scope === 'account', 2_000);
     await raw.hdel(`${prefix}:stopout:account:alpha`, 'manual');
     await viaReconcile;
-    expect(store.snapshot()).toEqual([]);
+    expect(reconciling.snapshot()).toEqual([]);
+    expect(listening.snapshot().map((s) => s.id)).toEqual(['alpha']); // no event, and its reconciliation is a minute away
   });
 
   it('lets two stores (two processes) see each other at once through pub/sub', async () => {
@@ -149,15 +151,15 @@ describe('RedisStopoutStore on a real redis-server', () => {
     const heardByB = new ChangeRecorder(b);
     const heardByA = new ChangeRecorder(a);
 
-    const setSeen = heardByB.next((c) => c.kind === 'set', 200);
+    const setSeen = heardByB.next((c) => c.kind === 'set', 1_000);
     const stored = await a.set({ scope: 'fleet', id: '*', reason: 'manual', closePositions: true });
     expect((await setSeen).change).toEqual({ kind: 'set', stopout: stored });
 
-    const startSeen = heardByA.next((c) => c.kind === 'start-time', 200);
+    const startSeen = heardByA.next((c) => c.kind === 'start-time', 1_000);
     await b.setStartTime('portfolio', 'core', '2026-01-05T14:00:00.000Z');
     expect((await startSeen).change).toEqual({ kind: 'start-time', scope: 'portfolio', id: 'core', startTime: '2026-01-05T14:00:00.000Z' });
 
-    const resetSeen = heardByA.next((c) => c.kind === 'reset', 200);
+    const resetSeen = heardByA.next((c) => c.kind === 'reset', 1_000);
     expect(await b.reset('fleet', '*', 'manual')).toBe(true);
     expect((await resetSeen).change).toEqual({ kind: 'reset', stopout: stored });
     expect(a.snapshot()).toEqual([]);
