@@ -37,6 +37,18 @@ export interface FleetRuntimeOptions {
   serializeRequests?: boolean;
   /** Problems that must be seen but must not stop the fleet (a failed request, a store write refused). */
   report?: (message: string) => void;
+  /**
+   * Several processes: a group member another process runs, with the values its owner last published
+   * (undefined while unknown). Without it a group is measured only when this process runs all its members.
+   */
+  remoteMember?: (accountId: string) => MemberValues | undefined;
+}
+
+/** What a group limit sums over its members. */
+export interface MemberValues {
+  balance: string;
+  equity: string;
+  netTransfers: string;
 }
 
 export interface AccountStart {
@@ -103,7 +115,10 @@ export class FleetRuntime {
   readonly #subscriptions = new Map<string, { unsubscribe(): void }>();
   readonly #unwatch: Array<() => void> = [];
   #storeDown = false;
+  /** Stopouts this fleet raised that the store could not take (unreachable): written again once it is back. */
+  readonly #unsaved = new Map<string, Stopout>();
   #requests: Promise<void> = Promise.resolve();
+  #breaches = new Map<string, { scope: StopoutScope; id: string; reason: string }>();
 
   constructor(options: FleetRuntimeOptions) {
     this.#o = options;
@@ -113,7 +128,7 @@ export class FleetRuntime {
       actors: { account: accountLogic },
       actions: {
         persistStopouts: ({ context }) => {
-          for (const stopout of context.outbox.persist) this.#storeWrite(`raise ${stopout.reason} on ${stopout.scope} ${stopout.id}`, () => this.#o.store.set(stopout));
+          for (const stopout of context.outbox.persist) this.#raiseStopout(stopout);
         },
         reportReset: () => {},
         reportFailure: ({ context }) => {
@@ -172,6 +187,11 @@ export class FleetRuntime {
       if (at - (this.#lastRiskAt.get(accountId) ?? -Infinity) >= (this.#o.riskEveryMs ?? 10_000)) this.#writeRisk(accountId);
     }
     if (this.#o.store.kind === 'redis') this.#publishBreaches();
+    if (this.#unsaved.size > 0 && this.#o.store.healthy()) {
+      const again = [...this.#unsaved.values()];
+      this.#unsaved.clear();
+      for (const stopout of again) this.#raiseStopout(stopout);
+    }
   }
 
   /**
@@ -407,7 +427,7 @@ export class FleetRuntime {
           ...(decision.blocks.length ? { reasons: decision.blocks.map((b) => b.message) } : {}),
         });
       },
-      raiseStopout: (stopout) => this.#storeWrite(`raise ${stopout.reason} on ${stopout.scope} ${stopout.id}`, () => this.#o.store.set(stopout)),
+      raiseStopout: (stopout) => this.#raiseStopout(stopout),
       reset: () => {},
     };
   }
@@ -425,6 +445,22 @@ export class FleetRuntime {
         .finally(() => this.#work.end());
     if (this.#o.serializeRequests) this.#requests = this.#requests.then(run);
     else void run();
+  }
+
+  /**
+   * Writes a stopout this fleet raised to the shared store. The account keeps it either way; one the store
+   * refused is kept and written again on the first tick the store is healthy, so other processes and the
+   * CLI learn of it after an outage too.
+   */
+  #raiseStopout(stopout: Stopout): void {
+    this.#work.begin();
+    this.#o.store
+      .set(stopout)
+      .catch((error: Error) => {
+        this.#unsaved.set(`${stopout.scope}\u0000${stopout.id}\u0000${stopout.reason}`, stopout);
+        this.#report(`stopout store: raise ${stopout.reason} on ${stopout.scope} ${stopout.id} failed: ${error.message}; it will be written when the store is back`);
+      })
+      .finally(() => this.#work.end());
   }
 
   #storeWrite(what: string, write: () => Promise<unknown>): void {
@@ -518,24 +554,32 @@ export class FleetRuntime {
 
   // ── aggregates and records ──────────────────────────────────────────────────────────────────
 
-  /** Sums each group's members (balance, equity, transfers) and lets the supervisor measure its limits. */
+  /**
+   * Sums each group's members (balance, equity, transfers) and lets the supervisor measure its limits.
+   * Members run by other processes count with the values their owners published; a group none of whose
+   * members runs here is left to the processes that run them.
+   */
   #observeGroups(): void {
     const sup = this.supervisor.getSnapshot().context;
     const at = this.#o.clock.now();
     for (const [key, group] of Object.entries(sup.groups)) {
+      if (!group.accounts.some((accountId) => sup.accounts.includes(accountId))) continue;
       let balance = ZERO;
       let equity = ZERO;
       let transfers = ZERO;
       let complete = true;
       for (const accountId of group.accounts) {
-        const ctx = this.accountContext(accountId);
-        if (!ctx?.metrics) {
+        const ctx = sup.accounts.includes(accountId) ? this.accountContext(accountId) : undefined;
+        const values: MemberValues | undefined = ctx
+          ? ctx.metrics ? { balance: ctx.metrics.collateral, equity: ctx.metrics.equity, netTransfers: ctx.ledger.netTransfers } : undefined
+          : this.#o.remoteMember?.(accountId);
+        if (!values) {
           complete = false;
           break;
         }
-        balance = balance.plus(ctx.metrics.collateral);
-        equity = equity.plus(ctx.metrics.equity);
-        transfers = transfers.plus(ctx.ledger.netTransfers);
+        balance = balance.plus(values.balance);
+        equity = equity.plus(values.equity);
+        transfers = transfers.plus(values.netTransfers);
       }
       if (!complete) continue;
       this.supervisor.send({ type: 'GROUP_OBSERVE', group: key, observation: { at, balance: str(balance), equity: str(equity), netTransfers: str(transfers) } });
@@ -564,22 +608,32 @@ export class FleetRuntime {
     });
   }
 
-  /** Live breach records, so a reset from another process or the CLI can be refused while a cause holds. */
+  /**
+   * Live breach records, so a reset from another process or the CLI can be refused while a cause holds;
+   * a record whose breach ended (startTime moved, a new period) is cleared at once rather than left to expire.
+   */
   #publishBreaches(): void {
     const ttl = 5_000;
-    for (const accountId of this.accountIds()) {
-      const ctx = this.accountContext(accountId);
-      if (!ctx?.drawdown.latest) continue;
-      for (const b of evaluateRiskLimits(ctx.settings.riskLimits, ctx.drawdown, ctx.drawdown.latest)) {
-        this.#storeWrite('breach record', () => this.#o.store.recordBreach({ scope: b.stopout.scope, id: b.stopout.id, reason: b.stopout.reason, message: `drawdown ${b.measure.drawdown} since ${toIso(b.measure.periodStart)}` }, ttl));
+    const now = new Map<string, { scope: StopoutScope; id: string; reason: string; message: string }>();
+    const sources = [
+      ...this.accountIds().flatMap((accountId) => {
+        const ctx = this.accountContext(accountId);
+        return ctx?.drawdown.latest ? [{ limits: ctx.settings.riskLimits, drawdown: ctx.drawdown, latest: ctx.drawdown.latest }] : [];
+      }),
+      ...Object.values(this.supervisor.getSnapshot().context.groups).flatMap((g) => (g.drawdown.latest ? [{ limits: g.limits, drawdown: g.drawdown, latest: g.drawdown.latest }] : [])),
+    ];
+    for (const source of sources) {
+      for (const b of evaluateRiskLimits(source.limits, source.drawdown, source.latest)) {
+        now.set(`${b.stopout.scope}\u0000${b.stopout.id}\u0000${b.stopout.reason}`, {
+          scope: b.stopout.scope, id: b.stopout.id, reason: b.stopout.reason, message: `drawdown ${b.measure.drawdown} since ${toIso(b.measure.periodStart)}`,
+        });
       }
     }
-    for (const group of Object.values(this.supervisor.getSnapshot().context.groups)) {
-      if (!group.drawdown.latest) continue;
-      for (const b of evaluateRiskLimits(group.limits, group.drawdown, group.drawdown.latest)) {
-        this.#storeWrite('breach record', () => this.#o.store.recordBreach({ scope: b.stopout.scope, id: b.stopout.id, reason: b.stopout.reason, message: `drawdown ${b.measure.drawdown} since ${toIso(b.measure.periodStart)}` }, ttl));
-      }
+    for (const breach of now.values()) this.#storeWrite('breach record', () => this.#o.store.recordBreach(breach, ttl));
+    for (const [key, breach] of this.#breaches) {
+      if (!now.has(key)) this.#storeWrite('breach record', () => this.#o.store.clearBreach(breach.scope, breach.id, breach.reason));
     }
+    this.#breaches = now;
   }
 
   #write(record: TimelineRecord): void {
