@@ -255,7 +255,14 @@ export const accountMachine = setup({
     }),
     applyMark: assign(({ context, event }) => {
       if (event.type !== 'MARK') return {};
-      return refreshed({ ...context, now: Math.max(context.now, event.at), marks: { ...context.marks, [event.symbol]: event.price } });
+      const marks = { ...context.marks, [event.symbol]: event.price };
+      const now = Math.max(context.now, event.at);
+      // A mark of a symbol the account neither holds nor has orders in changes none of its figures:
+      // keep it for later entries, skip the recomputation (exact, not an approximation).
+      if (context.metrics && !context.ledger.positions[event.symbol] && !Object.values(context.orders).some((o) => o.intent.symbol === event.symbol)) {
+        return { marks, now };
+      }
+      return refreshed({ ...context, now, marks });
     }),
     applyLedger: assign(({ context, event }) => {
       if (event.type !== 'LEDGER') return {};
