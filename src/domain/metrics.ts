@@ -175,11 +175,14 @@ function liquidationPrice(equity: Decimal, mmOther: Decimal, size: Decimal, mark
 
 /** floor(n / d) to `dp` decimals, exactly (d > 0): integer division cannot be rounded across a step. */
 function floorDiv(n: Decimal, d: Decimal, dp: number): Decimal {
-  const scaled = n.times(dec(10).pow(dp));
+  const scale = dp === RATIO_DECIMALS ? RATIO_SCALE : dec(10).pow(dp);
+  const scaled = n.times(scale);
   let q = scaled.divToInt(d); // truncated toward zero
   if (q.times(d).gt(scaled)) q = q.minus(1); // negative quotients: truncation went up
-  return q.div(dec(10).pow(dp));
+  return q.div(scale);
 }
+
+const RATIO_SCALE = dec(10).pow(RATIO_DECIMALS);
 
 function decimalAt(value: unknown, path: string): Decimal {
   if (!isDecimalString(value)) throw new MetricsError(`${path}: expected a decimal string, got ${JSON.stringify(value)}`);
