@@ -1,7 +1,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import type { ScenarioConfig } from '../config/scenario-schema.ts';
 import { formatProblems, loadConfigFile } from '../config/load.ts';
-import { runScenario } from '../scenario/scenario-runner.ts';
+import { runScenario, type ScenarioRunOptions } from '../scenario/scenario-runner.ts';
 import { openStopoutStore } from '../store/open-store.ts';
 import { COLOURS, formatRecord, PLAIN } from '../timeline/format-record.ts';
 import type { TimelineRecord } from '../timeline/timeline-record.ts';
@@ -21,6 +21,8 @@ export interface SimulateOptions {
   paceMs?: number;
   /** Each record as it is written (the dashboard). */
   onRecord?: (record: TimelineRecord) => void;
+  /** The scenario's fleet runtime once it exists (the HTTP API reads it). */
+  onRuntime?: ScenarioRunOptions['onRuntime'];
 }
 
 /**
@@ -48,6 +50,7 @@ export async function simulateCommand(options: SimulateOptions, io: CliIo): Prom
     const run = await runScenario(scenario, {
       ...(options.seed !== undefined ? { seed: options.seed } : {}),
       ...(opened ? { store: opened.store } : {}),
+      ...(options.onRuntime ? { onRuntime: options.onRuntime } : {}),
       onRecord: (record) => {
         options.onRecord?.(record);
         out?.write(`${JSON.stringify(record)}\n`);
@@ -73,7 +76,7 @@ export async function simulateCommand(options: SimulateOptions, io: CliIo): Prom
     await opened?.store.close();
     if (options.report) {
       const { writeHtmlReport } = await import('../report/html-report.ts');
-      await writeHtmlReport(options.report, scenario, run.records);
+      await writeHtmlReport(options.report, scenario, run.records, { seed: options.seed ?? scenario.seed });
       if (!options.json) io.err(`riskwarden: report written to ${options.report}`);
     }
     return EXIT_OK;

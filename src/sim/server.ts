@@ -107,6 +107,8 @@ interface DelayedAck {
   respond: () => void;
   /** Stepped mode: the client's own unit for this request is parked until the request executes. */
   parked: boolean;
+  /** The client gave up waiting (closed the request): there is nobody left to answer. */
+  gone: () => boolean;
 }
 
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
@@ -267,7 +269,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
           const parked = stepped && tracker.park !== undefined;
           if (parked) tracker.park!();
           tracker.end();
-          delayed.push({ until: fate.until, work, respond: () => ok(res, receipt), parked });
+          delayed.push({ until: fate.until, work, respond: () => ok(res, receipt), parked, gone: () => res.destroyed || res.writableEnded });
           return;
         }
         return ok(res, result.receipt);
@@ -369,6 +371,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         d.parked = false;
         tracker.unpark?.();
       }
+      if (d.gone()) continue;
       d.work.counted = true;
       tracker.begin();
       d.respond();
