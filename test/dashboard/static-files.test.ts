@@ -1,0 +1,124 @@
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DASHBOARD_DIR, dashboardRoutes } from '../../src/dashboard/static-files.ts';
+
+interface Reply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+let server: Server;
+let port: number;
+
+/** A raw request: the path goes on the wire exactly as written (no URL normalisation by a client). */
+function get(path: string, method = 'GET'): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+beforeAll(async () => {
+  const routes = dashboardRoutes();
+  // As the API server uses it: the dashboard answers its paths, everything else falls through to a 404.
+  server = createServer((req, res) => {
+    if (routes(req, res)) return;
+    res.writeHead(404, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error: 'fell through' }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  port = (server.address() as AddressInfo).port;
+});
+
+afterAll(async () => {
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+describe('dashboardRoutes', () => {
+  it.each([
+    ['/', 'index.html', 'text/html; charset=utf-8'],
+    ['/?anything=1', 'index.html', 'text/html; charset=utf-8'],
+    ['/app.js', 'app.js', 'text/javascript; charset=utf-8'],
+    ['/style.css', 'style.css', 'text/css; charset=utf-8'],
+  ])('serves %s as %s with its content type and no caching', async (path, file, type) => {
+    const reply = await get(path);
+    expect(reply.status).toBe(200);
+    expect(reply.headers['content-type']).toBe(type);
+    expect(reply.headers['cache-control']).toBe('no-store');
+    expect(reply.headers['x-content-type-options']).toBe('nosniff');
+    expect(reply.body).toBe(readFileSync(join(DASHBOARD_DIR, file), 'utf8'));
+  });
+
+  it('sends the page with a policy that keeps it on its own origin', async () => {
+    const csp = String((await get('/')).headers['content-security-policy']);
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("connect-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+  });
+
+  it('answers HEAD without a body', async () => {
+    const reply = await get('/app.js', 'HEAD');
+    expect(reply.status).toBe(200);
+    expect(reply.body).toBe('');
+    expect(Number(reply.headers['content-length'])).toBe(readFileSync(join(DASHBOARD_DIR, 'app.js')).length);
+  });
+
+  it('refuses other methods on its paths with 405 and Allow', async () => {
+    const reply = await get('/app.js', 'POST');
+    expect(reply.status).toBe(405);
+    expect(reply.headers.allow).toBe('GET, HEAD');
+    expect(reply.headers['content-type']).toContain('application/json');
+  });
+
+  it.each([
+    '/../package.json',
+    '/%2e%2e/package.json',
+    '/..%2fpackage.json',
+    '/static-files.ts',
+    '/static/app.js',
+    '/app.js/',
+    '/app.js/../../../package.json',
+    '//app.js',
+    '/APP.JS',
+    '/index.html/..',
+    '/%2fetc%2fpasswd',
+    '/.gitignore',
+    '/api/v1/fleet',
+    '/favicon.ico',
+  ])('does not answer %s (no directory traversal, no other files)', async (path) => {
+    const reply = await get(path);
+    expect(reply.status).toBe(404);
+    expect(JSON.parse(reply.body)).toEqual({ error: 'fell through' });
+  });
+
+  it('reports a missing file by name instead of crashing', async () => {
+    const routes = dashboardRoutes({ dir: '/nonexistent-riskwarden-dashboard' });
+    const broken = createServer((req, res) => {
+      if (!routes(req, res)) res.end('fell through');
+    });
+    await new Promise<void>((resolve) => broken.listen(0, '127.0.0.1', resolve));
+    try {
+      const reply = await new Promise<Reply>((resolve, reject) => {
+        request({ host: '127.0.0.1', port: (broken.address() as AddressInfo).port, path: '/style.css' }, (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+        }).on('error', reject).end();
+      });
+      expect(reply.status).toBe(500);
+      expect(JSON.parse(reply.body).error).toBe('dashboard file style.css could not be read: ENOENT');
+    } finally {
+      await new Promise<void>((resolve) => broken.close(() => resolve()));
+    }
+  });
+});
