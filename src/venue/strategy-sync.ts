@@ -198,13 +198,15 @@ export class StrategySync {
   #applyOrderUpdate(row: OrderUpdateRow): void {
     const at = this.#now();
     const known = this.#lifecycle.byHash(row.orderHash) !== undefined;
+    // The fill enters the ledger before the lifecycle moves: whoever reacts to a terminal status (the
+    // account plans its next reducing order at once) must already see the position after that fill.
+    const event = ledgerEventOfOrderUpdate(row);
+    if (event !== undefined) this.#book(event);
     // A liquidation closes the position with a venue-made order: not one of ours, nothing to track.
     if (row.reason !== 2 || known) {
       const { outcome } = this.#lifecycle.applyUpdate(this.strategyId, row, at);
       if (outcome === 'cancel-rejected') this.#sink.cancelRejected(this.strategyId, row);
     }
-    const event = ledgerEventOfOrderUpdate(row);
-    if (event !== undefined) this.#book(event);
     if (row.reason === 1 && row.tradeId !== undefined) {
       this.#fees.set(row.tradeId, str(row.fee ?? '0'));
       if (this.#fees.size > FEE_LIMIT) this.#fees.delete(this.#fees.keys().next().value as string);
