@@ -43,7 +43,7 @@ export const redisSchema = z
     sentinelName: identifier.optional().meta({ description: 'The Sentinel master group name.' }),
     cluster: z.array(hostPort).min(1).optional().meta({ description: 'Redis Cluster seed nodes.' }),
     failClosedAfter: duration.prefault('2s').meta({ description: 'After this long without the store, every account is treated as stopped out.' }),
-    reconcileEvery: duration.prefault('1s').meta({ description: 'How often stopouts are re-read from the keys (pub/sub is only the fast path).' }),
+    reconcileEvery: duration.prefault('500ms').meta({ description: 'How often stopouts are re-read from the keys (pub/sub is only the fast path); 500 ms keeps a raw write without PUBLISH within 1 s, read time included.' }),
   })
   .meta({ description: 'The shared stopout store.' });
 

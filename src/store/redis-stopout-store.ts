@@ -98,7 +98,7 @@ export class RedisStopoutStore implements StopoutStore {
     const targets = [options.url, options.sentinels, options.cluster].filter((t) => t !== undefined).length;
     if (targets !== 1) throw new RangeError('createRedisStopoutStore: give exactly one of url, sentinels (with sentinelName) or cluster');
     const failClosedAfterMs = options.failClosedAfterMs ?? 2_000;
-    const reconcileEveryMs = options.reconcileEveryMs ?? 1_000;
+    const reconcileEveryMs = options.reconcileEveryMs ?? 500;
     for (const [name, value] of [['failClosedAfterMs', failClosedAfterMs], ['reconcileEveryMs', reconcileEveryMs]] as const) {
       if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`createRedisStopoutStore: ${name}: expected a positive integer, got ${value}`);
     }

@@ -175,6 +175,23 @@ export class OrderLifecycle {
     return order;
   }
 
+  /**
+   * Follows from now on a working order another process placed, found in the venue's history but not yet
+   * on this client's feed, under the clientOrderId its placer used. Nothing is reported (the caller has
+   * the order's state); the updates already read (`seenOrdinals`) count as seen, so when the feed
+   * delivers them late they are duplicates, and only newer ones move the order.
+   */
+  adopt(order: TrackedOrder, seenOrdinals: readonly number[]): TrackedOrder {
+    const hash = order.orderHash.toLowerCase();
+    if (this.#byHash.has(hash)) throw new LifecycleError(`order ${hash} is already tracked`);
+    const key = clientKey(order.strategyId, order.clientOrderId);
+    if (this.#byClientId.has(key)) throw new LifecycleError(`clientOrderId ${JSON.stringify(order.clientOrderId)} is already used by strategy ${order.strategyId}`);
+    const tracked: TrackedOrder = { ...order, orderHash: hash };
+    this.#index(tracked);
+    this.#seen.set(hash, new Set(seenOrdinals.slice(-SEEN_PER_ORDER)));
+    return tracked;
+  }
+
   /** Orders not yet terminal, optionally of one strategy. */
   live(strategyId?: string): TrackedOrder[] {
     return [...this.#byHash.values()].filter((o) => !isTerminal(o.status) && (strategyId === undefined || o.strategyId === strategyId));

@@ -421,7 +421,12 @@ export class VenueClient extends EventEmitter<VenueClientEvents> {
       const scratch = new OrderLifecycle(() => {});
       let order: TrackedOrder | undefined;
       for (const row of mine) order = scratch.applyUpdate(strategyId, row, this.#clock.now()).order;
-      return { ...order!, clientOrderId };
+      // The feed may have shown it while we read.
+      if (this.#lifecycle.byHash(hash) !== undefined) return { ...this.#lifecycle.rename(hash, clientOrderId) };
+      const reclaimed: TrackedOrder = { ...order!, clientOrderId };
+      // Still working: follow it, or its later updates (and a cancel by clientOrderId) would find no order.
+      if (!isTerminal(reclaimed.status)) this.#lifecycle.adopt(reclaimed, mine.map((row) => row.globalOrdinal));
+      return { ...reclaimed };
     } finally {
       this.#work.end();
     }

@@ -56,7 +56,7 @@ describe('RedisStopoutStore on a real redis-server', () => {
     await subscriber.quit();
   });
 
-  it('sees a raw HSET with no PUBLISH within 1 s (reconciliation at the default 1000 ms)', async () => {
+  it('sees a raw HSET with no PUBLISH within 1 s (reconciliation at the default 500 ms)', async () => {
     const prefix = uniquePrefix('raw-hset');
     const store = await open(prefix);
     const recorder = new ChangeRecorder(store);
@@ -64,7 +64,7 @@ describe('RedisStopoutStore on a real redis-server', () => {
     await raw.hset(`${prefix}:stopout:portfolio:core`, 'manual', '{}');
     const written = performance.now();
     const { change, at } = await seen;
-    expect(at - written).toBeLessThan(1_200);
+    expect(at - written).toBeLessThan(1_000);
     expect(change).toEqual({ kind: 'set', stopout: { scope: 'portfolio', id: 'core', reason: 'manual', closePositions: false, sequence: 0 } });
   });
 
