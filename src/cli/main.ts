@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerAuditCommand } from './audit-command.ts';
 import { checkCommand } from './check-command.ts';
 import { DEFAULT_DIAGRAM_FORMAT, DEFAULT_DIAGRAM_MACHINE, diagramCommand } from './diagram-command.ts';
 import { EXIT_FAILURE, EXIT_INVALID_INPUT, processIo, type CliIo } from './io.ts';
@@ -30,12 +31,22 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
 
   program
     .command('start')
-    .description('the main job: the simulator, the supervisor and the stress-pass scenario, watchable, with a report')
+    .description('the main job: the simulator, the supervisor and the stress-pass scenario, watchable, served over the HTTP API (dashboard), with a report')
     .option('--scenario <file>', 'scenario to play', 'config/scenarios/stress-pass.yaml')
     .option('--fast', 'play at full speed')
     .option('--report <file>', 'HTML report to write', 'riskwarden-report.html')
-    .action(async (options: { scenario: string; fast?: boolean; report: string }) => {
-      exitCode = await startCommand({ scenario: options.scenario, fast: Boolean(options.fast), report: options.report, tty: process.stdout.isTTY === true }, io);
+    .option('--api-port <port>', 'port of the HTTP API and dashboard (0 = any free port; default 8377, or a free one when taken)')
+    .option('--keep [duration]', 'keep serving the API after the scenario ends (default "10m"; Ctrl-C stops)')
+    .action(async (options: { scenario: string; fast?: boolean; report: string; apiPort?: string; keep?: string | boolean }) => {
+      const apiPort = options.apiPort === undefined ? undefined : Number(options.apiPort);
+      if (apiPort !== undefined && (!Number.isInteger(apiPort) || apiPort < 0 || apiPort > 65535)) {
+        throw new InvalidArgument(`--api-port: expected an integer from 0 to 65535, got "${options.apiPort}"`);
+      }
+      const keepMs = options.keep === undefined ? undefined : parseDurationArgument('--keep', options.keep === true ? '10m' : String(options.keep));
+      exitCode = await startCommand({
+        scenario: options.scenario, fast: Boolean(options.fast), report: options.report, tty: process.stdout.isTTY === true,
+        ...(apiPort !== undefined ? { apiPort } : {}), ...(keepMs !== undefined ? { keepMs } : {}),
+      }, io);
     });
 
   program
@@ -129,6 +140,10 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     });
 
   registerStopoutsCommand(program, io, (code) => {
+    exitCode = code;
+  });
+
+  registerAuditCommand(program, io, (code) => {
     exitCode = code;
   });
 

@@ -1,3 +1,4 @@
+import { ApiConfigError } from '../api/auth.ts';
 import type { FleetConfig } from '../config/fleet-schema.ts';
 import { formatProblems, loadConfigFile } from '../config/load.ts';
 import { startLiveFleet, TraderKeyError } from '../runtime/live-fleet.ts';
@@ -37,6 +38,7 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
       ...(options.redis ? { redis: options.redis } : {}),
       ...(options.env ? { env: options.env } : {}),
       ...(options.leaseTtlMs !== undefined ? { leaseTtlMs: options.leaseTtlMs } : {}),
+      api: {}, // on the config's api.host/api.port
       onNote: (message) => io.err(`riskwarden: ${message}`),
       onRecord: (record) => {
         if (options.json) io.out(JSON.stringify(record));
@@ -61,7 +63,7 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
     return EXIT_OK;
   } catch (error) {
     io.err(`riskwarden: ${(error as Error).message}`);
-    return error instanceof TraderKeyError ? EXIT_INVALID_INPUT : EXIT_FAILURE;
+    return error instanceof TraderKeyError || error instanceof ApiConfigError ? EXIT_INVALID_INPUT : EXIT_FAILURE;
   } finally {
     await fleet?.close();
   }

@@ -201,7 +201,7 @@ export class FleetRuntime {
   async operate(action: OperatorAction): Promise<{ result: 'ok' | 'refused'; reason?: string }> {
     const at = this.#o.clock.now();
     const write = (outcome: { result: 'ok' | 'refused'; reason?: string }) => {
-      this.#write({ t: at - this.#o.origin, kind: 'operator', action: action.action, scope: action.scope, id: action.id, ...outcome });
+      this.#write({ t: at - this.#o.origin, kind: 'operator', action: action.action, scope: action.scope, id: action.id, ...outcome, ...(action.by ? { by: action.by } : {}) });
       return outcome;
     };
     try {
@@ -328,25 +328,7 @@ export class FleetRuntime {
     const ref = this.account(accountId);
     if (!ref) return;
     const onSnapshot = (snapshot: { value: unknown; context: AccountContext }): void => {
-      const to = topState(snapshot.value);
-      const from = this.#lastState.get(accountId);
-      if (from !== to) {
-        this.#lastState.set(accountId, to);
-        if (from !== undefined) {
-          const reason = snapshot.context.reason;
-          this.#write({
-            t: this.#o.clock.now() - this.#o.origin,
-            kind: 'state',
-            account: accountId,
-            from,
-            to,
-            reason: reason.rule,
-            detail: statePath(snapshot.value),
-            numbers: reason.numbers,
-          });
-          this.#writeRisk(accountId);
-        }
-      }
+      this.#noteState(accountId, topState(snapshot.value), snapshot.context, statePath(snapshot.value));
       this.#maybePersist(accountId, snapshot, ref);
     };
     const subscription = ref.subscribe({
@@ -355,6 +337,29 @@ export class FleetRuntime {
     });
     this.#subscriptions.set(accountId, subscription);
     onSnapshot(ref.getSnapshot() as { value: unknown; context: AccountContext });
+  }
+
+  /**
+   * Writes a `state` record (and a `risk` record) when the account's top-level state changed. Called from
+   * the snapshot subscription, and first thing in every effect: an order sent on entering de-risking then
+   * comes after the state change that caused it, not before.
+   */
+  #noteState(accountId: string, to: AccountMode, context: AccountContext, detail?: string): void {
+    const from = this.#lastState.get(accountId);
+    if (from === to) return;
+    this.#lastState.set(accountId, to);
+    if (from === undefined) return;
+    this.#write({
+      t: this.#o.clock.now() - this.#o.origin,
+      kind: 'state',
+      account: accountId,
+      from,
+      to,
+      reason: context.reason.rule,
+      ...(detail ? { detail } : {}),
+      numbers: context.reason.numbers,
+    });
+    this.#writeRisk(accountId, context, to);
   }
 
   /** Saves the persisted snapshot when something that must survive a restart changed. */
@@ -397,6 +402,7 @@ export class FleetRuntime {
     return {
       sendOrder: (placed, context) => {
         const account = context.settings.accountId;
+        this.#noteState(account, context.mode, context);
         const t = this.#o.clock.now() - this.#o.origin;
         this.#purposes.set(`${account}\u0000${placed.clientOrderId}`, placed.purpose);
         const counts = this.#orderCounts.get(account) ?? {};
@@ -416,11 +422,13 @@ export class FleetRuntime {
       },
       cancelOrder: (cancel, context) => {
         const account = context.settings.accountId;
+        this.#noteState(account, context.mode, context);
         this.#write({ t: this.#o.clock.now() - this.#o.origin, kind: 'cancel', account, orderId: cancel.clientOrderId, reason: cancel.reason });
         this.#venueCall(account, cancel.clientOrderId, () => this.#o.venue.cancelOrder(account, cancel.clientOrderId));
       },
       decision: (decision, context) => {
         const account = context.settings.accountId;
+        this.#noteState(account, context.mode, context);
         if (!decision.allowed) this.#blocked.set(account, (this.#blocked.get(account) ?? 0) + 1);
         this.#write({
           t: this.#o.clock.now() - this.#o.origin, kind: 'decision', account, allowed: decision.allowed, rules: decision.rules, order: decision.order,
@@ -432,17 +440,31 @@ export class FleetRuntime {
     };
   }
 
-  /** A venue request, counted as work; a request that throws becomes a rejection the account sees. */
+  /**
+   * A venue request. It is counted as work only until the venue client has taken it (the client counts
+   * its own requests from then on, and stops counting once the feed shows the venue has one — a receipt
+   * the venue holds back must not keep the simulated clock from moving). A request that throws becomes a
+   * rejection the account sees.
+   */
   #venueCall(account: string, clientOrderId: string, call: () => Promise<unknown>): void {
     this.#work.begin();
-    const run = (): Promise<void> =>
-      call()
-        .then(() => undefined)
-        .catch((error: Error) => {
+    const run = (): Promise<void> => {
+      let pending: Promise<unknown>;
+      try {
+        pending = call();
+      } catch (error) {
+        pending = Promise.reject(error);
+      } finally {
+        this.#work.end();
+      }
+      return pending.then(
+        () => undefined,
+        (error: Error) => {
           this.#report(`venue request for ${account} ${clientOrderId} failed: ${error.message}`);
           this.#onLifecycle({ strategyId: account, clientOrderId, status: 'rejected', filled: '0', reason: error.name || 'RequestFailed', at: this.#o.clock.now() });
-        })
-        .finally(() => this.#work.end());
+        },
+      );
+    };
     if (this.#o.serializeRequests) this.#requests = this.#requests.then(run);
     else void run();
   }
@@ -586,10 +608,10 @@ export class FleetRuntime {
     }
   }
 
-  #writeRisk(accountId: string): void {
-    const snapshot = this.account(accountId)?.getSnapshot();
-    const ctx = snapshot?.context as AccountContext | undefined;
-    if (!snapshot || !ctx?.metrics) return;
+  #writeRisk(accountId: string, context?: AccountContext, state?: AccountMode): void {
+    const ctx = context ?? this.accountContext(accountId);
+    const mode = state ?? (ctx ? ctx.mode : undefined);
+    if (!ctx?.metrics || !mode) return;
     const at = this.#o.clock.now();
     this.#lastRiskAt.set(accountId, at);
     const m = ctx.metrics;
@@ -604,7 +626,7 @@ export class FleetRuntime {
       maintenance: m.maintenance,
       marginBuffer: m.marginBuffer,
       sessionPnl: m.sessionPnl,
-      state: topState(snapshot.value),
+      state: mode,
     });
   }
 

@@ -1,10 +1,18 @@
+import { chainRoutes } from '../api/chain-routes.ts';
+import { dashboardRoutes } from '../dashboard/static-files.ts';
+import { metricsRoute } from '../observability/metrics-route.ts';
 import { Wallet } from 'ethers';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { launchApi } from '../api/api-launch.ts';
+import type { ApiServer, ApiServerOptions } from '../api/api-server.ts';
+import { FleetView } from '../api/fleet-view.ts';
 import { wallClock } from '../clock/clock.ts';
 import type { FleetConfig } from '../config/fleet-schema.ts';
 import type { AccountMode } from '../domain/assessment.ts';
 import type { DecimalString } from '../domain/decimal.ts';
+import { attributeApiCalls } from '../observability/api-call-attribution.ts';
+import { createFleetObservability, type FleetObservability, type FleetObservabilityOptions } from '../observability/fleet-observability.ts';
 import type { LeaseManager } from '../persistence/lease-manager.ts';
 import { MemoryLeaseManager } from '../persistence/memory-lease-manager.ts';
 import { MemorySnapshotStore } from '../persistence/memory-snapshot-store.ts';
@@ -36,7 +44,16 @@ export interface LiveFleetOptions {
   onNote: (message: string) => void;
   /** Lease time-to-live (default 5 s): how long a dead process's accounts wait for a new owner. */
   leaseTtlMs?: number;
+  /**
+   * Serve the HTTP API (src/api/) on the config's api.host/api.port unless overridden here; tokens from the
+   * variables the config's api.tokensEnv names. Absent: no server (the view is still kept).
+   */
+  api?: LiveApiOptions;
+  /** Observability: a logger, metrics or audit file instead of what the environment describes (fleet-observability.ts). */
+  observability?: Pick<FleetObservabilityOptions, 'logger' | 'metrics' | 'auditFile'>;
 }
+
+export interface LiveApiOptions extends Pick<ApiServerOptions, 'host' | 'port' | 'audit' | 'extraRoutes' | 'live'> {}
 
 export interface LiveFleet {
   runtime: FleetRuntime;
@@ -45,6 +62,12 @@ export interface LiveFleet {
   /** The embedded simulator, when the config names no venue URL. */
   simulator?: Simulator;
   owner: string;
+  /** What the HTTP API reads: the running fleet and its recent records. */
+  view: FleetView;
+  /** The HTTP API, when started (options.api) and its port was free. */
+  api?: ApiServer;
+  /** Metrics (`metricsRoute(observability.metrics.registry)` serves them), audit log, logger. */
+  observability: FleetObservability;
   close(): Promise<void>;
 }
 
@@ -61,16 +84,21 @@ const DEFAULT_COLLATERAL = '10000';
 export async function startLiveFleet(options: LiveFleetOptions): Promise<LiveFleet> {
   const { config } = options;
   const env = options.env ?? process.env;
-  const report = (message: string): void => options.onNote(message);
   const closers: Array<() => Promise<void> | void> = [];
   const close = async (): Promise<void> => {
     for (const c of closers.splice(0).reverse()) await Promise.resolve(c()).catch(() => {});
   };
+  // ── observability (src/observability/): notes and problems are scrubbed of secrets and logged;
+  //    every timeline record is counted (metrics) and audited. Closed last, after the fleet stops. ──
+  const observability = createFleetObservability({ config, env, onNote: options.onNote, ...options.observability });
+  closers.push(() => observability.close());
+  const report = (message: string): void => observability.problem(message);
+  const note = (message: string): void => observability.note(message);
   try {
     // ── the shared store ──
     const opened = await openStopoutStore({ ...(options.redis ? { redisUrl: options.redis } : {}), config: config.redis, env, onProblem: (p) => report(`store: ${p.where}: ${p.message}`) });
     closers.push(() => opened.store.close());
-    report(`stopout store: ${opened.description}`);
+    note(`stopout store: ${opened.description}`);
 
     // ── the venue ──
     let sim: Simulator | undefined;
@@ -85,7 +113,7 @@ export async function startLiveFleet(options: LiveFleetOptions): Promise<LiveFle
       closers.push(startLiveMarks(sim, 1));
       restUrl = sim.url;
       wsUrl = sim.wsUrl;
-      report(`local exchange simulator at ${sim.url}`);
+      note(`local exchange simulator at ${sim.url}`);
     }
     wsUrl ??= restUrl.replace(/^http/, 'ws').replace(/\/$/, '') + '/realtime-api';
 
@@ -98,10 +126,10 @@ export async function startLiveFleet(options: LiveFleetOptions): Promise<LiveFle
       });
     } catch (error) {
       if (!(error instanceof KeyLoadError) || error.code !== 'no-key-source' || !sim) {
-        throw new TraderKeyError(`trader key: ${(error as Error).message}`);
+        throw new TraderKeyError(observability.scrubber.text(`trader key: ${(error as Error).message}`));
       }
       signer = new Wallet(`0x${randomBytes(32).toString('hex')}`);
-      report(`no ${config.venue.traderKeyEnv} set: the embedded simulator gets a throwaway trader ${signer.address}`);
+      note(`no ${config.venue.traderKeyEnv} set: the embedded simulator gets a throwaway trader ${signer.address}`);
     }
     if (sim) {
       for (const account of config.accounts) sim.exchange.deposit(signer.address, account.strategy, account.collateral ?? DEFAULT_COLLATERAL);
@@ -113,6 +141,7 @@ export async function startLiveFleet(options: LiveFleetOptions): Promise<LiveFle
     });
     closers.push(() => client.close());
     client.on('fault', (f) => report(`venue: ${f.message}`));
+    observability.watchVenue(client); // observability: feed staleness gauges
     await client.connect();
     await client.bootstrap(config.accounts.map((a) => ({ strategyId: a.id, venueStrategyId: a.strategy, signer })));
 
@@ -130,6 +159,8 @@ export async function startLiveFleet(options: LiveFleetOptions): Promise<LiveFle
       connection.on('error', () => {}); // health is the stopout store's to report
       await connection.connect();
       closers.push(() => void connection!.disconnect());
+      observability.auditToRedis(connection, prefix); // observability: the <prefix>:audit stream
+      closers.push(() => observability.audit.flush()); // before the connection closes
       const groupOf = (accountId: string): string => config.portfolios.find((p) => p.members.some((m) => m.account === accountId))?.id ?? accountId;
       leases = new RedisLeaseManager({ client: connection, ttlMs: options.leaseTtlMs ?? 5_000, prefix, groupOf, ownerId: owner });
       snapshots = new RedisSnapshotStore({ client: connection, prefix, groupOf });
@@ -143,17 +174,28 @@ export async function startLiveFleet(options: LiveFleetOptions): Promise<LiveFle
     // ── the fleet ──
     const origin = wallClock.now();
     let ownership: FleetOwnership | undefined;
+    const plan = planFleet(config, { ...client.products });
+    const view = new FleetView();
+    // Group members other processes run, as their owners last published them (refreshed every second).
+    const remote = new Map<string, AccountStatus>();
     const runtime = new FleetRuntime({
-      plan: planFleet(config, { ...client.products }),
+      plan,
       clock: wallClock,
       venue: client,
       store: opened.store,
-      timeline: { write: options.onRecord },
+      // observability: secrets scrubbed once, then metrics + audit; view: the API
+      timeline: { write: (raw) => { const record = observability.scrubRecord(raw); observability.record(record); view.record(record); options.onRecord(record); } },
       origin,
       report,
       persist: (accountId, persisted) => ownership?.persist(accountId, persisted),
+      remoteMember: (accountId) => {
+        const s = remote.get(accountId);
+        if (!s || s.owner === owner || s.balance === undefined || s.equity === undefined || s.netTransfers === undefined) return undefined;
+        return { balance: s.balance, equity: s.equity, netTransfers: s.netTransfers };
+      },
     });
     closers.push(() => runtime.stop());
+    view.attach({ runtime, store: opened.store, plan, clock: wallClock });
     runtime.start({});
     ownership = new FleetOwnership({
       runtime, leases, snapshots, registry,
@@ -163,22 +205,58 @@ export async function startLiveFleet(options: LiveFleetOptions): Promise<LiveFle
       marks: () => Object.fromEntries(Object.keys(client.products).flatMap((s) => (client.lastMark(s) ? [[s, client.lastMark(s)!.price]] : []))),
       now: () => wallClock.now(),
       report,
-      onChange: (accountId, owned) => report(`${owned ? 'running' : 'no longer running'} ${accountId} (owner ${owner})`),
+      onChange: (accountId, owned) => note(`${owned ? 'running' : 'no longer running'} ${accountId} (owner ${owner})`),
     });
     closers.push(() => ownership!.stop());
     await ownership.start();
 
+    const grouped = [...new Set(plan.groups.flatMap((g) => g.accounts))];
     const timer = setInterval(() => {
       runtime.tick();
+      observability.sync({ runtime, store: opened.store, leases }); // observability: state, Redis, lease gauges
       if (board) {
         board.publish(statusesOf(runtime, owner), 5_000).catch((error: Error) => report(`status: ${error.message}`));
+        // A portfolio spread over processes is measured on every member: read the ones run elsewhere.
+        const local = new Set(runtime.accountIds());
+        const elsewhere = grouped.filter((accountId) => !local.has(accountId));
+        if (elsewhere.length > 0) {
+          board.readAccounts(elsewhere).then(
+            ({ statuses }) => {
+              remote.clear();
+              for (const s of statuses) remote.set(s.account, s);
+            },
+            (error: Error) => report(`status of other processes' accounts: ${error.message}`),
+          );
+        } else remote.clear();
       }
     }, 1000);
     closers.push(() => clearInterval(timer));
-    report(`supervising ${config.accounts.length} account(s) as ${owner}`);
-    return { runtime, client, store: opened.store, ...(sim ? { simulator: sim } : {}), owner, close };
+    note(`supervising ${config.accounts.length} account(s) as ${owner}`);
+
+    // ── the HTTP API: a taken port is reported, not fatal (supervising matters more); no tokens off loopback is ──
+    let api: ApiServer | undefined;
+    if (options.api) {
+      try {
+        api = await launchApi({
+          view, env, tokensEnv: config.api.tokensEnv, note, announceToken: options.onNote, // the generated token: printed once, never logged
+          host: options.api.host ?? config.api.host, port: options.api.port ?? config.api.port,
+          // observability: the audit log names the API caller on the operator record the call produced
+          audit: (entry) => { attributeApiCalls(observability.audit)(entry); options.api?.audit?.(entry); },
+          // The dashboard and /metrics are served by every live supervisor, after any routes of the caller's.
+          extraRoutes: chainRoutes(...(options.api.extraRoutes ? [options.api.extraRoutes] : []), dashboardRoutes(), metricsRoute(observability.metrics.registry)),
+          ...(options.api.live ? { live: options.api.live } : {}),
+        });
+        closers.push(() => api!.close());
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+        report(`API not started: ${(error as Error).message} (set api.port in the config)`);
+      }
+    }
+    return { runtime, client, store: opened.store, ...(sim ? { simulator: sim } : {}), owner, observability, view, ...(api ? { api } : {}), close };
   } catch (error) {
     await close();
+    // observability: whoever prints this (the CLI) must not print a secret it quotes.
+    if (error instanceof Error) error.message = observability.scrubber.text(error.message);
     throw error;
   }
 }
@@ -198,6 +276,7 @@ function statusesOf(runtime: FleetRuntime, owner: string): AccountStatus[] {
       marginBuffer: ctx.metrics?.marginBuffer ?? null,
       stopouts: ctx.stopouts.map((s) => `${s.scope}:${s.id}:${s.reason}`),
       owner, at: new Date().toISOString(),
+      ...(ctx.metrics ? { balance: ctx.metrics.collateral, equity: ctx.metrics.equity, netTransfers: ctx.ledger.netTransfers } : {}),
     }];
   });
 }

@@ -1,10 +1,10 @@
 import { Wallet, keccak256, toUtf8Bytes } from 'ethers';
-import { SimClock } from '../clock/clock.ts';
+import { SimClock, type Clock } from '../clock/clock.ts';
 import { WorkTracker } from '../clock/work-tracker.ts';
 import type { ScenarioConfig } from '../config/scenario-schema.ts';
 import type { Product } from '../domain/product.ts';
 import { DEFAULT_PRODUCTS, productFromSpec } from '../domain/products.ts';
-import { planFleet } from '../runtime/fleet-plan.ts';
+import { planFleet, type FleetPlan } from '../runtime/fleet-plan.ts';
 import { FleetRuntime } from '../runtime/fleet-runtime.ts';
 import { faultFromConfig } from '../sim/faults.ts';
 import { markSchedule } from '../sim/marks.ts';
@@ -29,6 +29,15 @@ export interface ScenarioRunOptions {
   onProblem?: (message: string) => void;
   /** Wall-clock bound on waiting for quiescence at one step; a stuck step fails the run with its cause. */
   settleTimeoutMs?: number;
+  /** The fleet runtime as soon as it exists (before any account starts), with what it runs on (the HTTP API reads it). */
+  onRuntime?: (runtime: FleetRuntime, parts: ScenarioRuntimeParts) => void;
+}
+
+/** What a scenario's runtime runs on, for readers such as the HTTP API's FleetView. */
+export interface ScenarioRuntimeParts {
+  plan: FleetPlan;
+  store: StopoutStore;
+  clock: Clock;
 }
 
 export interface ScenarioRun {
@@ -85,6 +94,7 @@ export async function runScenario(scenario: ScenarioConfig, options: ScenarioRun
       timeline: { write },
       ...(options.onProblem ? { report: options.onProblem } : {}),
     });
+    options.onRuntime?.(runtime, { plan, store, clock });
     const startMarks = Object.fromEntries([...marks].flatMap(([symbol, s]) => (s[0]?.at === 0 ? [[symbol, s[0].price]] : [])));
     for (const [symbol, price] of Object.entries(startMarks)) write({ t: 0, kind: 'mark', symbol, price });
     runtime.start(Object.fromEntries(scenario.accounts.map((a) => [a.id, { collateral: a.collateral, marks: startMarks, ...(client.ledger(a.id) ? { ledger: client.ledger(a.id)! } : {}) }])));

@@ -26,7 +26,7 @@ export type TimelineRecord =
     }
   | { t: number; kind: 'stopout'; scope: StopoutScope; id: string; reason: string; closePositions: boolean; action: 'set' | 'reset'; stoppedTill?: string }
   | { t: number; kind: 'liquidation'; account: string; symbol: string; price?: DecimalString }
-  | { t: number; kind: 'operator'; action: string; scope: StopoutScope; id: string; result: 'ok' | 'refused'; reason?: string }
+  | { t: number; kind: 'operator'; action: string; scope: StopoutScope; id: string; result: 'ok' | 'refused'; reason?: string; by?: string }
   | {
       t: number;
       kind: 'summary';
