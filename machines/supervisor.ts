@@ -51,7 +51,9 @@ export type SupervisorEvent =
   | { type: 'STOPOUT_GONE'; scope: StopoutScope; id: string; reason: string }
   | { type: 'RESET_REQUEST'; scope: StopoutScope; id: string; reason: string; by?: string; at: number }
   | { type: 'MOVE_START_TIME'; scope: StopoutScope; id: string; at: number }
-  | { type: 'CHILD_FAILED'; accountId: string; error: string; input: AccountSpawnInput };
+  | { type: 'CHILD_FAILED'; accountId: string; error: string; input: AccountSpawnInput }
+  /** A reloaded config: the limit groups as they are now (a kept group keeps its drawdown history). */
+  | { type: 'SET_GROUPS'; groups: Array<Omit<LimitGroup, 'drawdown'>> };
 
 export interface SupervisorInput {
   groups: Array<Omit<LimitGroup, 'drawdown'>>;
@@ -185,6 +187,15 @@ export const supervisorMachine = setup({
       const why = check.ok ? 'accepted' : check.reason;
       return { outbox: { ...noOutbox, resetResult: { scope: event.scope, id: event.id, reason: event.reason, result: 'refused' as const, why, ...(event.by ? { by: event.by } : {}) } } };
     }),
+    setGroups: assign(({ context, event }) => {
+      if (event.type !== 'SET_GROUPS') return {};
+      const groups: Record<string, LimitGroup> = {};
+      for (const g of event.groups) {
+        const key = scopeKey(g.scope, g.id);
+        groups[key] = { ...g, drawdown: context.groups[key]?.drawdown ?? createDrawdownHistory() };
+      }
+      return { groups };
+    }),
     moveStartTime: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'MOVE_START_TIME') return;
       const key = scopeKey(event.scope, event.id);
@@ -224,6 +235,7 @@ export const supervisorMachine = setup({
         ],
         MOVE_START_TIME: { actions: 'moveStartTime' },
         CHILD_FAILED: { actions: ['restartAccount', 'reportFailure'] },
+        SET_GROUPS: { actions: 'setGroups' },
       },
     },
   },

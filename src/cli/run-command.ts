@@ -49,10 +49,23 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
       },
     });
     io.err('riskwarden: Ctrl-C stops');
+    // SIGHUP: re-read the config; accounts added or removed, the others untouched. A bad file changes nothing.
+    const reload = (): void => {
+      void loadConfigFile(options.config, { expect: 'fleet' }).then(async (next) => {
+        if (!next.ok) {
+          io.err(`riskwarden: config not reloaded, ${options.config} is not valid:`);
+          for (const line of formatProblems(next.problems)) io.err(`  ${line}`);
+          return;
+        }
+        await fleet!.reload(next.value as FleetConfig).catch((error: Error) => io.err(`riskwarden: reload failed: ${error.message}`));
+      });
+    };
+    process.on('SIGHUP', reload);
     await new Promise<void>((resolve) => {
       const stop = (): void => {
         process.off('SIGINT', stop);
         process.off('SIGTERM', stop);
+        process.off('SIGHUP', reload);
         resolve();
       };
       process.once('SIGINT', stop);

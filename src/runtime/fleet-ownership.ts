@@ -99,6 +99,23 @@ export class FleetOwnership {
       .catch((error: Error) => this.#o.report(`saving the snapshot of ${accountId} failed: ${error.message}`));
   }
 
+  /** Stops running an account that left the fleet: actor stopped, last snapshot written, lease released. */
+  async drop(accountId: string): Promise<void> {
+    await this.#starting.get(accountId);
+    if (!this.#o.leases.owned().includes(accountId)) return;
+    this.#versions.delete(accountId);
+    this.#o.runtime.removeAccount(accountId);
+    await this.#o.snapshots.flush().catch((error: Error) => this.#o.report(`flushing snapshots failed: ${error.message}`));
+    await this.#o.leases.release(accountId).catch(() => {});
+    this.#o.onChange?.(accountId, false);
+  }
+
+  /** Takes the accounts this process should run now (a reload added some), instead of at the next round. */
+  async acquireNow(): Promise<void> {
+    await this.keeper.acquireNow();
+    await Promise.allSettled([...this.#starting.values()]);
+  }
+
   /** Graceful stop: last snapshots written, leases released so others take over at once. */
   async stop(): Promise<void> {
     clearInterval(this.#timer);

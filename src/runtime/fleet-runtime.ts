@@ -115,6 +115,7 @@ export class FleetRuntime {
   readonly #subscriptions = new Map<string, { unsubscribe(): void }>();
   readonly #unwatch: Array<() => void> = [];
   #storeDown = false;
+  #fleetPlan: FleetPlan;
   /** Stopouts this fleet raised that the store could not take (unreachable): written again once it is back. */
   readonly #unsaved = new Map<string, Stopout>();
   #requests: Promise<void> = Promise.resolve();
@@ -122,6 +123,7 @@ export class FleetRuntime {
 
   constructor(options: FleetRuntimeOptions) {
     this.#o = options;
+    this.#fleetPlan = options.plan;
     this.#work = options.work ?? noWork;
     const accountLogic = restorableAccount(provideAccountEffects(this.#effects()));
     const machine = supervisorMachine.provide({
@@ -143,7 +145,7 @@ export class FleetRuntime {
   /** Starts the supervisor, spawns the accounts and connects the venue and the store. */
   start(starts: Record<string, AccountStart>): void {
     this.supervisor.start();
-    for (const plan of this.#o.plan.accounts) {
+    for (const plan of this.#fleetPlan.accounts) {
       const start = starts[plan.settings.accountId];
       if (start) this.addAccount(plan.settings.accountId, start);
     }
@@ -273,6 +275,19 @@ export class FleetRuntime {
 
   // ── accounts ────────────────────────────────────────────────────────────────────────────────
 
+  /**
+   * A reloaded config: accounts added later start with their new settings; running accounts keep theirs
+   * (nothing restarts); limit groups are replaced, each kept group with its drawdown history.
+   */
+  replacePlan(plan: FleetPlan): void {
+    this.#fleetPlan = plan;
+    this.supervisor.send({ type: 'SET_GROUPS', groups: plan.groups });
+  }
+
+  get plan(): FleetPlan {
+    return this.#fleetPlan;
+  }
+
   /** Starts supervising an account afresh (its session starts now). */
   addAccount(accountId: string, start: AccountStart): void {
     const plan = this.#plan(accountId);
@@ -314,7 +329,7 @@ export class FleetRuntime {
   }
 
   #plan(accountId: string) {
-    const plan = this.#o.plan.accounts.find((a) => a.settings.accountId === accountId);
+    const plan = this.#fleetPlan.accounts.find((a) => a.settings.accountId === accountId);
     if (!plan) throw new Error(`account ${accountId} is not in the fleet`);
     return plan;
   }

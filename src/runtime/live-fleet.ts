@@ -68,6 +68,8 @@ export interface LiveFleet {
   api?: ApiServer;
   /** Metrics (`metricsRoute(observability.metrics.registry)` serves them), audit log, logger. */
   observability: FleetObservability;
+  /** Applies a changed fleet config without restarting the accounts that stay. */
+  reload(config: FleetConfig): Promise<{ added: string[]; removed: string[] }>;
   close(): Promise<void>;
 }
 
@@ -197,11 +199,12 @@ export async function startLiveFleet(options: LiveFleetOptions): Promise<LiveFle
     closers.push(() => runtime.stop());
     view.attach({ runtime, store: opened.store, plan, clock: wallClock });
     runtime.start({});
+    let current = config;
     ownership = new FleetOwnership({
       runtime, leases, snapshots, registry,
-      accounts: () => config.accounts.map((a) => a.id),
+      accounts: () => current.accounts.map((a) => a.id),
       ledgerOf: (id) => client.ledger(id),
-      collateralOf: (id) => config.accounts.find((a) => a.id === id)?.collateral ?? '0',
+      collateralOf: (id) => current.accounts.find((a) => a.id === id)?.collateral ?? '0',
       marks: () => Object.fromEntries(Object.keys(client.products).flatMap((s) => (client.lastMark(s) ? [[s, client.lastMark(s)!.price]] : []))),
       now: () => wallClock.now(),
       report,
@@ -210,7 +213,7 @@ export async function startLiveFleet(options: LiveFleetOptions): Promise<LiveFle
     closers.push(() => ownership!.stop());
     await ownership.start();
 
-    const grouped = [...new Set(plan.groups.flatMap((g) => g.accounts))];
+    const grouped = (): string[] => [...new Set(runtime.plan.groups.flatMap((g) => g.accounts))];
     const timer = setInterval(() => {
       runtime.tick();
       observability.sync({ runtime, store: opened.store, leases }); // observability: state, Redis, lease gauges
@@ -218,7 +221,7 @@ export async function startLiveFleet(options: LiveFleetOptions): Promise<LiveFle
         board.publish(statusesOf(runtime, owner), 5_000).catch((error: Error) => report(`status: ${error.message}`));
         // A portfolio spread over processes is measured on every member: read the ones run elsewhere.
         const local = new Set(runtime.accountIds());
-        const elsewhere = grouped.filter((accountId) => !local.has(accountId));
+        const elsewhere = grouped().filter((accountId) => !local.has(accountId));
         if (elsewhere.length > 0) {
           board.readAccounts(elsewhere).then(
             ({ statuses }) => {
@@ -252,7 +255,28 @@ export async function startLiveFleet(options: LiveFleetOptions): Promise<LiveFle
         report(`API not started: ${(error as Error).message} (set api.port in the config)`);
       }
     }
-    return { runtime, client, store: opened.store, ...(sim ? { simulator: sim } : {}), owner, observability, view, ...(api ? { api } : {}), close };
+    /**
+     * A reloaded config: new accounts are bootstrapped and taken on (by whichever process rendezvous
+     * hashing prefers), dropped ones are stopped and their leases released; the others run on untouched.
+     */
+    const reload = async (next: FleetConfig): Promise<{ added: string[]; removed: string[] }> => {
+      const before = new Set(current.accounts.map((a) => a.id));
+      const after = new Set(next.accounts.map((a) => a.id));
+      const added = next.accounts.filter((a) => !before.has(a.id));
+      const removed = [...before].filter((id) => !after.has(id));
+      if (sim) for (const account of added) sim.exchange.deposit(signer.address, account.strategy, account.collateral ?? DEFAULT_COLLATERAL);
+      if (added.length > 0) await client.bootstrap(added.map((a) => ({ strategyId: a.id, venueStrategyId: a.strategy, signer })));
+      const nextPlan = planFleet(next, { ...client.products });
+      current = next;
+      runtime.replacePlan(nextPlan);
+      view.attach({ runtime, store: opened.store, plan: nextPlan, clock: wallClock });
+      for (const id of removed) await ownership!.drop(id);
+      await ownership!.acquireNow();
+      note(`config reloaded: ${added.length} account(s) added${added.length ? ` (${added.map((a) => a.id).join(', ')})` : ''}, ${removed.length} removed${removed.length ? ` (${removed.join(', ')})` : ''}`);
+      return { added: added.map((a) => a.id), removed };
+    };
+
+    return { reload, runtime, client, store: opened.store, ...(sim ? { simulator: sim } : {}), owner, observability, view, ...(api ? { api } : {}), close };
   } catch (error) {
     await close();
     // observability: whoever prints this (the CLI) must not print a secret it quotes.
