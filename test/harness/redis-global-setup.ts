@@ -1,10 +1,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer, connect } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startTestRedisCluster } from './redis-cluster.ts';
+import { freeLoopbackPort, waitForPing } from './redis-process.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -51,7 +51,7 @@ async function setupSingleRedis(project: TestProject): Promise<() => Promise<voi
   if (spawnSync('redis-server', ['--version']).error) {
     throw new Error(`redis-server is not installed and REDIS_URL is not set. ${HOW_TO_FIX}`);
   }
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const dir = mkdtempSync(join(tmpdir(), 'riskwarden-redis-'));
   const server: ChildProcess = spawn(
     'redis-server',
@@ -71,43 +71,4 @@ async function setupSingleRedis(project: TestProject): Promise<() => Promise<voi
     server.kill('SIGTERM');
     rmSync(dir, { recursive: true, force: true });
   };
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-/** Sends a raw RESP PING until +PONG comes back or the deadline passes. */
-function waitForPing(host: string, port: number, withinMs: number): Promise<void> {
-  const deadline = Date.now() + withinMs;
-  return new Promise((resolve, reject) => {
-    const attempt = (): void => {
-      const socket = connect({ host, port });
-      let answer = '';
-      socket.setTimeout(500);
-      socket.on('connect', () => socket.write('PING\r\n'));
-      socket.on('data', (chunk) => {
-        answer += chunk.toString();
-        if (answer.includes('PONG')) {
-          socket.destroy();
-          resolve();
-        }
-      });
-      const retry = (reason: string): void => {
-        socket.destroy();
-        if (Date.now() > deadline) reject(new Error(reason));
-        else setTimeout(attempt, 50);
-      };
-      socket.on('error', (error) => retry(error.message));
-      socket.on('timeout', () => retry('timed out'));
-    };
-    attempt();
-  });
 }
