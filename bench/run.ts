@@ -15,6 +15,7 @@ import { supervisorMachine } from '../machines/supervisor.ts';
 import { createLedger, applyLedgerEvent } from '../src/domain/ledger.ts';
 import { DEFAULT_PRODUCTS } from '../src/domain/products.ts';
 import { provideAccountEffects, type AccountEffects } from '../src/runtime/account-effects.ts';
+import { OrderDispatcher, orderPriority } from '../src/runtime/order-dispatcher.ts';
 import { restorableAccount } from '../src/runtime/restorable-account.ts';
 import { orderTypedData, signOrder, type Eip712Venue } from '../src/venue/crypto/eip712.ts';
 import { createNonceSource } from '../src/venue/crypto/nonce.ts';
@@ -60,17 +61,23 @@ interface Fleet {
   blocked(): number;
 }
 
-/** Ours: the supervisor fans a mark out to its spawned accounts; orders are signed synchronously (our EIP-712 module). */
+/**
+ * Ours: the supervisor fans a mark out to its spawned accounts, and the runtime's order dispatcher signs
+ * (our EIP-712 module) and sends once every account has seen the mark, most urgent first.
+ */
 function oursFleet(contexts: AccountContext[]): Fleet {
   const nonces = createNonceSource(new Uint8Array(32));
+  const dispatcher = new OrderDispatcher();
   const fleet: Fleet = { send: () => {}, orders: 0, firstOrderAt: 0, hundredthOrderAt: 0, blocked: () => 0 };
   const noop = (): void => {};
   const effects: AccountEffects = {
-    sendOrder: (placed) => {
-      signOrder(wallet, { symbol: placed.intent.symbol, strategy: 'main', side: placed.intent.side === 'buy' ? 'Bid' : 'Ask', orderType: 'Limit', nonce: nonces.next(), amount: placed.intent.amount, price: placed.intent.price ?? '0', stopPrice: '0' }, VENUE);
-      fleet.orders += 1;
-      if (fleet.orders === 1) fleet.firstOrderAt = performance.now();
-      if (fleet.orders === 100) fleet.hundredthOrderAt = performance.now();
+    sendOrder: (placed, context) => {
+      dispatcher.submit(orderPriority(placed.purpose, context.metrics?.marginBuffer ?? null), () => {
+        signOrder(wallet, { symbol: placed.intent.symbol, strategy: 'main', side: placed.intent.side === 'buy' ? 'Bid' : 'Ask', orderType: 'Limit', nonce: nonces.next(), amount: placed.intent.amount, price: placed.intent.price ?? '0', stopPrice: '0' }, VENUE);
+        fleet.orders += 1;
+        if (fleet.orders === 1) fleet.firstOrderAt = performance.now();
+        if (fleet.orders === 100) fleet.hundredthOrderAt = performance.now();
+      });
     },
     cancelOrder: noop, decision: noop, raiseStopout: noop, reset: noop,
   };
@@ -131,6 +138,7 @@ async function fleetCrash(make: (c: AccountContext[]) => Fleet & { signing?: Pro
   fleet.send('BTCP', '28000', T0 + 1000);
   const allBlockedMs = performance.now() - began;
   await Promise.all(fleet.signing ?? []);
+  await new Promise((resolve) => setImmediate(resolve)); // after the dispatcher's flush
   return {
     allBlockedMs: round(allBlockedMs, 1),
     blocked: fleet.blocked(),

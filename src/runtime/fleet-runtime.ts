@@ -15,6 +15,7 @@ import type { TimelineRecord, TimelineSink } from '../timeline/timeline-record.t
 import type { VenueClient } from '../venue/venue-client.ts';
 import { provideAccountEffects, type AccountEffects } from './account-effects.ts';
 import type { FleetPlan } from './fleet-plan.ts';
+import { CANCEL_PRIORITY, OrderDispatcher, orderPriority } from './order-dispatcher.ts';
 import { restorableAccount } from './restorable-account.ts';
 
 export interface FleetRuntimeOptions {
@@ -119,6 +120,8 @@ export class FleetRuntime {
   /** Stopouts this fleet raised that the store could not take (unreachable): written again once it is back. */
   readonly #unsaved = new Map<string, Stopout>();
   #requests: Promise<void> = Promise.resolve();
+  /** Live: requests are sent after the burst of events that caused them, most urgent first. */
+  readonly #dispatcher = new OrderDispatcher();
   #breaches = new Map<string, { scope: StopoutScope; id: string; reason: string }>();
 
   constructor(options: FleetRuntimeOptions) {
@@ -433,7 +436,7 @@ export class FleetRuntime {
           t, kind: 'order', account, orderId: placed.clientOrderId, symbol: placed.intent.symbol, side: placed.intent.side,
           amount: placed.intent.amount, price: placed.intent.type === 'market' ? '0' : (placed.intent.price ?? '0'), type: placed.intent.type, purpose: placed.purpose,
         });
-        this.#venueCall(account, placed.clientOrderId, () => this.#o.venue.placeOrder(account, placed.clientOrderId, placed.intent));
+        this.#venueCall(account, placed.clientOrderId, () => this.#o.venue.placeOrder(account, placed.clientOrderId, placed.intent), orderPriority(placed.purpose, context.metrics?.marginBuffer ?? null));
       },
       cancelOrder: (cancel, context) => {
         const account = context.settings.accountId;
@@ -461,7 +464,7 @@ export class FleetRuntime {
    * the venue holds back must not keep the simulated clock from moving). A request that throws becomes a
    * rejection the account sees.
    */
-  #venueCall(account: string, clientOrderId: string, call: () => Promise<unknown>): void {
+  #venueCall(account: string, clientOrderId: string, call: () => Promise<unknown>, priority: readonly number[] = CANCEL_PRIORITY): void {
     this.#work.begin();
     const run = (): Promise<void> => {
       let pending: Promise<unknown>;
@@ -481,7 +484,7 @@ export class FleetRuntime {
       );
     };
     if (this.#o.serializeRequests) this.#requests = this.#requests.then(run);
-    else void run();
+    else this.#dispatcher.submit(priority, () => void run());
   }
 
   /**

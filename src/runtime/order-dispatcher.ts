@@ -1,0 +1,48 @@
+/**
+ * Sends what the accounts asked for in one go, most urgent first, once the current burst of events has
+ * been handled. A crash mark reaches every account first — every one is out of new entries at once — and
+ * only then are orders signed and sent: panic exits before de-risking steps before entries, and among
+ * those the thinnest margin buffer first.
+ */
+export class OrderDispatcher {
+  readonly #schedule: (flush: () => void) => void;
+  #pending: Array<{ priority: readonly number[]; seq: number; run: () => void }> = [];
+  #seq = 0;
+  #scheduled = false;
+
+  constructor(schedule: (flush: () => void) => void = (flush) => void setImmediate(flush)) {
+    this.#schedule = schedule;
+  }
+
+  /** Queues `run`; lower `priority` tuples go first, ties in submission order. */
+  submit(priority: readonly number[], run: () => void): void {
+    this.#pending.push({ priority, seq: this.#seq++, run });
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    this.#schedule(() => this.flush());
+  }
+
+  flush(): void {
+    this.#scheduled = false;
+    const batch = this.#pending.sort((a, b) => compareTuples(a.priority, b.priority) || a.seq - b.seq);
+    this.#pending = [];
+    for (const item of batch) item.run();
+  }
+}
+
+function compareTuples(a: readonly number[], b: readonly number[]): number {
+  for (let i = 0; i < Math.max(a.length, b.length); i += 1) {
+    const d = (a[i] ?? 0) - (b[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+/** Cancels of risk-increasing orders go before everything. */
+export const CANCEL_PRIORITY: readonly number[] = [-1];
+
+/** Urgency of an order: its purpose, then the account's margin buffer (a flat account last). */
+export function orderPriority(purpose: string, marginBuffer: string | null): number[] {
+  const rank = purpose === 'exit' ? 0 : purpose === 'reduce' ? 1 : purpose === 'close' ? 2 : 3;
+  return [rank, marginBuffer === null ? Number.POSITIVE_INFINITY : Number(marginBuffer)];
+}
