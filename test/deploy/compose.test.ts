@@ -32,7 +32,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('runs only commands and options the CLI has', () => {
-    for (const [name, service] of [...riskwarden, ['healthcheck', { command: compose.services.supervisor!.healthcheck!.test.slice(3) }] as const]) {
+    for (const [name, service] of riskwarden) {
       const [command, ...args] = service.command ?? [];
       expect(help(), `service ${name} runs "${command}"`).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
       const options = help(command!);
@@ -45,12 +45,21 @@ describe('docker-compose.yml', () => {
     expect(config.ok).toBe(true);
     const keyEnv = config.ok && config.kind === 'fleet' ? config.value.venue.traderKeyEnv : '';
     for (const [name, service] of riskwarden) {
-      for (const variable of Object.keys(service.environment ?? {})) expect(['REDIS_URL', keyEnv], `${name}: ${variable}`).toContain(variable);
+      const known = ['REDIS_URL', keyEnv, 'RISKWARDEN_API_ADMIN_TOKEN', 'RISKWARDEN_API_READ_TOKEN'];
+      for (const variable of Object.keys(service.environment ?? {})) expect(known, `${name}: ${variable}`).toContain(variable);
     }
     for (const [, service] of riskwarden) {
       const file = service.command?.find((a) => a.startsWith('/app/config/'));
       if (file) expect(readFileSync(file.replace('/app/', ''), 'utf8').length).toBeGreaterThan(0);
     }
+  });
+
+  it('publishes each replica\'s API port, the one the fleet config serves on', () => {
+    const config = loadConfigFileSync('config/fleet.compose.yaml', { expect: 'fleet' });
+    const api = config.ok && config.kind === 'fleet' ? config.value.api : undefined;
+    expect(api).toMatchObject({ host: '0.0.0.0', port: 8377 });
+    expect((compose.services.supervisor as { ports?: string[] }).ports).toEqual(['8377']);
+    expect(compose.services.supervisor?.healthcheck?.test.join(' ')).toContain('8377/healthz');
   });
 
   it('builds from a Dockerfile that installs with npm ci and runs the CLI', () => {
