@@ -23,6 +23,8 @@ import type { OrderUpdateRow, StrategyState, StrategyUpdateRow } from './protoco
  */
 
 export type UserRow = { feed: 'ORDER_UPDATE'; row: OrderUpdateRow } | { feed: 'STRATEGY_UPDATE'; row: StrategyUpdateRow };
+type UserFeed = UserRow['feed'];
+const USER_FEEDS: readonly UserFeed[] = ['ORDER_UPDATE', 'STRATEGY_UPDATE'];
 
 export interface Drift {
   strategyId: string;
@@ -73,8 +75,12 @@ export class StrategySync {
   readonly #now: () => number;
 
   #ledger: LedgerState | undefined;
-  #floor = -1;
-  #seen = new Set<number>();
+  /**
+   * Per feed: everything at or below the floor has been applied. The two user feeds are separate
+   * subscriptions — one may pause while the other flows — so one feed's rows never move the other's floor.
+   */
+  #floors: Record<UserFeed, number> = { ORDER_UPDATE: -1, STRATEGY_UPDATE: -1 };
+  #seen: Record<UserFeed, Set<number>> = { ORDER_UPDATE: new Set(), STRATEGY_UPDATE: new Set() };
   #queue: UserRow[] = [];
   #syncing = true;
   #fees = new Map<string, string>();
@@ -94,8 +100,9 @@ export class StrategySync {
     return this.#ledger;
   }
 
+  /** Where a REST replay must start so that neither feed misses a row. */
   get floor(): number {
-    return this.#floor;
+    return Math.min(this.#floors.ORDER_UPDATE, this.#floors.STRATEGY_UPDATE);
   }
 
   get syncing(): boolean {
@@ -110,14 +117,16 @@ export class StrategySync {
   /** A live row from the feed. */
   offer(row: UserRow): void {
     if (this.#syncing) this.#queue.push(row);
-    else if (this.#apply(row)) this.#raiseFloor(row.row.globalOrdinal);
+    else if (this.#apply(row)) this.#raiseFloor(row.feed, row.row.globalOrdinal);
   }
 
   /** Starts the ledger from a snapshot (bootstrap). */
   bootstrap(state: StrategyState): void {
     this.#ledger = ledgerFromSnapshot(state);
-    this.#seen.clear();
-    this.#floor = state.globalOrdinal;
+    for (const feed of USER_FEEDS) {
+      this.#seen[feed].clear();
+      this.#floors[feed] = state.globalOrdinal;
+    }
   }
 
   /**
@@ -131,7 +140,7 @@ export class StrategySync {
       else this.#queue.push(row);
     }
     this.#contiguous = true;
-    this.#raiseFloor(horizon);
+    for (const feed of USER_FEEDS) this.#raiseFloor(feed, horizon);
   }
 
   /**
@@ -170,26 +179,29 @@ export class StrategySync {
     for (const row of queued) this.#apply(row);
     this.#contiguous = complete;
     if (complete) {
-      let top = this.#floor;
-      for (const g of this.#seen) if (g > top) top = g;
-      this.#raiseFloor(top);
+      for (const feed of USER_FEEDS) {
+        let top = this.#floors[feed];
+        for (const g of this.#seen[feed]) if (g > top) top = g;
+        this.#raiseFloor(feed, top);
+      }
     }
     this.#syncing = false;
   }
 
-  #raiseFloor(to: number): void {
+  #raiseFloor(feed: UserFeed, to: number): void {
     if (!this.#contiguous) return;
-    if (to <= this.#floor) return;
-    this.#floor = to;
-    for (const g of this.#seen) if (g <= to) this.#seen.delete(g);
+    if (to <= this.#floors[feed]) return;
+    this.#floors[feed] = to;
+    for (const g of this.#seen[feed]) if (g <= to) this.#seen[feed].delete(g);
   }
 
   /** Applies one row unless already applied; true if it was new. */
   #apply(entry: UserRow): boolean {
     const g = entry.row.globalOrdinal;
-    if (g <= this.#floor || this.#seen.has(g)) return false;
-    this.#seen.add(g);
-    if (this.#seen.size > SEEN_LIMIT) this.#seen.delete(this.#seen.values().next().value as number);
+    const seen = this.#seen[entry.feed];
+    if (g <= this.#floors[entry.feed] || seen.has(g)) return false;
+    seen.add(g);
+    if (seen.size > SEEN_LIMIT) seen.delete(seen.values().next().value as number);
     if (entry.feed === 'ORDER_UPDATE') this.#applyOrderUpdate(entry.row);
     else this.#applyStrategyUpdate(entry.row);
     return true;

@@ -66,7 +66,8 @@ describe('StrategySync', () => {
     expect(ledger.map((e) => e.id)).toEqual([`${HASH}:11`]);
     expect(sync.ledger?.collateral).toBe('9999');
     expect(sync.ledger?.positions['ETHP']?.size).toBe('3');
-    expect(sync.floor).toBe(13);
+    // Per feed: ORDER_UPDATE is applied up to 11, STRATEGY_UPDATE up to 13; a replay starts at the lower.
+    expect(sync.floor).toBe(11);
     expect(drifts).toEqual([]);
   });
 
@@ -81,7 +82,8 @@ describe('StrategySync', () => {
     expect(sync.floor).toBe(12);
     sync.endSync(true);
     expect(ledger.map((e) => e.seq)).toEqual([11, 12, 14]);
-    expect(sync.floor).toBe(14);
+    // ORDER_UPDATE is complete up to 14, STRATEGY_UPDATE only up to the horizon 12: the floor is the lower.
+    expect(sync.floor).toBe(12);
     expect(lifecycle.map((e) => [e.status, e.filled])).toEqual([['submitted', '0'], ['sequenced', '0'], ['partially-filled', '1'], ['partially-filled', '2']]);
   });
 

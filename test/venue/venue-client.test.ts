@@ -392,6 +392,25 @@ describe('VenueClient recovery from injected faults', () => {
     expectReconciled(h);
   });
 
+  it('pause-feed on ORDER_UPDATE while STRATEGY_UPDATE flows: the late fill still settles the order (stepped mode)', async () => {
+    const h = await start({ sim: { mode: 'stepped' } });
+    await h.client.placeOrder('alpha', 'p0', MARKET_BUY('1'));
+    await h.idle();
+    h.sim.flush();
+    await h.idle();
+    h.sim.injectFault({ kind: 'pause-feed', feed: 'ORDER_UPDATE', duration: 6_000 });
+    await h.step(1_000);
+    const placing = h.client.placeOrder('alpha', 'p1', LIMIT('sell', '0.5', '1990'));
+    await h.idle();
+    h.sim.flush();
+    await h.idle();
+    await placing;
+    for (let i = 0; i < 8; i += 1) await h.step(1_000);
+    expect(h.lifecycle('p1').map((e) => e.status)).toEqual(['submitted', 'sequenced', 'filled']);
+    // While the fill was held, STRATEGY_UPDATE showed the venue ahead of us (reported as drift); now they agree.
+    expect(clientBook(h.client, 'alpha')).toEqual(venueBook(h.sim, h.wallet('alpha')));
+  });
+
   it('pause-feed: held marks arrive late and in order, with no gap; the feed is stale meanwhile', async () => {
     const h = await start({ client: { staleAfterMs: { MARK_PRICE: 2_000 }, orderBook: false } });
     h.sim.injectFault({ kind: 'pause-feed', feed: 'MARK_PRICE', duration: 4_000 });
