@@ -1,7 +1,7 @@
 import { ApiConfigError } from '../api/auth.ts';
 import type { FleetConfig } from '../config/fleet-schema.ts';
 import { formatProblems, loadConfigFile } from '../config/load.ts';
-import { startLiveFleet, TraderKeyError } from '../runtime/live-fleet.ts';
+import { startLiveFleet, TraderKeyError } from '../app/live-fleet.ts';
 import { COLOURS, formatRecord, PLAIN } from '../timeline/format-record.ts';
 import { EXIT_FAILURE, EXIT_INVALID_INPUT, EXIT_OK, type CliIo } from './io.ts';
 

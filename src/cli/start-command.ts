@@ -1,5 +1,4 @@
-import { chainRoutes } from '../api/chain-routes.ts';
-import { dashboardRoutes } from '../dashboard/static-files.ts';
+import { operatorRoutes } from '../app/operator-routes.ts';
 import { launchApi } from '../api/api-launch.ts';
 import type { ExtraRoutes } from '../api/api-server.ts';
 import { FleetView } from '../api/fleet-view.ts';
@@ -41,7 +40,7 @@ export async function startCommand(options: StartOptions, io: CliIo): Promise<nu
     api = await launchApi({
       view, host: '127.0.0.1', port: options.apiPort ?? DEFAULT_API_PORT, fallbackToFreePort: options.apiPort === undefined,
       env: options.env ?? process.env, note: (message) => io.err(`riskwarden: ${message}`),
-      extraRoutes: chainRoutes(...(options.extraRoutes ? [options.extraRoutes] : []), dashboardRoutes()),
+      extraRoutes: operatorRoutes({ extra: options.extraRoutes }),
     });
   } catch (error) {
     io.err(`riskwarden: the API could not start: ${(error as Error).message}`);

@@ -4,7 +4,7 @@ import { fleetResponseSchema, liveMessageSchema } from '../../src/api/api-schema
 import type { LiveMessage } from '../../src/api/api-types.ts';
 import type { FleetConfig } from '../../src/config/fleet-schema.ts';
 import { parseConfigDocument } from '../../src/config/load.ts';
-import { startLiveFleet } from '../../src/runtime/live-fleet.ts';
+import { startLiveFleet } from '../../src/app/live-fleet.ts';
 import { eventually } from '../supervisor/eventually.ts';
 
 /* `riskwarden run`'s API: the live supervisor (embedded simulator, wall clock) served over HTTP and WebSocket. */

@@ -1,4 +1,4 @@
-import type { ExtraRoutes } from './api-server.ts';
+import type { ExtraRoutes } from '../api/api-server.ts';
 
 /** Several extra route handlers as one: the first that answers wins. */
 export function chainRoutes(...routes: ExtraRoutes[]): ExtraRoutes {

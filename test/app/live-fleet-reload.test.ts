@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FleetConfig } from '../../src/config/fleet-schema.ts';
 import { parseConfigDocument } from '../../src/config/load.ts';
-import { startLiveFleet } from '../../src/runtime/live-fleet.ts';
+import { startLiveFleet } from '../../src/app/live-fleet.ts';
 
 function fleet(ids: string[]): FleetConfig {
   const loaded = parseConfigDocument({

@@ -1,10 +1,8 @@
-import { chainRoutes } from '../api/chain-routes.ts';
-import { dashboardRoutes } from '../dashboard/static-files.ts';
-import { metricsRoute } from '../observability/metrics-route.ts';
 import { Wallet } from 'ethers';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { launchApi } from '../api/api-launch.ts';
+import { operatorRoutes } from './operator-routes.ts';
 import type { ApiServer, ApiServerOptions } from '../api/api-server.ts';
 import { FleetView } from '../api/fleet-view.ts';
 import { wallClock } from '../clock/clock.ts';
@@ -29,9 +27,9 @@ import type { StopoutStore } from '../store/stopout-store.ts';
 import type { TimelineRecord } from '../timeline/timeline-record.ts';
 import { KeyLoadError, loadTraderWallet } from '../venue/crypto/keys.ts';
 import { VenueClient } from '../venue/venue-client.ts';
-import { planFleet } from './fleet-plan.ts';
-import { FleetOwnership } from './fleet-ownership.ts';
-import { FleetRuntime } from './fleet-runtime.ts';
+import { planFleet } from '../runtime/fleet-plan.ts';
+import { FleetOwnership } from '../runtime/fleet-ownership.ts';
+import { FleetRuntime } from '../runtime/fleet-runtime.ts';
 
 export interface LiveFleetOptions {
   config: FleetConfig;
@@ -246,7 +244,7 @@ export async function startLiveFleet(options: LiveFleetOptions): Promise<LiveFle
           // observability: the audit log names the API caller on the operator record the call produced
           audit: (entry) => { attributeApiCalls(observability.audit)(entry); options.api?.audit?.(entry); },
           // The dashboard and /metrics are served by every live supervisor, after any routes of the caller's.
-          extraRoutes: chainRoutes(...(options.api.extraRoutes ? [options.api.extraRoutes] : []), dashboardRoutes(), metricsRoute(observability.metrics.registry)),
+          extraRoutes: operatorRoutes({ extra: options.api.extraRoutes, metrics: observability.metrics.registry }),
           ...(options.api.live ? { live: options.api.live } : {}),
         });
         closers.push(() => api!.close());

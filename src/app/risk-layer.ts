@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { FleetConfig } from '../config/fleet-schema.ts';
 import { formatProblems, loadConfigFile, parseConfigDocument } from '../config/load.ts';
 import type { OrderIntent } from '../domain/order.ts';
-import { startLiveFleet, type LiveFleet } from '../runtime/live-fleet.ts';
+import { startLiveFleet, type LiveFleet } from './live-fleet.ts';
 import type { TimelineRecord } from '../timeline/timeline-record.ts';
 
 type RecordOf<K extends TimelineRecord['kind']> = Extract<TimelineRecord, { kind: K }>;
