@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (`-- --json` for one JSON object, CONTRACTS §6). Every figure is measured in this run
+ * `npm run bench` (`-- --json` for one JSON object, docs/contracts.md#bench). Every figure is measured in this run
  * next to a naive baseline: one XState actor per account fed every mark, decimal.js arithmetic, and
  * ethers `signTypedData` per order. Accounts: BENCH_ACCOUNTS (default 10000).
  */
@@ -16,7 +16,7 @@ import { createLedger, applyLedgerEvent } from '../src/domain/ledger.ts';
 import { DEFAULT_PRODUCTS } from '../src/domain/products.ts';
 import { provideAccountEffects, type AccountEffects } from '../src/runtime/account-effects.ts';
 import { OrderDispatcher, orderPriority } from '../src/runtime/order-dispatcher.ts';
-import { restorableAccount } from '../src/runtime/restorable-account.ts';
+import { restorableAccount } from '../machines/restorable-account.ts';
 import { orderTypedData, signOrder, type Eip712Venue } from '../src/venue/crypto/eip712.ts';
 import { createNonceSource } from '../src/venue/crypto/nonce.ts';
 import { startRedisForBench } from './redis-for-bench.ts';

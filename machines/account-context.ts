@@ -1,10 +1,11 @@
 import { assessAccount, type AccountMode, type Assessment, type ModeReason } from '../src/domain/assessment.ts';
 import type { Budget } from '../src/domain/budget.ts';
 import type { DecimalString } from '../src/domain/decimal.ts';
-import { createDrawdownHistory, observe, type DrawdownHistory } from '../src/domain/drawdown.ts';
+import { createDrawdownHistory, observe, type DrawdownHistory, type ObservationInput } from '../src/domain/drawdown.ts';
 import { createLedger, type LedgerEvent, type LedgerState } from '../src/domain/ledger.ts';
 import { MetricsError, riskMetrics, type RiskMetrics } from '../src/domain/metrics.ts';
 import type { OrderIntent, OrderPurpose } from '../src/domain/order.ts';
+import type { OrderStatus } from '../src/domain/order-status.ts';
 import type { GateDecision } from '../src/domain/pre-trade-gate.ts';
 import type { Product } from '../src/domain/product.ts';
 import type { ResolvedRiskLimit } from '../src/domain/risk-limit.ts';
@@ -24,11 +25,6 @@ export interface AccountSettings {
   /** A reducing order without a terminal result after this long is cancelled. */
   reductionTimeoutMs: number;
 }
-
-/** The venue lifecycle of an order (timeline `order-update.status`, plus `submitted` before any receipt). */
-export const ORDER_STATUSES = ['submitted', 'sequenced', 'posted', 'partially-filled', 'filled', 'cancelled', 'rejected', 'liquidated'] as const;
-export type OrderStatus = (typeof ORDER_STATUSES)[number];
-export const TERMINAL_STATUSES: readonly OrderStatus[] = ['filled', 'cancelled', 'rejected', 'liquidated'];
 
 /** An order of this account that has not reached a terminal status. */
 export interface WorkingOrder {
@@ -51,6 +47,17 @@ export interface AccountOutbox {
   cancels: { clientOrderId: string; reason: string }[];
   raised: Stopout[];
   reset: { scope: StopoutScope; id: string; reason: string; result: 'ok' | 'refused'; why?: string } | null;
+}
+
+/** The account's balance and equity now, as its drawdown limits observe them. */
+export function accountObservation(context: AccountContext): ObservationInput {
+  const m = context.metrics;
+  return {
+    at: context.now,
+    balance: m?.collateral ?? context.ledger.collateral,
+    equity: m?.equity ?? context.ledger.collateral,
+    netTransfers: context.ledger.netTransfers,
+  };
 }
 
 export interface AccountContext {

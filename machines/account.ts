@@ -6,29 +6,24 @@ import { applyLedgerEvent, projectFill, type LedgerBook } from '../src/domain/le
 import type { OrderIntent, OrderPurpose } from '../src/domain/order.ts';
 import { preTradeGate, type GateDecision } from '../src/domain/pre-trade-gate.ts';
 import { planReduction, type ReductionPlan } from '../src/domain/reduction-plan.ts';
-import { canResetStopout, evaluateRiskLimits, LEVEL_STOPOUT_SCOPE } from '../src/domain/risk-limits.ts';
+import { evaluateRiskLimits, LEVEL_STOPOUT_SCOPE } from '../src/domain/risk-limits.ts';
+import { isTerminal } from '../src/domain/order-status.ts';
 import type { Stopout } from '../src/domain/stopout.ts';
+import { stopoutKey } from '../src/domain/stopout-identity.ts';
 import { toIso } from '../src/domain/periods.ts';
 import {
+  accountObservation,
   assess,
   refreshed,
-  TERMINAL_STATUSES,
   type AccountContext,
   type AccountEvent,
   type WorkingOrder,
 } from './account-context.ts';
+import { accountResetRefusal } from './reset-check.ts';
 
 type ReducingMode = 'de-risking' | 'panic-exit' | 'stopped-out';
 
 // ── pure helpers the guards and actions share ───────────────────────────────────────────────
-
-function stopoutKey(s: Pick<Stopout, 'scope' | 'id' | 'reason'>): string {
-  return `${s.scope}\u0000${s.id}\u0000${s.reason}`;
-}
-
-function isTerminal(status: string): boolean {
-  return (TERMINAL_STATUSES as readonly string[]).includes(status);
-}
 
 /** The ledger as if every working entry/close order filled: what the gate must judge against. */
 function committedBook(context: AccountContext): LedgerBook {
@@ -64,7 +59,7 @@ function gateDecision(context: AccountContext, order: OrderIntent): GateDecision
     products: context.settings.products,
     ...(context.sessionStart ? { sessionStart: context.sessionStart } : {}),
   };
-  const breaches = evaluateRiskLimits(context.settings.riskLimits, context.drawdown, observationNow(context)).map((b) => ({
+  const breaches = evaluateRiskLimits(context.settings.riskLimits, context.drawdown, accountObservation(context)).map((b) => ({
     reason: b.stopout.reason,
     scope: b.stopout.scope,
     id: b.stopout.id,
@@ -99,16 +94,6 @@ function refusal(context: AccountContext, order: OrderIntent): GateDecision {
   const stateBlock = { rule: 'state' as const, message: `account is ${context.mode}`, numbers: { state: context.mode } };
   const blocks = decision.blocks.some((b) => b.rule === 'state') ? decision.blocks : [...decision.blocks, stateBlock];
   return { ...decision, allowed: false, purpose: decision.purpose, rules: blocks.map((b) => b.rule), blocks };
-}
-
-function observationNow(context: AccountContext) {
-  const m = context.metrics;
-  return {
-    at: context.now,
-    balance: m?.collateral ?? context.ledger.collateral,
-    equity: m?.equity ?? context.ledger.collateral,
-    netTransfers: context.ledger.netTransfers,
-  };
 }
 
 /** Whether `mode`'s reducing loop should send another order now, and which one. */
@@ -234,7 +219,7 @@ export const accountMachine = setup({
       Object.values(context.orders).some((o) => o.cancelSentAt !== undefined && event.at - o.cancelSentAt >= context.settings.reductionTimeoutMs),
     resetAccepted: ({ context, event }) => {
       if (event.type !== 'STOPOUT_RESET') return false;
-      return canResetStopout(event, context.settings.riskLimits, context.drawdown, observationNow(context)).ok;
+      return accountResetRefusal(context, event) === null;
     },
   },
   actions: {
@@ -303,7 +288,7 @@ export const accountMachine = setup({
       }
       const raised: Stopout[] = [];
       if (context.metrics) {
-        for (const breach of evaluateRiskLimits(context.settings.riskLimits, context.drawdown, observationNow(context))) {
+        for (const breach of evaluateRiskLimits(context.settings.riskLimits, context.drawdown, accountObservation(context))) {
           const key = stopoutKey(breach.stopout);
           if (known.has(key)) continue;
           known.add(key);
@@ -323,8 +308,7 @@ export const accountMachine = setup({
     }),
     refuseReset: assign(({ context, event }) => {
       if (event.type !== 'STOPOUT_RESET') return {};
-      const check = canResetStopout(event, context.settings.riskLimits, context.drawdown, observationNow(context));
-      const why = check.ok ? 'accepted' : check.reason;
+      const why = accountResetRefusal(context, event) ?? 'accepted';
       return {
         lastRefusal: { scope: event.scope, id: event.id, reason: event.reason, why },
         outbox: { ...context.outbox, reset: { scope: event.scope, id: event.id, reason: event.reason, result: 'refused' as const, why } },

@@ -1,17 +1,15 @@
-import { assign, enqueueActions, setup, stopChild, type ActorRefFrom } from 'xstate';
-import type { AccountContext, AccountEvent } from './account-context.ts';
+import { assign, enqueueActions, setup, stopChild } from 'xstate';
+import type { AccountEvent } from './account-context.ts';
 import { accountMachine } from './account.ts';
+import { groupResetRefusal } from './reset-check.ts';
+import { restorableAccount, type AccountSpawnInput } from './restorable-account.ts';
 import { createDrawdownHistory, observe, pinAnchor, type DrawdownHistory, type ObservationInput } from '../src/domain/drawdown.ts';
 import { toIso } from '../src/domain/periods.ts';
-import { canResetStopout, evaluateRiskLimits, LEVEL_STOPOUT_SCOPE } from '../src/domain/risk-limits.ts';
+import { evaluateRiskLimits, LEVEL_STOPOUT_SCOPE } from '../src/domain/risk-limits.ts';
 import type { ResolvedRiskLimit } from '../src/domain/risk-limit.ts';
 import type { Stopout, StopoutScope } from '../src/domain/stopout.ts';
+import { scopeKey, stopoutKey } from '../src/domain/stopout-identity.ts';
 
-/**
- * How a child starts: fresh from a context, or resumed from its persisted snapshot (the runtime provides
- * an account logic that understands both, see src/runtime/restorable-account.ts).
- */
-export type AccountSpawnInput = { context: AccountContext } | { persisted: unknown };
 
 /**
  * A set of accounts whose limits are measured on their aggregate (a portfolio, a subscription, a
@@ -59,8 +57,6 @@ export interface SupervisorInput {
   groups: Array<Omit<LimitGroup, 'drawdown'>>;
 }
 
-const scopeKey = (scope: string, id: string): string => `${scope}:${id}`;
-const stopoutKey = (s: Pick<Stopout, 'scope' | 'id' | 'reason'>): string => `${s.scope}\u0000${s.id}\u0000${s.reason}`;
 
 /** Accounts a stopout at (scope, id) covers. */
 export function coveredAccounts(context: SupervisorContext, scope: StopoutScope, id: string): string[] {
@@ -86,25 +82,20 @@ export const supervisorMachine = setup({
     events: {} as SupervisorEvent,
     input: {} as SupervisorInput,
   },
-  actors: { account: accountMachine as typeof accountMachine },
+  // The runtime provides the same logic with its effects (restorableAccount(provideAccountEffects(…))).
+  actors: { account: restorableAccount(accountMachine) },
   guards: {
-    groupResetAccepted: ({ context, event }) => {
-      if (event.type !== 'RESET_REQUEST') return false;
-      const group = groupOf(context, event.scope, event.id);
-      const latest = group?.drawdown.latest;
-      if (!group || !latest) return true;
-      return canResetStopout(event, group.limits, group.drawdown, latest).ok;
-    },
+    groupResetAccepted: ({ context, event }) => event.type === 'RESET_REQUEST' && groupResetRefusal(groupOf(context, event.scope, event.id), event) === null,
   },
   actions: {
-    // ── effects (provided by src/runtime/supervisor-runtime.ts) ──
+    // ── effects (provided by src/runtime/fleet-runtime.ts) ──
     persistStopouts: () => {},
     reportReset: () => {},
     reportFailure: () => {},
 
     spawnAccount: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'SPAWN' || context.accounts.includes(event.accountId)) return;
-      enqueue.spawnChild('account', { id: event.accountId, systemId: event.accountId, input: event.input as never });
+      enqueue.spawnChild('account', { id: event.accountId, systemId: event.accountId, input: event.input });
       const scopes = { ...context.scopes };
       for (const { scope, id } of event.scopes) {
         const key = scopeKey(scope, id);
@@ -128,7 +119,7 @@ export const supervisorMachine = setup({
       enqueue.assign({ outbox: { ...noOutbox, failure: { accountId: event.accountId, error: event.error } } });
       if (!context.accounts.includes(event.accountId)) return;
       enqueue(stopChild(event.accountId));
-      enqueue.spawnChild('account', { id: event.accountId, systemId: event.accountId, input: event.input as never });
+      enqueue.spawnChild('account', { id: event.accountId, systemId: event.accountId, input: event.input });
     }),
     route: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'ROUTE' || !context.accounts.includes(event.accountId)) return;
@@ -145,9 +136,12 @@ export const supervisorMachine = setup({
       if (!group) return;
       const drawdown = observe(group.drawdown, event.observation);
       const known = new Set(context.stopouts.map(stopoutKey));
-      const raised = evaluateRiskLimits(group.limits, drawdown, event.observation)
-        .map((b) => b.stopout)
-        .filter((s) => !known.has(stopoutKey(s)) && (known.add(stopoutKey(s)), true));
+      const raised: Stopout[] = [];
+      for (const { stopout } of evaluateRiskLimits(group.limits, drawdown, event.observation)) {
+        if (known.has(stopoutKey(stopout))) continue;
+        known.add(stopoutKey(stopout));
+        raised.push(stopout);
+      }
       enqueue.assign({
         groups: { ...context.groups, [event.group]: { ...group, drawdown } },
         stopouts: [...context.stopouts, ...raised],
@@ -182,9 +176,7 @@ export const supervisorMachine = setup({
     }),
     refuseReset: assign(({ context, event }) => {
       if (event.type !== 'RESET_REQUEST') return {};
-      const group = groupOf(context, event.scope, event.id)!;
-      const check = canResetStopout(event, group.limits, group.drawdown, group.drawdown.latest!);
-      const why = check.ok ? 'accepted' : check.reason;
+      const why = groupResetRefusal(groupOf(context, event.scope, event.id), event) ?? 'accepted';
       return { outbox: { ...noOutbox, resetResult: { scope: event.scope, id: event.id, reason: event.reason, result: 'refused' as const, why, ...(event.by ? { by: event.by } : {}) } } };
     }),
     setGroups: assign(({ context, event }) => {
@@ -242,4 +234,3 @@ export const supervisorMachine = setup({
 });
 
 export type SupervisorMachine = typeof supervisorMachine;
-export type AccountRef = ActorRefFrom<typeof accountMachine>;

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { ACCOUNT_MODES } from '../domain/assessment.ts';
+import { ORDER_PURPOSES } from '../domain/order.ts';
 import { RISK_LIMIT_APPLY_TO, RISK_LIMIT_LEVELS, RISK_LIMIT_TYPES } from '../domain/risk-limit.ts';
 import { STOPOUT_SCOPES } from '../domain/stopout.ts';
-import { reasonProblem, stopoutIdProblem } from '../store/stopout-identity.ts';
+import { reasonProblem, stopoutIdProblem } from '../domain/stopout-identity.ts';
 import type {
   AccountResponse, ActionResponse, ErrorResponse, FleetResponse, FleetRow, LiveMessage, MoveStartTimeRequest, ResetStopoutRequest,
   SetStopoutRequest, StopoutsResponse,
@@ -132,7 +133,7 @@ export const timelineRecordSchema = named(
     decisionRecordSchema,
     rec('order', {
       account: z.string(), orderId: z.string(), symbol: z.string(), side: z.enum(['buy', 'sell']), amount: decimal, price: decimal,
-      type: z.enum(['market', 'limit']), purpose: z.enum(['entry', 'close', 'reduce', 'exit']),
+      type: z.enum(['market', 'limit']), purpose: z.enum(ORDER_PURPOSES),
     }),
     rec('cancel', { account: z.string(), orderId: z.string(), reason: z.string() }),
     rec('order-update', { account: z.string(), orderId: z.string(), status: z.string(), filled: decimal, reason: z.string().optional() }),
@@ -151,7 +152,7 @@ export const timelineRecordSchema = named(
       blockedEntries: z.record(z.string(), z.number()),
     }),
   ]),
-  'One timeline record (CONTRACTS §4); extra fields are allowed.',
+  'One timeline record (docs/contracts.md#timeline); extra fields are allowed.',
 );
 
 const fleetRowShape = {

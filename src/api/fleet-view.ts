@@ -1,5 +1,6 @@
 import type { StateValue } from 'xstate';
 import type { AccountContext } from '../../machines/account-context.ts';
+import { statePath, topState } from '../../machines/snapshot-state.ts';
 import type { Clock } from '../clock/clock.ts';
 import type { AccountMode } from '../domain/assessment.ts';
 import type { DecimalString } from '../domain/decimal.ts';
@@ -55,17 +56,6 @@ interface Frozen {
 
 /** Thrown by `stopouts()` when the shared store cannot be read. */
 export class StoreReadError extends Error {}
-
-export function topState(value: StateValue): AccountMode {
-  return (typeof value === 'string' ? value : Object.keys(value)[0]) as AccountMode;
-}
-
-/** `{ 'de-risking': 'awaiting' }` → `de-risking.awaiting`. */
-export function statePath(value: StateValue): string {
-  if (typeof value === 'string') return value;
-  const [key, inner] = Object.entries(value)[0] ?? ['', undefined];
-  return inner === undefined ? key : `${key}.${statePath(inner as StateValue)}`;
-}
 
 /**
  * What the HTTP API reads and does: rows and details of the supervised accounts (from the account actors'

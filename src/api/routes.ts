@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { StateValue } from 'xstate';
 import { issueMessage, problemsFromZod, formatProblems } from '../config/problems.ts';
 import { DIAGRAM_MACHINES } from '../diagram/machines.ts';
 import type { OperatorAction } from '../runtime/fleet-runtime.ts';
@@ -81,7 +82,7 @@ function diagramRoute(name: string): ApiRoute {
       const machine = DIAGRAM_MACHINES[name]!;
       const accountId = ctx.query.get('account');
       if (accountId !== null && !ctx.view.accountIds().includes(accountId)) return error(404, `unknown account ${JSON.stringify(accountId)}`);
-      let active;
+      let active: StateValue | undefined;
       if (name === 'supervisor') active = ctx.view.supervisorState();
       else if (accountId !== null && name === 'account') active = ctx.view.activeState(accountId);
       else if (accountId !== null && name === 'order') {

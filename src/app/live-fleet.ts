@@ -1,4 +1,5 @@
 import { Wallet } from 'ethers';
+import { topState } from '../../machines/snapshot-state.ts';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { launchApi } from '../api/api-launch.ts';
@@ -21,7 +22,7 @@ import type { SnapshotStore } from '../persistence/snapshot-store.ts';
 import { startLiveMarks } from '../sim/live-marks.ts';
 import { startSimulator, type Simulator } from '../sim/server.ts';
 import { openStopoutStore, resolveRedisTarget } from '../store/open-store.ts';
-import { createRedisConnection, type RedisConnection } from '../store/redis-connection.ts';
+import { createRedisConnection, type RedisConnection } from '../redis/connection.ts';
 import { StatusBoard, type AccountStatus } from '../store/status-board.ts';
 import type { StopoutStore } from '../store/stopout-store.ts';
 import type { TimelineRecord } from '../timeline/timeline-record.ts';
@@ -288,8 +289,8 @@ function statusesOf(runtime: FleetRuntime, owner: string): AccountStatus[] {
     const ref = runtime.account(account);
     const ctx = runtime.accountContext(account);
     if (!ref || !ctx) return [];
-    const value = ref.getSnapshot().value as string | Record<string, unknown>;
-    const state = (typeof value === 'string' ? value : Object.keys(value)[0]) as AccountMode;
+    const value = ref.getSnapshot().value;
+    const state = topState(value);
     const position: Record<string, DecimalString> = {};
     for (const [symbol, p] of Object.entries(ctx.ledger.positions)) position[symbol] = p.size;
     return [{

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { topState } from '../../machines/snapshot-state.ts';
 import type { FleetConfig } from '../config/fleet-schema.ts';
 import { formatProblems, loadConfigFile, parseConfigDocument } from '../config/load.ts';
 import type { OrderIntent } from '../domain/order.ts';
@@ -7,7 +8,7 @@ import type { TimelineRecord } from '../timeline/timeline-record.ts';
 
 type RecordOf<K extends TimelineRecord['kind']> = Extract<TimelineRecord, { kind: K }>;
 
-/** What a strategy can listen to (each a CONTRACTS §4 timeline record). */
+/** What a strategy can listen to (each a timeline record, docs/contracts.md#timeline). */
 export interface RiskLayerEvents {
   /** Every decision on an order the strategy asked for. */
   decision: [RecordOf<'decision'>];
@@ -80,9 +81,8 @@ export class RiskLayer extends EventEmitter<RiskLayerEvents> {
     const ref = this.#fleet.runtime.account(accountId);
     const ctx = this.#fleet.runtime.accountContext(accountId);
     if (!ref || !ctx) return undefined;
-    const value = ref.getSnapshot().value as string | Record<string, unknown>;
     return {
-      state: typeof value === 'string' ? value : Object.keys(value)[0]!,
+      state: topState(ref.getSnapshot().value),
       position: Object.fromEntries(Object.entries(ctx.ledger.positions).map(([s, p]) => [s, p.size])),
       marginBuffer: ctx.metrics?.marginBuffer ?? null,
     };

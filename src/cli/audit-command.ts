@@ -6,7 +6,7 @@ import { fileAuditSource, streamAuditSource, type AuditSource, type RawAuditLine
 import { auditStreamKey } from '../observability/audit-stream-sink.ts';
 import { scrubText } from '../observability/secret-scrubber.ts';
 import { resolveRedisTarget } from '../store/open-store.ts';
-import { createRedisConnection, describeRedisTarget, type RedisConnection } from '../store/redis-connection.ts';
+import { createRedisConnection, describeRedisTarget, type RedisConnection } from '../redis/connection.ts';
 import { EXIT_FAILURE, EXIT_INVALID_INPUT, EXIT_OK, type CliIo } from './io.ts';
 
 export interface AuditTailOptions {

@@ -14,7 +14,7 @@ export const processIo: CliIo = {
   },
 };
 
-/** CONTRACTS §2 exit codes. */
+/** Exit codes (docs/contracts.md#exit-codes). */
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_INVALID_INPUT = 2;

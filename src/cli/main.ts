@@ -12,7 +12,7 @@ import { simulateCommand } from './simulate-command.ts';
 import { startCommand } from './start-command.ts';
 import { registerStopoutsCommand } from './stopouts-command.ts';
 
-/** Runs the `riskwarden` CLI and resolves to its exit code (CONTRACTS §2). */
+/** Runs the `riskwarden` CLI and resolves to its exit code (docs/contracts.md#exit-codes). */
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
   let exitCode = 0;
   const program = new Command('riskwarden')
@@ -62,7 +62,7 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     .command('simulate')
     .description('run a scenario deterministically and print its timeline')
     .argument('<scenario>', 'scenario file (YAML or JSON)')
-    .option('--json', 'print the timeline as JSON Lines (CONTRACTS §4)')
+    .option('--json', 'print the timeline as JSON Lines (docs/contracts.md#timeline)')
     .option('--out <file>', 'also write the timeline as JSON Lines to this file')
     .option('--seed <n>', "override the scenario's seed")
     .option('--report <file>', 'write a self-contained HTML report')

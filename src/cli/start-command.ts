@@ -1,6 +1,6 @@
 import { operatorRoutes } from '../app/operator-routes.ts';
 import { launchApi } from '../api/api-launch.ts';
-import type { ExtraRoutes } from '../api/api-server.ts';
+import type { ApiServer, ExtraRoutes } from '../api/api-server.ts';
 import { FleetView } from '../api/fleet-view.ts';
 import { simulateCommand } from './simulate-command.ts';
 import { EXIT_FAILURE, type CliIo } from './io.ts';
@@ -35,7 +35,7 @@ export const DEFAULT_API_PORT = 8377;
  */
 export async function startCommand(options: StartOptions, io: CliIo): Promise<number> {
   const view = new FleetView();
-  let api;
+  let api: ApiServer;
   try {
     api = await launchApi({
       view, host: '127.0.0.1', port: options.apiPort ?? DEFAULT_API_PORT, fallbackToFreePort: options.apiPort === undefined,

@@ -1,7 +1,7 @@
 import type { FleetConfig } from '../config/fleet-schema.ts';
 import { formatProblems, loadConfigFile } from '../config/load.ts';
 import { resolveRedisTarget } from '../store/open-store.ts';
-import { createRedisConnection } from '../store/redis-connection.ts';
+import { createRedisConnection } from '../redis/connection.ts';
 import { formatStatus, StatusBoard } from '../store/status-board.ts';
 import { EXIT_FAILURE, EXIT_INVALID_INPUT, EXIT_OK, type CliIo } from './io.ts';
 

@@ -5,11 +5,11 @@ import { formatProblems, loadConfigFile, type Problem } from '../config/load.ts'
 import { parseIsoTime, toIso } from '../domain/periods.ts';
 import { STOPOUT_SCOPES, type StopoutScope } from '../domain/stopout.ts';
 import { openStopoutStore } from '../store/open-store.ts';
-import { isStopoutScope, reasonProblem, stopoutIdProblem } from '../store/stopout-identity.ts';
+import { isStopoutScope, reasonProblem, stopoutIdProblem } from '../domain/stopout-identity.ts';
 import type { StopoutStore, StoredStopout } from '../store/stopout-store.ts';
 import { EXIT_FAILURE, EXIT_INVALID_INPUT, EXIT_OK, type CliIo } from './io.ts';
 
-/** Said on stderr whenever a stopouts command runs without any Redis (CONTRACTS §2: "and says so"). */
+/** Said on stderr whenever a stopouts command runs without any Redis: the CLI says so (docs/contracts.md#cli). */
 export const IN_MEMORY_NOTICE = 'no Redis configured: using an in-memory store that lives only for this command';
 
 interface CommonOptions {
@@ -30,7 +30,7 @@ const ANY_SCOPE_ID = /^(?:\*|[A-Za-z0-9][A-Za-z0-9_.-]*(?:\/[A-Za-z0-9][A-Za-z0-
 const REDIS_URL_PATTERN = /^rediss?:\/\/\S+$/;
 
 /**
- * `riskwarden stopouts list|set|reset|move-start-time` (CONTRACTS §2, §5): the operator's view of the shared
+ * `riskwarden stopouts list|set|reset|move-start-time` (docs/contracts.md#cli, docs/contracts.md#redis): the operator's view of the shared
  * stopout store. The store is the Redis named by --redis, else REDIS_URL, else --config's redis block;
  * with none of them an in-memory store that lives only for this command (and it says so).
  * Exit 0 done (also "nothing to reset"), 1 runtime failure or a reset refused while the breach holds,
@@ -99,6 +99,7 @@ async function setStopout(options: TargetOptions & { closePositions?: boolean; t
   if (till === null) problems.push({ path: '--till', message: `expected an ISO 8601 time like "2026-01-05T13:00:00Z", got ${JSON.stringify(options.till)}` });
   else if (till !== undefined && till <= now) problems.push({ path: '--till', message: `${options.till} is not in the future` });
   const by = options.by ?? defaultBy();
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this refuses
   if (by === '' || /[\u0000-\u001f\u007f]/.test(by)) problems.push({ path: '--by', message: 'expected a non-empty name without control characters' });
   if (problems.length > 0 || till === null) return invalid(problems, io);
   const { scope, id, reason } = resolvedTarget(options);

@@ -29,7 +29,7 @@ export const markPointSchema = z.strictObject({
 
 export type MarkPoint = z.output<typeof markPointSchema>;
 
-/** CONTRACTS §3. */
+/** The scenario file (docs/contracts.md#scenario). */
 export const scenarioSchema = z
   .strictObject({
     $schema: z.string().optional().meta({ description: 'Editor hint; ignored.' }),

@@ -1,21 +1,43 @@
+import { readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { join } from 'node:path';
+import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The folder the dashboard's files live in (no build step: they are served as written). */
 export const DASHBOARD_DIR = fileURLToPath(new URL('./static/', import.meta.url));
 
-/**
- * The dashboard's files by URL path. A fixed table rather than a folder lookup: no request path ever
- * reaches the file system, so `..`, encoded slashes and symlinks cannot lead anywhere else.
- */
-export const DASHBOARD_FILES: Readonly<Record<string, { file: string; type: string }>> = {
-  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
-  '/index.html': { file: 'index.html', type: 'text/html; charset=utf-8' },
-  '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
-  '/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
+export interface DashboardFile {
+  file: string;
+  type: string;
+}
+
+/** What the page is made of, by extension; the type declarations and the tsconfig beside it are not served. */
+const CONTENT_TYPES: Readonly<Record<string, string>> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
 };
+
+/**
+ * The files of a dashboard folder by URL path, listed once: `/` is the page, every module, style sheet
+ * and page of the folder is `/<name>`. A fixed table rather than a lookup per request: no request path
+ * ever reaches the file system, so `..`, encoded slashes and symlinks cannot lead anywhere else. Only
+ * plain files with plain lower-case names count (no folders, no symlinks, no dot-files).
+ */
+export function listDashboardFiles(dir: string): Readonly<Record<string, DashboardFile>> {
+  const files: Record<string, DashboardFile> = {};
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const type = CONTENT_TYPES[extname(entry.name)];
+    if (!entry.isFile() || type === undefined || !/^[a-z0-9][a-z0-9.-]*$/.test(entry.name)) continue;
+    files[`/${entry.name}`] = { file: entry.name, type };
+  }
+  if (files['/index.html']) files['/'] = files['/index.html'];
+  return Object.freeze(files);
+}
+
+/** The dashboard's files by URL path, as the folder held them at start-up. */
+export const DASHBOARD_FILES = listDashboardFiles(DASHBOARD_DIR);
 
 /**
  * What the page may load: only its own origin (the API and its WebSocket included), no inline script,
@@ -35,14 +57,15 @@ export const DASHBOARD_CSP = [
 export type ExtraRoute = (req: IncomingMessage, res: ServerResponse) => boolean;
 
 export interface DashboardRoutesOptions {
-  /** Another folder with the same three files (tests, a customised dashboard). */
+  /** Another folder with the same files as the dashboard's (tests, a customised dashboard). */
   dir?: string;
 }
 
 /**
- * The `extraRoutes` handler of the API server: serves `/`, `/app.js` and `/style.css` and answers
- * `false` for every other path. Authentication is the API server's: it decides before calling this.
- * Files are read on each request, so an edited file shows on reload; they are a few kilobytes.
+ * The `extraRoutes` handler of the API server: serves `/` and the dashboard's files (its page, its ES
+ * modules, its style sheet: `DASHBOARD_FILES`) and answers `false` for every other path. Authentication
+ * is the API server's: it decides before calling this. Files are read on each request, so an edited file
+ * shows on reload (a new one after a restart); they are a few kilobytes.
  */
 export function dashboardRoutes(options: DashboardRoutesOptions = {}): ExtraRoute {
   const dir = options.dir ?? DASHBOARD_DIR;

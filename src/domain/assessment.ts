@@ -4,7 +4,7 @@ import type { RiskMetrics } from './metrics.ts';
 import { sessionLossReached } from './pre-trade-gate.ts';
 import type { Stopout } from './stopout.ts';
 
-/** The five top-level states of an account (CONTRACTS §4). */
+/** The five top-level states of an account (docs/contracts.md#invariants). */
 export const ACCOUNT_MODES = ['trading', 'entries-blocked', 'de-risking', 'panic-exit', 'stopped-out'] as const;
 export type AccountMode = (typeof ACCOUNT_MODES)[number];
 

@@ -17,4 +17,5 @@ export interface OrderIntent {
  * Why an order exists (timeline `purpose`): `entry` opens or adds exposure, `close` only reduces the
  * strategy's own position, `reduce` is a de-risking order, `exit` a panic-exit order.
  */
-export type OrderPurpose = 'entry' | 'close' | 'reduce' | 'exit';
+export const ORDER_PURPOSES = ['entry', 'close', 'reduce', 'exit'] as const;
+export type OrderPurpose = (typeof ORDER_PURPOSES)[number];

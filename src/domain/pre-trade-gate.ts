@@ -11,15 +11,17 @@ import type { Stopout } from './stopout.ts';
  * `order-invalid` (an extension of the contract's list) marks an order the venue would refuse anyway:
  * off the tick or size grid, over maxOrderNotional, or priced outside the band.
  */
-export type GateRule =
-  | 'max-position-size'
-  | 'max-gross-notional'
-  | 'min-margin-buffer'
-  | 'session-loss-limit'
-  | 'risk-limit'
-  | 'stopout'
-  | 'state'
-  | 'order-invalid';
+export const GATE_RULES = [
+  'max-position-size',
+  'max-gross-notional',
+  'min-margin-buffer',
+  'session-loss-limit',
+  'risk-limit',
+  'stopout',
+  'state',
+  'order-invalid',
+] as const;
+export type GateRule = (typeof GATE_RULES)[number];
 
 /** One rule that blocks, with the numbers behind it. */
 export interface GateBlock {

@@ -82,7 +82,7 @@ function show(value: unknown): string {
   return typeof value === 'number' || value === undefined ? String(value) : JSON.stringify(value);
 }
 
-/** DerivaDEX-like defaults (DESIGN.md "DerivaDEX protocol facts"): 3x, so mmr = 0.05. */
+/** DerivaDEX-like defaults (docs/contracts.md#scenario-products): 3x, so mmr = 0.05. */
 export const DEFAULT_PRODUCTS: Readonly<Record<string, Product>> = Object.freeze({
   ETHP: Object.freeze(productFromSpec({
     symbol: 'ETHP', tickSize: '0.1', minOrderSize: '0.0001', maxOrderNotional: '1000000',

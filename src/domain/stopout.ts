@@ -1,4 +1,4 @@
-/** Scopes of a stopout (CONTRACTS §5). `fleet` with id "*" is the global kill switch. */
+/** Scopes of a stopout (docs/contracts.md#redis). `fleet` with id "*" is the global kill switch. */
 export const STOPOUT_SCOPES = ['fleet', 'portfolio', 'member', 'strategy', 'account', 'subscription', 'subscriber'] as const;
 export type StopoutScope = (typeof STOPOUT_SCOPES)[number];
 

@@ -6,7 +6,7 @@ import type { TimelineKind, TimelineRecord } from '../timeline/timeline-record.t
  *
  *   {"at":"2026-01-05T13:00:42.000Z","who":"api:ops","record":{"t":42000,"kind":"operator",…}}
  *
- * `at` is when it was written (ISO 8601), `record` the timeline record unchanged (CONTRACTS §4 — it
+ * `at` is when it was written (ISO 8601), `record` the timeline record unchanged (docs/contracts.md#timeline — it
  * already carries the reason and the numbers), `who` is present on operator actions: the person or
  * client named when the action was taken (`unknown` when nobody was named).
  */

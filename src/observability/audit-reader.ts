@@ -1,5 +1,5 @@
 import { open, stat } from 'node:fs/promises';
-import type { RedisConnection } from '../store/redis-connection.ts';
+import type { RedisConnection } from '../redis/connection.ts';
 
 /** One raw audit line and where it came from (a stream entry id, or the file), for problem reports. */
 export interface RawAuditLine {

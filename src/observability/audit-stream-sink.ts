@@ -1,4 +1,4 @@
-import type { RedisConnection } from '../store/redis-connection.ts';
+import type { RedisConnection } from '../redis/connection.ts';
 import type { AuditSink } from './audit-log.ts';
 
 /** Entries the stream keeps, approximately (MAXLEN ~): Redis trims whole internal nodes, so a little more. */

@@ -1,6 +1,10 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { ACCOUNT_MODES, type AccountMode } from '../domain/assessment.ts';
+import { ORDER_PURPOSES } from '../domain/order.ts';
+import { isTerminal, ORDER_STATUSES } from '../domain/order-status.ts';
+import { GATE_RULES } from '../domain/pre-trade-gate.ts';
 import { STOPOUT_SCOPES } from '../domain/stopout.ts';
+import { FEEDS } from '../venue/protocol.ts';
 import type { TimelineRecord } from '../timeline/timeline-record.ts';
 
 /**
@@ -43,11 +47,8 @@ export interface FleetMetricsOptions {
 /** Seconds: one de-risking order should be done within a few seconds; 15 s is the default replacement timeout. */
 export const REDUCTION_LATENCY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 15, 30, 60, 120];
 
-const RULES = ['max-position-size', 'max-gross-notional', 'min-margin-buffer', 'session-loss-limit', 'risk-limit', 'stopout', 'state', 'order-invalid'];
-const PURPOSES = ['entry', 'close', 'reduce', 'exit'];
-const STATUSES = ['sequenced', 'posted', 'partially-filled', 'filled', 'cancelled', 'rejected', 'liquidated'];
-const TERMINAL = new Set(['filled', 'cancelled', 'rejected', 'liquidated']);
-const FEEDS = ['MARK_PRICE', 'ORDER_BOOK_L2', 'ORDER_UPDATE', 'STRATEGY_UPDATE'];
+/** What an order-update record can report: every status after the receipt. */
+const STATUSES = ORDER_STATUSES.filter((s) => s !== 'submitted');
 /** Orders remembered for their purpose; the oldest are forgotten beyond this (an update that never came). */
 const MAX_TRACKED_ORDERS = 50_000;
 
@@ -107,10 +108,10 @@ export function createFleetMetrics(registry: Registry = new Registry(), options:
         break;
       case 'decision':
         if (record.allowed || record.rules.length === 0) decisions.inc({ allowed: String(record.allowed), rule: 'none' });
-        else for (const rule of new Set(record.rules)) decisions.inc({ allowed: 'false', rule: known(RULES, rule) });
+        else for (const rule of new Set(record.rules)) decisions.inc({ allowed: 'false', rule: known(GATE_RULES, rule) });
         break;
       case 'order': {
-        const purpose = known(PURPOSES, record.purpose);
+        const purpose = known(ORDER_PURPOSES, record.purpose);
         orders.inc({ purpose, status: 'sent' });
         tracked.set(keyOf(record.account, record.orderId), { purpose, t: record.t, status: 'sent' });
         if (tracked.size > MAX_TRACKED_ORDERS) tracked.delete(tracked.keys().next().value!);
@@ -124,7 +125,7 @@ export function createFleetMetrics(registry: Registry = new Registry(), options:
         orders.inc({ purpose: order?.purpose ?? 'unknown', status });
         if (!order) break;
         order.status = status;
-        if (TERMINAL.has(status)) {
+        if (isTerminal(status)) {
           tracked.delete(key);
           if (order.purpose === 'reduce' || order.purpose === 'exit') latency.observe({ purpose: order.purpose }, Math.max(0, record.t - order.t) / 1000);
         }

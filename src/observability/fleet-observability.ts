@@ -1,8 +1,9 @@
+import { topState } from '../../machines/snapshot-state.ts';
 import type { FleetConfig } from '../config/fleet-schema.ts';
 import type { AccountMode } from '../domain/assessment.ts';
 import type { LeaseManager } from '../persistence/lease-manager.ts';
 import type { FleetRuntime } from '../runtime/fleet-runtime.ts';
-import type { RedisConnection } from '../store/redis-connection.ts';
+import type { RedisConnection } from '../redis/connection.ts';
 import type { StopoutStore } from '../store/stopout-store.ts';
 import type { TimelineRecord } from '../timeline/timeline-record.ts';
 import { FEEDS } from '../venue/protocol.ts';
@@ -120,8 +121,8 @@ export function createFleetObservability(options: FleetObservabilityOptions): Fl
     sync({ runtime, store, leases }) {
       const states: Record<string, AccountMode> = {};
       for (const accountId of runtime.accountIds()) {
-        const value = runtime.account(accountId)?.getSnapshot().value as string | Record<string, unknown> | undefined;
-        if (value !== undefined) states[accountId] = (typeof value === 'string' ? value : Object.keys(value)[0]) as AccountMode;
+        const value = runtime.account(accountId)?.getSnapshot().value;
+        if (value !== undefined) states[accountId] = topState(value);
       }
       metrics.setAccountStates(states);
       metrics.setRedisHealthy(store.kind === 'redis' && store.healthy());

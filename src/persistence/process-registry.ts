@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { scanKeys, type RedisClient } from './redis-client.ts';
+import type { RedisConnection } from '../redis/connection.ts';
+import { scanKeys } from '../redis/scan-keys.ts';
 
 /**
  * Which supervisor processes are alive: each refreshes a heartbeat key `<prefix>:process:<owner>` that
@@ -29,12 +30,12 @@ export class MemoryProcessRegistry implements ProcessRegistry {
 }
 
 export class RedisProcessRegistry implements ProcessRegistry {
-  readonly #client: RedisClient;
+  readonly #client: RedisConnection;
   readonly #prefix: string;
   readonly #owner: string;
   readonly #ttlMs: number;
 
-  constructor(options: { client: RedisClient; prefix: string; owner: string; ttlMs: number }) {
+  constructor(options: { client: RedisConnection; prefix: string; owner: string; ttlMs: number }) {
     this.#client = options.client;
     this.#prefix = options.prefix;
     this.#owner = options.owner;

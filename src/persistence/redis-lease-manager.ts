@@ -1,14 +1,14 @@
+import type { RedisConnection } from '../redis/connection.ts';
+import { LuaScript } from '../redis/lua-script.ts';
 import { defaultOwnerId, type LeaseManager } from './lease-manager.ts';
 import { accountKey, DEFAULT_PREFIX, groupByAccount, type GroupOf } from './persistence-keys.ts';
-import type { RedisClient } from './redis-client.ts';
-import { RedisScript } from './redis-script.ts';
 
 /**
  * KEYS[1] lease, KEYS[2] lease-epoch (same hash tag, same slot); ARGV[1] owner, ARGV[2] ttl ms.
  * Free (or already ours — we lost track of it locally): take it for ttl and start a new tenure with the
  * next epoch → {epoch, 0}. Held by another owner → {0, its remaining ms} (-1: no expiry, -2: just went).
  */
-const ACQUIRE = new RedisScript(`
+const ACQUIRE = new LuaScript(`
 local current = redis.call('GET', KEYS[1])
 if current == false or current == ARGV[1] then
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
@@ -18,19 +18,19 @@ return {0, redis.call('PTTL', KEYS[1])}
 `);
 
 /** Extends the lease only while it is still ours: 1 renewed, 0 lost (expired or taken over). */
-const RENEW = new RedisScript(`
+const RENEW = new LuaScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0
 `);
 
 /** Deletes the lease only while it is still ours. */
-const RELEASE = new RedisScript(`
+const RELEASE = new LuaScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 `);
 
 export interface RedisLeaseManagerOptions {
-  client: RedisClient;
+  client: RedisConnection;
   ttlMs: number;
   /** Key prefix, `riskwarden` by default. */
   prefix?: string;
@@ -57,7 +57,7 @@ interface Held {
 export class RedisLeaseManager implements LeaseManager {
   readonly ownerId: string;
   readonly ttlMs: number;
-  readonly #client: RedisClient;
+  readonly #client: RedisConnection;
   readonly #prefix: string;
   readonly #groupOf: GroupOf;
   readonly #now: () => number;

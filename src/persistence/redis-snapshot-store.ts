@@ -1,6 +1,7 @@
+import type { RedisConnection } from '../redis/connection.ts';
+import { LuaScript } from '../redis/lua-script.ts';
+import { scanKeys } from '../redis/scan-keys.ts';
 import { accountIdOfKey, accountKey, DEFAULT_PREFIX, groupByAccount, keyPattern, type GroupOf } from './persistence-keys.ts';
-import { scanKeys, type RedisClient } from './redis-client.ts';
-import { RedisScript } from './redis-script.ts';
 import { SaveCoalescer } from './save-coalescer.ts';
 import { checkSnapshotMeta, type SnapshotMeta, type SnapshotStore, type SnapshotStoreStats, type StoredSnapshot } from './snapshot-store.ts';
 import { decodeStoredSnapshot, encodeStoredSnapshot } from './stored-snapshot.ts';
@@ -11,7 +12,7 @@ import { decodeStoredSnapshot, encodeStoredSnapshot } from './stored-snapshot.ts
  * match (our encoding puts it first); a value written by someone else is decoded instead, and one that
  * cannot be read at all is overwritten — the lease owner's latest snapshot is better than garbage.
  */
-const SAVE = new RedisScript(`
+const SAVE = new LuaScript(`
 local current = redis.call('GET', KEYS[1])
 if current then
   local stored = tonumber(string.match(current, '^{"meta":{"version":(%d+)[,}]'))
@@ -28,7 +29,7 @@ return 1
 `);
 
 export interface RedisSnapshotStoreOptions {
-  client: RedisClient;
+  client: RedisConnection;
   /** Key prefix, `riskwarden` by default. */
   prefix?: string;
   /** The hash tag of an account's keys: its portfolio id, so a portfolio lives in one Cluster slot. */
@@ -42,7 +43,7 @@ interface PendingSave {
 
 /** Snapshots in Redis at `<prefix>:snapshot:{<group>}:<accountId>`, JSON `{meta, snapshot}`, no TTL. */
 export class RedisSnapshotStore implements SnapshotStore {
-  readonly #client: RedisClient;
+  readonly #client: RedisConnection;
   readonly #prefix: string;
   readonly #groupOf: GroupOf;
   readonly #coalescer: SaveCoalescer<PendingSave>;

@@ -1,63 +1,7 @@
 /**
  * Axis arithmetic for the report's charts: round tick values (1, 2, 2.5 or 5 × 10^k apart) and the domain
- * they span. Pixel geometry only — plotted values are display copies of the exact decimals.
+ * they span. One implementation for the report and the dashboard: it lives with the dashboard's browser
+ * modules, as plain JavaScript the browser loads unbundled, and is typed by the declaration beside it.
  */
-export interface Ticks {
-  values: number[];
-  /** Decimals that print every tick distinctly. */
-  decimals: number;
-}
-
-/** About `target` round ticks covering [min, max]. */
-export function niceTicks(min: number, max: number, target = 6): Ticks {
-  if (!Number.isFinite(min) || !Number.isFinite(max) || max <= min) return { values: [min], decimals: decimalsFor(Math.abs(min) || 1) };
-  const step = niceStep((max - min) / Math.max(1, target));
-  const first = Math.ceil(min / step - 1e-9) * step;
-  const values: number[] = [];
-  for (let v = first; v <= max + step * 1e-9; v += step) values.push(roundTo(v, step));
-  return { values, decimals: decimalsFor(step) };
-}
-
-/**
- * A domain around `values` (and zero if asked) with a margin of `pad` of the span on each side, so the
- * extreme points do not sit on the frame. A single value gets a span of its own.
- */
-export function niceDomain(values: readonly number[], options: { includeZero?: boolean; pad?: number } = {}): [number, number] {
-  const finite = values.filter(Number.isFinite);
-  if (options.includeZero) finite.push(0);
-  if (finite.length === 0) return [0, 1];
-  let min = Math.min(...finite);
-  let max = Math.max(...finite);
-  if (max === min) {
-    const half = Math.abs(min) * 0.05 || 0.5;
-    min -= half;
-    max += half;
-  }
-  // Unsnapped: the ticks inside are round, and a snapped edge could add a whole empty step.
-  const pad = (max - min) * (options.pad ?? 0.05);
-  return [min - pad, max + pad];
-}
-
-export function formatTick(value: number, decimals: number): string {
-  const s = value.toFixed(decimals);
-  return /^-0(\.0*)?$/.test(s) ? s.slice(1) : s;
-}
-
-function niceStep(raw: number): number {
-  const magnitude = 10 ** Math.floor(Math.log10(raw));
-  const fraction = raw / magnitude;
-  const nice = fraction <= 1 ? 1 : fraction <= 2 ? 2 : fraction <= 2.5 ? 2.5 : fraction <= 5 ? 5 : 10;
-  return nice * magnitude;
-}
-
-function decimalsFor(step: number): number {
-  // 2.5 × 10^k needs one digit more than 10^k.
-  const extra = Math.abs(step / 10 ** Math.floor(Math.log10(step) + 1e-9) - 2.5) < 1e-9 ? 1 : 0;
-  return Math.max(0, Math.min(12, -Math.floor(Math.log10(step) + 1e-9) + extra));
-}
-
-/** Removes the float noise of repeated addition (0.30000000000000004). */
-function roundTo(value: number, step: number): number {
-  const d = decimalsFor(step) + 2;
-  return Number(value.toFixed(d));
-}
+export { formatTick, niceDomain, niceTicks } from '../dashboard/static/axis-ticks.js';
+export type { Ticks } from '../dashboard/static/axis-ticks.js';

@@ -5,6 +5,7 @@ import type { Product } from '../domain/product.ts';
 import { resolveRiskLimits } from '../domain/risk-limits.ts';
 import type { ResolvedRiskLimit } from '../domain/risk-limit.ts';
 import type { StopoutScope } from '../domain/stopout.ts';
+import { scopeKey } from '../domain/stopout-identity.ts';
 
 /** Limits measured on one account's own values; the other levels are measured on their group's aggregate. */
 const ACCOUNT_LEVELS = new Set(['strategy', 'member']);
@@ -50,7 +51,7 @@ export function planFleet(
     for (const limit of allLimits) {
       if (ACCOUNT_LEVELS.has(limit.level)) continue;
       const scope = limit.level as StopoutScope;
-      const key = `${scope}:${limit.sourceId}`;
+      const key = scopeKey(scope, limit.sourceId);
       const group = groups.get(key) ?? { scope, id: limit.sourceId, accounts: [], limits: [] };
       if (!group.accounts.includes(account.id)) group.accounts.push(account.id);
       if (!group.limits.some((l) => JSON.stringify(l) === JSON.stringify(limit))) group.limits.push(limit);

@@ -1,14 +1,16 @@
-import { createActor, type Actor, type AnyActorRef } from 'xstate';
+import { createActor, type Actor } from 'xstate';
+import { statePath, topState } from '../../machines/snapshot-state.ts';
 import { createAccountContext, type AccountContext, type AccountEvent } from '../../machines/account-context.ts';
-import { supervisorMachine, type SupervisorContext } from '../../machines/supervisor.ts';
+import { coveredAccounts, supervisorMachine } from '../../machines/supervisor.ts';
 import type { Clock } from '../clock/clock.ts';
 import type { WorkTracker } from '../clock/work-tracker.ts';
 import type { AccountMode } from '../domain/assessment.ts';
-import { str, ZERO } from '../domain/decimal.ts';
+import { str, ZERO, type DecimalString } from '../domain/decimal.ts';
+import { isTerminal, type OrderStatus } from '../domain/order-status.ts';
 import type { LedgerState } from '../domain/ledger.ts';
 import type { OrderIntent, OrderPurpose } from '../domain/order.ts';
 import { toIso } from '../domain/periods.ts';
-import { canResetStopout, evaluateRiskLimits } from '../domain/risk-limits.ts';
+import { evaluateRiskLimits } from '../domain/risk-limits.ts';
 import type { Stopout, StopoutScope } from '../domain/stopout.ts';
 import type { StopoutStore, StoreChange } from '../store/stopout-store.ts';
 import type { TimelineRecord, TimelineSink } from '../timeline/timeline-record.ts';
@@ -16,7 +18,9 @@ import type { VenueClient } from '../venue/venue-client.ts';
 import { provideAccountEffects, type AccountEffects } from './account-effects.ts';
 import type { FleetPlan } from './fleet-plan.ts';
 import { CANCEL_PRIORITY, OrderDispatcher, orderPriority } from './order-dispatcher.ts';
-import { restorableAccount } from './restorable-account.ts';
+import { persistedSnapshot, restorableAccount, type AccountRef, type AccountSnapshot } from '../../machines/restorable-account.ts';
+import { accountResetRefusal, groupResetRefusal } from '../../machines/reset-check.ts';
+import { scopeKey, stopoutKey } from '../domain/stopout-identity.ts';
 
 export interface FleetRuntimeOptions {
   plan: FleetPlan;
@@ -81,15 +85,6 @@ export const STORE_UNREACHABLE = 'store-unreachable';
 
 const noWork = { begin(): void {}, end(): void {} };
 
-function topState(value: unknown): AccountMode {
-  return (typeof value === 'string' ? value : Object.keys(value as object)[0]) as AccountMode;
-}
-
-function statePath(value: unknown): string {
-  if (typeof value === 'string') return value;
-  const [key, inner] = Object.entries(value as Record<string, unknown>)[0]!;
-  return `${key}.${statePath(inner)}`;
-}
 
 /**
  * Runs a fleet: the supervisor actor and its account actors, fed by the venue client, the clock and the
@@ -170,12 +165,13 @@ export class FleetRuntime {
     return [...this.supervisor.getSnapshot().context.accounts];
   }
 
-  account(accountId: string): AnyActorRef | undefined {
-    return this.supervisor.system.get(accountId);
+  account(accountId: string): AccountRef | undefined {
+    // Every actor the supervisor registers under an account id is an account (spawned with it as systemId).
+    return this.supervisor.system.get(accountId) as AccountRef | undefined;
   }
 
   accountContext(accountId: string): AccountContext | undefined {
-    return this.account(accountId)?.getSnapshot().context as AccountContext | undefined;
+    return this.account(accountId)?.getSnapshot().context;
   }
 
   /** A strategy asks to send an order: it goes through the account's gate. */
@@ -234,16 +230,13 @@ export class FleetRuntime {
   /** Why a reset of this stopout must be refused now, or null when it may go. */
   resetRefusal(scope: StopoutScope, id: string, reason: string): string | null {
     const sup = this.supervisor.getSnapshot().context;
-    const group = sup.groups[`${scope}:${id}`];
-    if (group?.drawdown.latest) {
-      const check = canResetStopout({ scope, id, reason }, group.limits, group.drawdown, group.drawdown.latest);
-      if (!check.ok) return check.reason;
-    }
-    for (const accountId of this.#covered(sup, scope, id)) {
+    const stopout = { scope, id, reason };
+    const refusal = groupResetRefusal(sup.groups[scopeKey(scope, id)], stopout);
+    if (refusal !== null) return refusal;
+    for (const accountId of coveredAccounts(sup, scope, id)) {
       const ctx = this.accountContext(accountId);
-      if (!ctx?.drawdown.latest) continue;
-      const check = canResetStopout({ scope, id, reason }, ctx.settings.riskLimits, ctx.drawdown, ctx.drawdown.latest);
-      if (!check.ok) return check.reason;
+      const accountRefusal = ctx ? accountResetRefusal(ctx, stopout) : null;
+      if (accountRefusal !== null) return accountRefusal;
     }
     return null;
   }
@@ -307,7 +300,7 @@ export class FleetRuntime {
   async resumeAccount(accountId: string, persisted: PersistedAccount, ledger?: LedgerState): Promise<void> {
     const plan = this.#plan(accountId);
     this.#orderHashes.set(accountId, new Map(Object.entries(persisted.orderHashes)));
-    this.supervisor.send({ type: 'SPAWN', accountId, input: { persisted: persisted.snapshot }, scopes: plan.scopes });
+    this.supervisor.send({ type: 'SPAWN', accountId, input: { persisted: persistedSnapshot(`snapshot of ${accountId}`, persisted.snapshot) }, scopes: plan.scopes });
     this.#watchAccount(accountId);
     const at = this.#o.clock.now();
     if (ledger) this.#route(accountId, { type: 'RESYNC', ledger, at });
@@ -345,16 +338,16 @@ export class FleetRuntime {
     this.#subscriptions.get(accountId)?.unsubscribe();
     const ref = this.account(accountId);
     if (!ref) return;
-    const onSnapshot = (snapshot: { value: unknown; context: AccountContext }): void => {
+    const onSnapshot = (snapshot: AccountSnapshot): void => {
       this.#noteState(accountId, topState(snapshot.value), snapshot.context, statePath(snapshot.value));
       this.#maybePersist(accountId, snapshot, ref);
     };
     const subscription = ref.subscribe({
-      next: (snapshot: { value: unknown; context: AccountContext }) => onSnapshot(snapshot),
+      next: onSnapshot,
       error: (error: unknown) => this.#restart(accountId, error),
     });
     this.#subscriptions.set(accountId, subscription);
-    onSnapshot(ref.getSnapshot() as { value: unknown; context: AccountContext });
+    onSnapshot(ref.getSnapshot());
   }
 
   /**
@@ -381,7 +374,7 @@ export class FleetRuntime {
   }
 
   /** Saves the persisted snapshot when something that must survive a restart changed. */
-  #maybePersist(accountId: string, snapshot: { value: unknown; context: AccountContext }, ref: AnyActorRef): void {
+  #maybePersist(accountId: string, snapshot: AccountSnapshot, ref: AccountRef): void {
     const c = snapshot.context;
     // Context updates are immutable, so identity tells what changed; the state value is compared as text.
     const key = [JSON.stringify(snapshot.value), c.reduction, c.stopouts, c.orderSeq, c.orders, c.settings.riskLimits];
@@ -407,11 +400,6 @@ export class FleetRuntime {
 
   #route(accountId: string, event: AccountEvent): void {
     this.supervisor.send({ type: 'ROUTE', accountId, event });
-  }
-
-  #covered(sup: SupervisorContext, scope: StopoutScope, id: string): string[] {
-    if (scope === 'fleet') return sup.accounts;
-    return sup.scopes[`${scope}:${id}`] ?? [];
   }
 
   // ── effects of the account machines ─────────────────────────────────────────────────────────
@@ -497,7 +485,7 @@ export class FleetRuntime {
     this.#o.store
       .set(stopout)
       .catch((error: Error) => {
-        this.#unsaved.set(`${stopout.scope}\u0000${stopout.id}\u0000${stopout.reason}`, stopout);
+        this.#unsaved.set(stopoutKey(stopout), stopout);
         this.#report(`stopout store: raise ${stopout.reason} on ${stopout.scope} ${stopout.id} failed: ${error.message}; it will be written when the store is back`);
       })
       .finally(() => this.#work.end());
@@ -534,7 +522,7 @@ export class FleetRuntime {
     });
   }
 
-  #onLifecycle(event: { strategyId: string; clientOrderId: string; orderHash?: string; status: string; filled: string; reason?: string; at: number }): void {
+  #onLifecycle(event: { strategyId: string; clientOrderId: string; orderHash?: string; status: OrderStatus; filled: DecimalString; reason?: string; at: number }): void {
     if (event.orderHash) {
       const hashes = this.#orderHashes.get(event.strategyId) ?? new Map<string, string>();
       hashes.set(event.clientOrderId, event.orderHash);
@@ -545,13 +533,12 @@ export class FleetRuntime {
       const ref = this.account(event.strategyId);
       if (ref) {
         this.#persistKey.delete(event.strategyId);
-        this.#maybePersist(event.strategyId, ref.getSnapshot() as never, ref);
+        this.#maybePersist(event.strategyId, ref.getSnapshot(), ref);
       }
       return;
     }
     const account = event.strategyId;
-    const terminal = ['filled', 'cancelled', 'rejected', 'liquidated'].includes(event.status);
-    if (terminal) {
+    if (isTerminal(event.status)) {
       this.#reductionsInFlight.get(account)?.delete(event.clientOrderId);
       this.#orderHashes.get(account)?.delete(event.clientOrderId);
     }
@@ -559,7 +546,7 @@ export class FleetRuntime {
       t: event.at - this.#o.origin, kind: 'order-update', account, orderId: event.clientOrderId, status: event.status, filled: event.filled,
       ...(event.reason ? { reason: event.reason } : {}),
     });
-    this.#route(account, { type: 'ORDER_UPDATE', clientOrderId: event.clientOrderId, status: event.status as never, filled: event.filled, ...(event.reason ? { reason: event.reason } : {}), at: event.at });
+    this.#route(account, { type: 'ORDER_UPDATE', clientOrderId: event.clientOrderId, status: event.status, filled: event.filled, ...(event.reason ? { reason: event.reason } : {}), at: event.at });
   }
 
   #onStoreChange(change: StoreChange): void {
@@ -664,7 +651,7 @@ export class FleetRuntime {
     ];
     for (const source of sources) {
       for (const b of evaluateRiskLimits(source.limits, source.drawdown, source.latest)) {
-        now.set(`${b.stopout.scope}\u0000${b.stopout.id}\u0000${b.stopout.reason}`, {
+        now.set(stopoutKey(b.stopout), {
           scope: b.stopout.scope, id: b.stopout.id, reason: b.stopout.reason, message: `drawdown ${b.measure.drawdown} since ${toIso(b.measure.periodStart)}`,
         });
       }

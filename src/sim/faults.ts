@@ -3,7 +3,7 @@ import type { FaultConfig } from '../config/fault-schema.ts';
 import type { Feed, OrderRejectionName } from '../venue/protocol.ts';
 
 /**
- * The faults the simulator injects (CONTRACTS §3 `faults`), and the state that decides, frame by frame
+ * The faults the simulator injects (scenario `faults`, docs/contracts.md#scenario-faults), and the state that decides, frame by frame
  * and request by request, what they do. Time-based faults run on the injected clock: they start when
  * injected and end when the clock has moved `duration` past that; nothing here looks at wall time.
  *
@@ -34,7 +34,7 @@ export type SimFault =
   | { kind: 'reorder-messages'; feed?: Feed; count?: number }
   | { kind: 'disconnect' };
 
-/** A scenario fault (CONTRACTS §3) as the simulator takes it; `account` resolves to the venue strategy. */
+/** A scenario fault (docs/contracts.md#scenario-faults) as the simulator takes it; `account` resolves to the venue strategy. */
 export function faultFromConfig(config: FaultConfig, account: (id: string) => { trader: string; strategyId: string }): SimFault {
   switch (config.kind) {
     case 'reject-next-order': {

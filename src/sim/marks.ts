@@ -2,7 +2,7 @@ import { Decimal, dec, isDecimalString, str, type DecimalString } from '../domai
 import type { Rng } from './rng.ts';
 
 /**
- * Mark price paths. A scripted path (CONTRACTS §3 `marks`) is a list of points; between two points the
+ * Mark price paths. A scripted path (scenario `marks`, docs/contracts.md#scenario-marks) is a list of points; between two points the
  * mark moves linearly with one mark per whole second (t = 1000·k ms since the scenario start), each
  * rounded to the nearest tick (ties to even). A point with `jump: true` is a gap: no intermediate marks
  * between the previous point and it. Every point itself is a mark. Nothing is produced after the last

@@ -2,7 +2,7 @@ import { type Clock, wallClock } from '../clock/clock.ts';
 import type { Stopout, StopoutScope } from '../domain/stopout.ts';
 import { ChangeListeners } from './change-listeners.ts';
 import { decideSet } from './set-decision.ts';
-import { compareIdentities, scopeIdKey } from './stopout-identity.ts';
+import { compareIdentities, scopeIdKey } from '../domain/stopout-identity.ts';
 import type { StopoutBreach, StopoutStartTime, StopoutStore, StoreChange, StoredStopout } from './stopout-store.ts';
 import { assertBreachInput, assertResetInput, assertStartTimeInput, assertStopoutInput } from './store-input.ts';
 import { StoreMirror } from './store-mirror.ts';

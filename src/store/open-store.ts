@@ -1,7 +1,7 @@
 import type { Clock } from '../clock/clock.ts';
 import type { RedisConfig } from '../config/fleet-schema.ts';
+import { describeRedisTarget, type RedisTarget } from '../redis/connection.ts';
 import { MemoryStopoutStore } from './memory-stopout-store.ts';
-import { describeRedisTarget, type RedisTarget } from './redis-connection.ts';
 import { DEFAULT_REDIS_PREFIX } from './redis-key-layout.ts';
 import { createRedisStopoutStore, type RedisStopoutStoreOptions } from './redis-stopout-store.ts';
 import type { StopoutStore, StoreProblem } from './stopout-store.ts';
@@ -34,7 +34,7 @@ export interface OpenedStopoutStore {
 export const IN_MEMORY_DESCRIPTION = 'no Redis configured: using an in-memory store that lives only in this process';
 
 /**
- * The stopout store a command or supervisor should use (CONTRACTS §2): the Redis named by `--redis`, else
+ * The stopout store a command or supervisor should use (docs/contracts.md#cli): the Redis named by `--redis`, else
  * by REDIS_URL, else by the config (url, or Sentinel, or Cluster); with none of them the in-memory store,
  * and the description says so.
  */

@@ -14,7 +14,7 @@ function globLiteral(s: string): string {
 }
 
 /**
- * Every key the stopout store reads or writes (docs/redis.md). CONTRACTS §5 fixes the stopout hash and the
+ * Every key the stopout store reads or writes (docs/redis.md). docs/contracts.md#redis fixes the stopout hash and the
  * events channel; the sequence counter, breach records and start times are this store's. No key carries a
  * hash tag: the contract's stopout key has none, and every operation touches one key only, so a Cluster
  * never needs two of them in one slot.
@@ -27,7 +27,7 @@ export class RedisKeyLayout {
     this.prefix = prefix;
   }
 
-  /** CONTRACTS §5: the pub/sub channel. */
+  /** The pub/sub channel (docs/contracts.md#redis). */
   get events(): string {
     return `${this.prefix}:events`;
   }
@@ -37,7 +37,7 @@ export class RedisKeyLayout {
     return `${this.prefix}:seq:stopout`;
   }
 
-  /** CONTRACTS §5: hash, field = reason, value = JSON (stopout-value.ts). */
+  /** docs/contracts.md#redis: hash, field = reason, value = JSON (stopout-value.ts). */
   stopout(scope: StopoutScope, id: string): string {
     return `${this.prefix}:stopout:${scope}:${id}`;
   }

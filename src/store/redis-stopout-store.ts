@@ -1,14 +1,15 @@
-import type { Redis } from 'ioredis';
 import { type Clock, wallClock } from '../clock/clock.ts';
 import { parseIsoTime, toIso } from '../domain/periods.ts';
 import type { Stopout, StopoutScope } from '../domain/stopout.ts';
-import { ChangeListeners } from './change-listeners.ts';
 import {
-  createRedisConnection, describeRedisTarget, duplicateForSubscriber, keyHoldingNodes, type RedisConnection, type RedisTarget,
-} from './redis-connection.ts';
+  createRedisConnection, describeRedisTarget, duplicateForSubscriber, type RedisConnection, type RedisTarget,
+} from '../redis/connection.ts';
+import { LuaScript } from '../redis/lua-script.ts';
+import { scanKeys } from '../redis/scan-keys.ts';
+import { ChangeListeners } from './change-listeners.ts';
 import { DEFAULT_REDIS_PREFIX, RedisKeyLayout, type ParsedScopeKey } from './redis-key-layout.ts';
 import { decideSet } from './set-decision.ts';
-import { compareIdentities, isStopoutScope } from './stopout-identity.ts';
+import { compareIdentities, isStopoutScope } from '../domain/stopout-identity.ts';
 import type { StopoutBreach, StopoutStartTime, StopoutStore, StoreChange, StoredStopout, StoreProblem } from './stopout-store.ts';
 import { decodeStopoutValue, encodeStopoutValue } from './stopout-value.ts';
 import { StoreHealth } from './store-health.ts';
@@ -45,7 +46,7 @@ const NOT_A_HASH = '(not a hash)';
  * Sets a hash field only if it still holds what the caller read (compare-and-set on one key, so it runs on
  * a Cluster too). ARGV: field, "0" (expect absent) or "1" (expect ARGV[3]), expected, new value.
  */
-const CAS_FIELD = `
+const CAS_FIELD = new LuaScript(`
 local current = redis.call('HGET', KEYS[1], ARGV[1])
 if ARGV[2] == '0' then
   if current then return 0 end
@@ -54,7 +55,7 @@ elseif current ~= ARGV[3] then
 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[4])
 return 1
-`;
+`);
 
 /** Opens the Redis stopout store; see RedisStopoutStore. */
 export function createRedisStopoutStore(options: RedisStopoutStoreOptions): Promise<RedisStopoutStore> {
@@ -62,7 +63,7 @@ export function createRedisStopoutStore(options: RedisStopoutStoreOptions): Prom
 }
 
 /**
- * The shared stopout store on Redis (CONTRACTS §5, docs/redis.md): a plain server, a Sentinel group or a
+ * The shared stopout store on Redis (docs/contracts.md#redis, docs/redis.md): a plain server, a Sentinel group or a
  * Cluster. It keeps a mirror of every stopout and start time, updated by its own writes, by pub/sub
  * events (one key re-read at once) and by a full reconciliation every `reconcileEveryMs`; `watch` hears
  * every difference. Values that are not the contract's shape still count (fail closed) and are reported.
@@ -189,7 +190,7 @@ export class RedisStopoutStore implements StopoutStore {
         sequence ??= await this.#command.incr(this.layout.sequence);
         const stored = decision.stopout(sequence);
         const token = this.#token();
-        const written = await this.#command.eval(CAS_FIELD, 1, key, reason, raw === null ? '0' : '1', raw ?? '', encodeStopoutValue(stored));
+        const written = await CAS_FIELD.run(this.#command, [key], [reason, raw === null ? '0' : '1', raw ?? '', encodeStopoutValue(stored)]);
         if (written === 1) {
           this.#applyOwn(key, token, () => this.#mirror.upsert(stored));
           await this.#publish({ type: 'stopout', scope, id });
@@ -439,11 +440,9 @@ export class RedisStopoutStore implements StopoutStore {
     return { scope: parsed.scope, id: parsed.id };
   }
 
-  async #scan(pattern: string): Promise<string[]> {
-    const nodes = keyHoldingNodes(this.#command);
-    if (nodes.length === 0) throw new Error('no Redis node to scan');
-    const perNode = await Promise.all(nodes.map((node) => scanNode(node, pattern)));
-    return [...new Set(perNode.flat())];
+  /** Every master of a Cluster, or the one server. */
+  #scan(pattern: string): Promise<string[]> {
+    return scanKeys(this.#command, pattern);
   }
 
   #readStopoutKey(scope: StopoutScope, id: string): Promise<void> {
@@ -585,17 +584,6 @@ export class RedisStopoutStore implements StopoutStore {
     this.#reportedOnce.add(identity);
     this.#problem(where, message);
   }
-}
-
-async function scanNode(node: Redis, pattern: string): Promise<string[]> {
-  const keys: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    keys.push(...batch);
-    cursor = next;
-  } while (cursor !== '0');
-  return keys;
 }
 
 /** A breach record's message; an unreadable record still counts (it refuses a reset), with a message saying so. */

@@ -1,4 +1,5 @@
-import { scanKeys, type RedisClient } from '../persistence/redis-client.ts';
+import type { RedisConnection } from '../redis/connection.ts';
+import { scanKeys } from '../redis/scan-keys.ts';
 
 /** One supervised account as `riskwarden status` shows it. */
 export interface AccountStatus {
@@ -28,10 +29,10 @@ export interface AccountStatus {
  * whole fleet from any machine. A dead process's accounts disappear within the TTL.
  */
 export class StatusBoard {
-  readonly #client: RedisClient;
+  readonly #client: RedisConnection;
   readonly #prefix: string;
 
-  constructor(client: RedisClient, prefix: string) {
+  constructor(client: RedisConnection, prefix: string) {
     this.#client = client;
     this.#prefix = prefix;
   }

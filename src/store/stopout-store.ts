@@ -3,7 +3,7 @@ import type { Stopout, StopoutScope } from '../domain/stopout.ts';
 /** A stopout as a store holds it: always with a sequence (0 when the stored value carries none). */
 export interface StoredStopout extends Stopout {
   sequence: number;
-  /** Set when the stored value was not valid JSON or not the CONTRACTS §5 shape: the stopout still counts (fail closed). */
+  /** Set when the stored value was not valid JSON or not the documented shape (docs/contracts.md#redis): the stopout still counts (fail closed). */
   malformed?: string;
 }
 
@@ -39,7 +39,7 @@ export interface StoreProblem {
 }
 
 /**
- * The shared stopout store (CONTRACTS §5): the embedded in-memory store for one process, or Redis for a
+ * The shared stopout store (docs/contracts.md#redis): the embedded in-memory store for one process, or Redis for a
  * fleet of supervisor processes.
  */
 export interface StopoutStore {

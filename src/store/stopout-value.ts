@@ -1,9 +1,9 @@
 import { parseIsoTime } from '../domain/periods.ts';
-import type { StopoutIdentity } from './stopout-identity.ts';
+import type { StopoutIdentity } from '../domain/stopout-identity.ts';
 import type { StoredStopout } from './stopout-store.ts';
 
 /**
- * The value of one field of `<prefix>:stopout:<scope>:<id>` (CONTRACTS §5): a JSON object with optional
+ * The value of one field of `<prefix>:stopout:<scope>:<id>` (docs/contracts.md#redis): a JSON object with optional
  * `closePositions` (bool), `stoppedAt`, `stoppedTill` (ISO 8601), `by`, and this store's `sequence`.
  * `{}` is valid. Unknown keys are ignored, so other writers may add their own.
  */

@@ -1,6 +1,6 @@
 import { parseIsoTime } from '../domain/periods.ts';
 import type { Stopout, StopoutScope } from '../domain/stopout.ts';
-import { identityProblems } from './stopout-identity.ts';
+import { identityProblems } from '../domain/stopout-identity.ts';
 import type { StopoutBreach } from './stopout-store.ts';
 
 /**

@@ -1,5 +1,5 @@
 import type { StopoutScope } from '../domain/stopout.ts';
-import { compareIdentities, scopeIdKey } from './stopout-identity.ts';
+import { compareIdentities, scopeIdKey } from '../domain/stopout-identity.ts';
 import type { StopoutStartTime, StoreChange, StoredStopout } from './stopout-store.ts';
 import { sameStoredStopout } from './stopout-value.ts';
 

@@ -3,7 +3,7 @@ import type { AccountMode } from '../domain/assessment.ts';
 import type { OrderIntent, OrderPurpose } from '../domain/order.ts';
 import type { StopoutScope } from '../domain/stopout.ts';
 
-/** One line of the timeline (CONTRACTS §4). `t` is milliseconds since the scenario or session start. */
+/** One line of the timeline (docs/contracts.md#timeline). `t` is milliseconds since the scenario or session start. */
 export type TimelineRecord =
   | { t: number; kind: 'mark'; symbol: string; price: DecimalString }
   | { t: number; kind: 'state'; account: string; from: AccountMode; to: AccountMode; reason: string; detail?: string; numbers?: Record<string, string> }

@@ -1,5 +1,6 @@
 import { dec, str, type DecimalString } from '../domain/decimal.ts';
 import type { Side } from '../domain/order.ts';
+import { isTerminal, type OrderStatus } from '../domain/order-status.ts';
 import { ORDER_REJECTION, type OpenOrder, type OrderRejectionName, type OrderUpdateRow } from './protocol.ts';
 
 /*
@@ -22,18 +23,6 @@ import { ORDER_REJECTION, type OpenOrder, type OrderRejectionName, type OrderUpd
  *   orderHash as their clientOrderId.
  */
 
-export type OrderStatus =
-  | 'submitted'
-  | 'sequenced'
-  | 'posted'
-  | 'partially-filled'
-  | 'filled'
-  | 'cancelled'
-  | 'rejected'
-  | 'liquidated';
-
-export const TERMINAL_STATUSES: readonly OrderStatus[] = ['filled', 'cancelled', 'rejected', 'liquidated'];
-
 const RANK: Readonly<Record<OrderStatus, number>> = {
   submitted: 0,
   sequenced: 1,
@@ -52,10 +41,6 @@ const RANK: Readonly<Record<OrderStatus, number>> = {
 export function canAdvance(from: OrderStatus, to: OrderStatus, grew: boolean): boolean {
   if (isTerminal(from)) return false;
   return RANK[to] > RANK[from] || (to === 'partially-filled' && from === 'partially-filled' && grew);
-}
-
-export function isTerminal(status: OrderStatus): boolean {
-  return RANK[status] === 4;
 }
 
 export interface LifecycleEvent {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FleetView, statePath, topState } from '../../src/api/fleet-view.ts';
+import { statePath, topState } from '../../machines/snapshot-state.ts';
+import { FleetView } from '../../src/api/fleet-view.ts';
 import type { TimelineRecord } from '../../src/timeline/timeline-record.ts';
 import { apiScenario, startApiFixture } from './api-harness.ts';
 

@@ -54,7 +54,7 @@ describe('the committed examples', () => {
     expect(budget).toEqual({ maxPositionSize: { ETHP: '6' }, maxGrossNotional: '15000', sessionLossLimit: '600' });
   });
 
-  it('config/scenarios/stress-pass.yaml is a valid scenario matching CONTRACTS §3', () => {
+  it('config/scenarios/stress-pass.yaml is a valid scenario matching docs/contracts.md#scenario', () => {
     const r = ok(loadConfigFileSync(new URL('scenarios/stress-pass.yaml', CONFIG).pathname));
     expect(r.kind).toBe('scenario');
     if (r.kind !== 'scenario') return;

@@ -1,9 +1,33 @@
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DASHBOARD_DIR, dashboardRoutes } from '../../src/dashboard/static-files.ts';
+import { DASHBOARD_DIR, DASHBOARD_FILES, dashboardRoutes, listDashboardFiles } from '../../src/dashboard/static-files.ts';
+
+/**
+ * Every module the page loads: app.js and what it imports, transitively (static and dynamic imports; a
+ * type in a JSDoc comment is no import). Read from the sources, so a new module is covered by itself.
+ */
+function moduleGraph(entry: string): string[] {
+  const seen = new Set<string>();
+  const visit = (name: string): void => {
+    if (seen.has(name)) return;
+    seen.add(name);
+    const { importedFiles } = ts.preProcessFile(readFileSync(join(DASHBOARD_DIR, name), 'utf8'), true, true);
+    for (const { fileName } of importedFiles) {
+      // The page imports by relative URL only (no bare specifiers: there is no bundler to resolve them).
+      if (!/^\.\/[a-z0-9-]+\.js$/.test(fileName)) throw new Error(`${name} imports ${fileName}: the page imports ./<module>.js only`);
+      visit(fileName.slice(2));
+    }
+  };
+  visit(entry);
+  return [...seen].sort();
+}
+
+const MODULES = moduleGraph('app.js');
 
 interface Reply {
   status: number;
@@ -91,6 +115,8 @@ describe('dashboardRoutes', () => {
     '//app.js',
     '/APP.JS',
     '/index.html/..',
+    '/axis-ticks.d.ts',
+    '/tsconfig.json',
     '/%2fetc%2fpasswd',
     '/.gitignore',
     '/api/v1/fleet',
@@ -99,6 +125,35 @@ describe('dashboardRoutes', () => {
     const reply = await get(path);
     expect(reply.status).toBe(404);
     expect(JSON.parse(reply.body)).toEqual({ error: 'fell through' });
+  });
+
+  it('loads more than the entry: the page is split into modules', () => {
+    expect(MODULES).toEqual(expect.arrayContaining(['app.js', 'axis-ticks.js', 'fleet-table.js', 'live-socket.js']));
+  });
+
+  it.each(MODULES)('serves the module %s (imported from app.js) as JavaScript', async (name) => {
+    const reply = await get(`/${name}`);
+    expect(reply.status).toBe(200);
+    expect(reply.headers['content-type']).toBe('text/javascript; charset=utf-8');
+    expect(reply.headers['cache-control']).toBe('no-store');
+    expect(reply.headers['x-content-type-options']).toBe('nosniff');
+    expect(reply.headers['referrer-policy']).toBe('no-referrer');
+    expect(reply.body).toBe(readFileSync(join(DASHBOARD_DIR, name), 'utf8'));
+  });
+
+  it('lists plain files of the page only: no declarations, configs, folders, symlinks, dot-files or odd names', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'riskwarden-dashboard-'));
+    try {
+      const names = ['index.html', 'app.js', 'chart.js', 'style.css', 'chart.d.ts', 'tsconfig.json', '.hidden.js', 'Upper.js', 'notes.txt'];
+      for (const name of names) writeFileSync(join(dir, name), '');
+      mkdirSync(join(dir, 'nested.js'));
+      symlinkSync('/etc/passwd', join(dir, 'passwd.js'));
+      expect(Object.keys(listDashboardFiles(dir)).sort()).toEqual(['/', '/app.js', '/chart.js', '/index.html', '/style.css']);
+      expect(listDashboardFiles(dir)['/']).toEqual({ file: 'index.html', type: 'text/html; charset=utf-8' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(Object.keys(DASHBOARD_FILES)).toEqual(expect.arrayContaining(MODULES.map((name) => `/${name}`)));
   });
 
   it('reports a missing file by name instead of crashing', async () => {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { dec, str } from '../../src/domain/decimal.ts';
+import { dec, str, type Decimal } from '../../src/domain/decimal.ts';
 import type { OrderIntent, Side } from '../../src/domain/order.ts';
 import type { Product } from '../../src/domain/product.ts';
 import { DEFAULT_PRODUCTS, productFromSpec } from '../../src/domain/products.ts';
@@ -193,7 +193,7 @@ describe('rounding properties', () => {
   it('rounded prices and amounts pass the grid rules, and prices only move to the safe side', () => {
     fc.assert(
       fc.property(product, price, amount, side, mark, (p, px, amt, s, m) => {
-        let rp;
+        let rp: Decimal;
         try {
           rp = roundPriceToTick(p, px, s);
         } catch (error) {

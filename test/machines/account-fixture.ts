@@ -1,7 +1,7 @@
 import { createActor, type InspectionEvent, type SnapshotFrom } from 'xstate';
 import { accountMachine } from '../../machines/account.ts';
 import { provideAccountEffects } from '../../src/runtime/account-effects.ts';
-import { createAccountContext, TERMINAL_STATUSES, type AccountContext, type AccountEvent } from '../../machines/account-context.ts';
+import { createAccountContext, type AccountContext, type AccountEvent } from '../../machines/account-context.ts';
 import { dec, str } from '../../src/domain/decimal.ts';
 import type { OrderIntent, OrderPurpose } from '../../src/domain/order.ts';
 import { DEFAULT_PRODUCTS } from '../../src/domain/products.ts';
@@ -55,9 +55,7 @@ export function recordingMachine(log: { sent: SentOrder[]; cancels: string[]; de
   });
 }
 
-export function topState(value: unknown): string {
-  return typeof value === 'string' ? value : Object.keys(value as object)[0]!;
-}
+export { topState } from '../../machines/snapshot-state.ts';
 
 export type AccountSnapshot = SnapshotFrom<typeof accountMachine>;
 
@@ -122,9 +120,6 @@ function sizeBucket(size: string): string {
   return `${side}:${a.lt(3) ? 'small' : a.lt(6) ? 'mid' : a.eq(6) ? 'cap' : 'over'}`;
 }
 
-export function isTerminalStatus(status: string): boolean {
-  return (TERMINAL_STATUSES as readonly string[]).includes(status);
-}
 
 export function startRecordingActor(context: AccountContext = accountContext()) {
   const log = { sent: [] as SentOrder[], cancels: [] as string[], decisions: 0, raised: 0, resets: [] as string[] };

@@ -4,7 +4,7 @@ import { dec } from '../../src/domain/decimal.ts';
 import { orderViolations } from '../../src/domain/rounding.ts';
 import { topState, type AccountSnapshot, type SentOrder } from './account-fixture.ts';
 
-/** The DESIGN.md invariants, checked around one event. */
+/** The statechart invariants (docs/contracts.md#invariants), checked around one event. */
 export function checkInvariants(before: AccountSnapshot, after: AccountSnapshot, event: AccountEvent, sent: SentOrder[]): void {
   const ctx = after.context;
   for (const order of sent) {

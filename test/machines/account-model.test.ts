@@ -27,7 +27,7 @@ describe('account statechart, model-based', () => {
     events: (snapshot: AccountSnapshot) => sampleEvents(snapshot),
     serializeState: (snapshot: AccountSnapshot) => serializeSnapshot(snapshot),
     input: accountContext(),
-  } as never);
+  });
   const paths = model.getShortestPaths();
 
   it('generates paths to every stable state', () => {
@@ -69,7 +69,7 @@ describe('account statechart, model-based', () => {
             },
           ]),
         ),
-      } as never);
+      });
       // The edge tour: from the path's end, every event of the alphabet once, each on a copy of the
       // actor restored from its persisted snapshot (which also proves snapshots resume correctly).
       const persisted = JSON.parse(JSON.stringify(sut.getPersistedSnapshot()));

@@ -26,7 +26,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
 );
 
 describe('account statechart invariants under random sequences', () => {
-  it('holds every DESIGN.md invariant for marks, fills, rejections, timeouts and entries', () => {
+  it('holds every statechart invariant (docs/contracts.md#invariants) for marks, fills, rejections, timeouts and entries', () => {
     fc.assert(
       fc.property(fc.array(step, { minLength: 1, maxLength: 40 }), (steps) => {
         const { actor, log } = startRecordingActor(accountContext());

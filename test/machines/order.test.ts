@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createActor } from 'xstate';
 import { orderMachine, type OrderLifecycleEvent } from '../../machines/order.ts';
-import { canAdvance, type OrderStatus } from '../../src/venue/order-lifecycle.ts';
+import type { OrderStatus } from '../../src/domain/order-status.ts';
+import { canAdvance } from '../../src/venue/order-lifecycle.ts';
 
 const EVENT_OF: Record<string, OrderLifecycleEvent['type']> = {
   sequenced: 'SEQUENCED', posted: 'POSTED', 'partially-filled': 'PARTIALLY_FILLED', filled: 'FILLED',

@@ -1,11 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { createActor } from 'xstate';
 import type { AccountContext } from '../../machines/account-context.ts';
-import { supervisorMachine } from '../../machines/supervisor.ts';
+import { coveredAccounts, supervisorMachine } from '../../machines/supervisor.ts';
 import type { ResolvedRiskLimit } from '../../src/domain/risk-limit.ts';
 import type { Stopout } from '../../src/domain/stopout.ts';
-import { provideAccountEffects } from '../../src/runtime/account-effects.ts';
-import { restorableAccount } from '../../src/runtime/restorable-account.ts';
 import { accountContext, T0, topState } from './account-fixture.ts';
 
 const PORTFOLIO_DAY: ResolvedRiskLimit = {
@@ -16,9 +14,8 @@ function startSupervisor(groups = [{ scope: 'portfolio' as const, id: 'core', ac
   const persisted: Stopout[] = [];
   const resets: unknown[] = [];
   const failures: unknown[] = [];
-  const noop = () => {};
+  // The machine's own account logic: its effects are no-ops, so the supervisor is tested alone.
   const machine = supervisorMachine.provide({
-    actors: { account: restorableAccount(provideAccountEffects({ sendOrder: noop, cancelOrder: noop, decision: noop, raiseStopout: noop, reset: noop })) },
     actions: {
       persistStopouts: ({ context }) => void persisted.push(...context.outbox.persist),
       reportReset: ({ context }) => void resets.push(context.outbox.resetResult),
@@ -113,5 +110,18 @@ describe('supervisor statechart', () => {
     expect(actor.system.get('beta')).toBe(beta);
     expect(state('beta')).toBe('entries-blocked');
     expect(actor.getSnapshot().context.accounts).toEqual(['beta']);
+  });
+
+  it('a stopout covers the accounts spawned under its scope now, never one removed since', () => {
+    const { actor, spawn } = startSupervisor();
+    spawn('alpha');
+    spawn('beta');
+    actor.send({ type: 'DESPAWN', accountId: 'alpha' });
+    const context = actor.getSnapshot().context;
+    // alpha is still listed under portfolio:core (scopes are kept for a later respawn) but is not running.
+    expect(context.scopes['portfolio:core']).toContain('alpha');
+    expect(coveredAccounts(context, 'portfolio', 'core')).toEqual(['beta']);
+    expect(coveredAccounts(context, 'fleet', '*')).toEqual(['beta']);
+    expect(coveredAccounts(context, 'portfolio', 'nowhere')).toEqual([]);
   });
 });

@@ -9,7 +9,7 @@ import { parseAuditEntry, type AuditEntry } from '../../src/observability/audit-
 import { auditFileSink } from '../../src/observability/audit-file-sink.ts';
 import { AuditLog, type AuditSink } from '../../src/observability/audit-log.ts';
 import { auditStreamKey, auditStreamSink } from '../../src/observability/audit-stream-sink.ts';
-import { createRedisConnection, type RedisConnection } from '../../src/store/redis-connection.ts';
+import { createRedisConnection, type RedisConnection } from '../../src/redis/connection.ts';
 import type { TimelineRecord } from '../../src/timeline/timeline-record.ts';
 import { testRedis, testRedisUrl, uniquePrefix } from '../harness/redis.ts';
 

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRequire } from 'node:module';
 import { RedisLeaseManager } from '../../src/persistence/redis-lease-manager.ts';
-import type { RedisClient } from '../../src/persistence/redis-client.ts';
+import type { RedisConnection } from '../../src/redis/connection.ts';
 
 const calculateSlot = createRequire(import.meta.url)('cluster-key-slot') as (key: string) => number;
 
@@ -22,9 +22,9 @@ export async function waitUntil(what: string, withinMs: number, check: () => Pro
 
 export interface LeaseBackend {
   /** A client for one more "process". */
-  client(): RedisClient;
+  client(): RedisConnection;
   /** Where the keys live, for inspection. */
-  inspect: RedisClient;
+  inspect: RedisConnection;
   close(): Promise<void>;
 }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import * as dashboard from '../../src/dashboard/static/axis-ticks.js';
 import { formatTick, niceDomain, niceTicks } from '../../src/report/axis-ticks.ts';
 
 describe('niceTicks', () => {
@@ -37,5 +38,13 @@ describe('formatTick', () => {
   it('prints no negative zero', () => {
     expect(formatTick(-0.0000001, 2)).toBe('0.00');
     expect(formatTick(1.5, 1)).toBe('1.5');
+  });
+});
+
+describe('one implementation', () => {
+  it('is the module the dashboard loads in the browser', () => {
+    expect(niceTicks).toBe(dashboard.niceTicks);
+    expect(niceDomain).toBe(dashboard.niceDomain);
+    expect(formatTick).toBe(dashboard.formatTick);
   });
 });

@@ -3,7 +3,7 @@ import type { ScenarioConfig } from '../../src/config/scenario-schema.ts';
 import { runScenario } from '../../src/scenario/scenario-runner.ts';
 import type { TimelineRecord } from '../../src/timeline/timeline-record.ts';
 
-/** Scenarios the report tests run for real: the CONTRACTS example and one that uses every part of the report. */
+/** Scenarios the report tests run for real: the reference stress pass (docs/contracts.md#scenario) and one that uses every part of the report. */
 export const STRESS_PASS = 'config/scenarios/stress-pass.yaml';
 export const SHOWCASE = 'test/report/fixtures/report-showcase.yaml';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { runScenarioFile, toJsonl } from './scenario-file.ts';
 import { checkTimelineInvariants } from './timeline-invariants.ts';
 
-// CONTRACTS §2: same scenario and seed ⇒ byte-identical timeline, although every message crosses a real
+// docs/contracts.md#cli: same scenario and seed ⇒ byte-identical timeline, although every message crosses a real
 // socket. stress-pass has it all: entries, a refusal, reductions, a duplicated, a dropped and a
 // disconnected feed, and operator actions. Another seed changes the keys, nonces and signatures on the
 // wire (the order ids in the timeline are the account's own), not the guarantees.

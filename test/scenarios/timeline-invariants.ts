@@ -8,7 +8,7 @@ import type { TimelineRecord } from '../../src/timeline/timeline-record.ts';
 import { TERMINAL, Timeline, type RecordOf } from './timeline-query.ts';
 
 /**
- * The checks every library scenario passes, read from the timeline records alone (CONTRACTS §4):
+ * The checks every library scenario passes, read from the timeline records alone (docs/contracts.md#invariants):
  *
  * - shape: every record has `t` and a known `kind` with its required fields; times never go back; the
  *   last line, and only it, is the summary;
@@ -47,7 +47,7 @@ const REQUIRED: Record<(typeof KINDS)[number], readonly string[]> = {
   summary: ['liquidated', 'finalStates', 'orders', 'maxReductionsInFlight', 'blockedEntries'],
 };
 
-/** Rule codes of CONTRACTS §4, plus the project's documented extension `order-invalid`. */
+/** Rule codes of docs/contracts.md#rule-codes, including the extension `order-invalid`. */
 const RULES = new Set(['max-position-size', 'max-gross-notional', 'min-margin-buffer', 'session-loss-limit', 'risk-limit', 'stopout', 'state', 'order-invalid']);
 const STATUSES = new Set(['sequenced', 'posted', 'partially-filled', 'filled', 'cancelled', 'rejected', 'liquidated']);
 const PURPOSES = new Set(['entry', 'close', 'reduce', 'exit']);

@@ -4,7 +4,7 @@ import { RedisKeyLayout } from '../../src/store/redis-key-layout.ts';
 describe('RedisKeyLayout', () => {
   const layout = new RedisKeyLayout();
 
-  it('names the CONTRACTS §5 keys and channel exactly', () => {
+  it('names the docs/contracts.md#redis keys and channel exactly', () => {
     expect(layout.stopout('portfolio', 'core')).toBe('riskwarden:stopout:portfolio:core');
     expect(layout.stopout('member', 'core/alpha')).toBe('riskwarden:stopout:member:core/alpha');
     expect(layout.stopout('fleet', '*')).toBe('riskwarden:stopout:fleet:*');

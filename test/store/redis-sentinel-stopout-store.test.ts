@@ -50,7 +50,7 @@ describe('Redis stopout store through Sentinel', () => {
     try {
       await store.set({ scope: 'portfolio', id: 'core', reason: 'manual', closePositions: true });
       expect((await store.list()).map((s) => `${s.scope}:${s.id}:${s.reason}:${s.closePositions}`)).toEqual(['portfolio:core:manual:true']);
-      // Written to the master itself, under the CONTRACTS §5 key.
+      // Written to the master itself, under the documented key (docs/contracts.md#redis).
       const direct = new Redis(master.url);
       expect(await direct.hkeys('sentinel-test:stopout:portfolio:core')).toEqual(['manual']);
       direct.disconnect();

@@ -28,7 +28,7 @@ describe('RedisStopoutStore on a real redis-server', () => {
     return store;
   }
 
-  it('writes exactly the CONTRACTS §5 layout, plus its own seq, breach and start-time keys', async () => {
+  it('writes exactly the docs/contracts.md#redis layout, plus its own seq, breach and start-time keys', async () => {
     const prefix = uniquePrefix('layout');
     const store = await open(prefix);
     const subscriber = raw.duplicate();

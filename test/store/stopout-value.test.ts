@@ -3,7 +3,7 @@ import { decodeStopoutValue, encodeStopoutValue } from '../../src/store/stopout-
 
 const core = { scope: 'portfolio' as const, id: 'core', reason: 'manual' };
 
-describe('stopout values (CONTRACTS §5 hash field values)', () => {
+describe('stopout values (docs/contracts.md#redis hash field values)', () => {
   it('reads {} as a stopout without closePositions and without a sequence (0)', () => {
     expect(decodeStopoutValue(core, '{}')).toEqual({ ...core, closePositions: false, sequence: 0 });
   });

@@ -64,7 +64,7 @@ describe('riskwarden stopouts', () => {
       { scope: 'member', id: 'core/alpha', reason: 'session-loss-limit', closePositions: true, stoppedAt: expect.stringMatching(ISO), stoppedTill: '2099-01-01T00:00:00.000Z', by: 'risk', sequence: 2 },
     ]);
 
-    // What the CLI wrote is the CONTRACTS §5 layout.
+    // What the CLI wrote is the documented layout (docs/contracts.md#redis).
     expect(JSON.parse((await raw.hget(`${prefix}:stopout:portfolio:core`, 'manual')) as string)).toMatchObject({ closePositions: false, by: 'ops', sequence: 1 });
 
     expect(await run('stopouts', 'reset', ...on(), '--scope', 'portfolio', '--id', 'core', '--reason', 'manual')).toEqual({ code: 0, out: ['reset: portfolio core manual'], err: [] });

@@ -8,7 +8,7 @@ import { SupervisorFleet } from './supervisor-fleet.ts';
 
 /*
  * Three real `riskwarden run` processes, one exchange simulator hosted here (wall clock, real sockets),
- * one real Redis. Everything they share goes through the venue and Redis: stopouts (CONTRACTS §5), leases,
+ * one real Redis. Everything they share goes through the venue and Redis: stopouts (docs/contracts.md#redis), leases,
  * snapshots, the process registry and the status keys `<prefix>:status:<account>` read below.
  */
 
@@ -125,7 +125,7 @@ describe('three supervisor processes on one venue and one Redis', () => {
     ));
     // When each process wrote the record, bounded from above (see originUpperBound), after the write.
     const delays = seen.map((record, i) => fleet.processes[i]!.originUpperBound() + record.t - writtenAt);
-    // CONTRACTS §5: within 1 s. A reconcile every 1 s (the default) sees a write that lands just after a
+    // docs/contracts.md#redis: within 1 s. A reconcile every 1 s (the default) sees a write that lands just after a
     // read began at the next read, 1 s later, plus that read's own time: allow one read (≤ 100 ms).
     for (const delay of delays) expect(delay).toBeLessThanOrEqual(1_000 + 100);
 

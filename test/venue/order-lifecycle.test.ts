@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LifecycleError, OrderLifecycle, TERMINAL_STATUSES, isTerminal, type LifecycleEvent, type OrderStatus } from '../../src/venue/order-lifecycle.ts';
+import { isTerminal, TERMINAL_STATUSES, type OrderStatus } from '../../src/domain/order-status.ts';
+import { LifecycleError, OrderLifecycle, type LifecycleEvent } from '../../src/venue/order-lifecycle.ts';
 import type { OrderUpdateRow } from '../../src/venue/protocol.ts';
 
 const HASH = `0x${'ab'.repeat(25)}`;

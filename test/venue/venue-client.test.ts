@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dec } from '../../src/domain/decimal.ts';
 import type { Simulator } from '../../src/sim/server.ts';
@@ -27,13 +28,15 @@ const LIMIT = (side: 'buy' | 'sell', amount: string, price: string): OrderIntent
 function nextEvent<K extends keyof VenueClientEvents>(client: VenueClient, name: K, match: (e: VenueClientEvents[K][0]) => boolean = () => true): Promise<VenueClientEvents[K][0]> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no ${String(name)} event within 5 s`)), 5_000);
-    const listener = (...args: VenueClientEvents[K]): void => {
-      if (!match(args[0])) return;
+    // The untyped view of the same emitter: a listener generic in K does not narrow the typed one.
+    const emitter: EventEmitter = client;
+    const listener = (event: VenueClientEvents[K][0]): void => {
+      if (!match(event)) return;
       clearTimeout(timer);
-      client.off(name, listener as never);
-      resolve(args[0]);
+      emitter.off(name, listener);
+      resolve(event);
     };
-    client.on(name, listener as never);
+    emitter.on(name, listener);
   });
 }
 

@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import { Wallet, keccak256, toUtf8Bytes } from 'ethers';
 import { SimClock } from '../../src/clock/clock.ts';
 import { WorkTracker } from '../../src/clock/work-tracker.ts';
@@ -88,11 +89,13 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ...options.client,
   });
   const events = Object.fromEntries(EVENT_NAMES.map((name) => [name, []])) as unknown as Recorded;
+  // Recorded by name, whatever the payload: the untyped view of the same emitter.
+  const emitter: EventEmitter = client;
   for (const name of EVENT_NAMES) {
     const record = (event: unknown): void => {
       (events[name] as unknown[]).push(event);
     };
-    client.on(name, record as never);
+    emitter.on(name, record);
   }
   const accounts: StrategyAccount[] = accountsSpec.map((a) => ({ strategyId: a.id, signer: wallets.get(a.id)! }));
   await client.connect();

@@ -1,4 +1,4 @@
-import { STOPOUT_SCOPES, type StopoutScope } from '../domain/stopout.ts';
+import { STOPOUT_SCOPES, type StopoutScope } from './stopout.ts';
 
 /** What names one stopout: at most one stopout per (scope, id, reason). */
 export interface StopoutIdentity {
@@ -78,4 +78,14 @@ export function compareIdentities(a: { scope: StopoutScope; id: string; reason?:
 /** A map key for (scope, id); NUL never occurs in a scope. */
 export function scopeIdKey(scope: StopoutScope, id: string): string {
   return `${scope}\u0000${id}`;
+}
+
+/** A map key for one stopout, (scope, id, reason): what makes two stopouts the same one. */
+export function stopoutKey(s: StopoutIdentity): string {
+  return `${s.scope}\u0000${s.id}\u0000${s.reason}`;
+}
+
+/** The key of the accounts a stopout at (scope, id) covers, in the supervisor's `scopes` and `groups`. */
+export function scopeKey(scope: StopoutScope, id: string): string {
+  return `${scope}:${id}`;
 }

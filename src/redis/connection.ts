@@ -5,7 +5,10 @@ export interface RedisHostPort {
   port: number;
 }
 
-/** Where the Redis is: a URL, a Sentinel group, or Cluster seed nodes (the config's `redis` block). */
+/**
+ * Where the Redis is (the config's `redis` block): a URL, a Sentinel group, or Cluster seed nodes. A URL
+ * carries everything else the server needs: `rediss://` for TLS, `user:password@` for AUTH, `/db`.
+ */
 export interface RedisTarget {
   url?: string;
   sentinels?: RedisHostPort[];
@@ -13,6 +16,10 @@ export interface RedisTarget {
   cluster?: RedisHostPort[];
 }
 
+/**
+ * A connection to the shared Redis: a single server (plain, or Sentinel-managed) or a Cluster. Every command
+ * riskwarden sends names keys of one hash slot, so both work alike.
+ */
 export type RedisConnection = Redis | Cluster;
 
 export interface RedisConnectionOptions {
@@ -43,8 +50,8 @@ export function describeRedisTarget(target: RedisTarget): string {
 /**
  * A command connection for the target, not yet connected (call `connect()` after attaching listeners).
  * Plain and Sentinel connections refuse commands while down instead of queueing them (writes must fail
- * at once); a Cluster keeps its queue because it needs it across slot refreshes, and the store checks its
- * status itself.
+ * at once); a Cluster keeps its queue because it needs it across slot refreshes, and callers check its
+ * status themselves.
  */
 export function createRedisConnection(target: RedisTarget, options: RedisConnectionOptions): RedisConnection {
   const backoff = (times: number): number => Math.min(times * 50, options.retryDelayMs);
@@ -70,6 +77,7 @@ export function createRedisConnection(target: RedisTarget, options: RedisConnect
     });
   }
   if (target.url === undefined) throw new RangeError('url: a Redis URL, sentinels or cluster nodes are required');
+  // ioredis reads TLS (rediss://), username, password and db from the URL itself.
   return new Redis(target.url, { ...common, enableOfflineQueue: false, retryStrategy: backoff });
 }
 
@@ -77,9 +85,4 @@ export function createRedisConnection(target: RedisTarget, options: RedisConnect
 export function duplicateForSubscriber(connection: RedisConnection): RedisConnection {
   if (connection instanceof Cluster) return connection.duplicate();
   return connection.duplicate({ enableOfflineQueue: true });
-}
-
-/** The nodes that hold keys: every master of a Cluster, or the one server. */
-export function keyHoldingNodes(connection: RedisConnection): Redis[] {
-  return connection instanceof Cluster ? connection.nodes('master') : [connection];
 }
