@@ -3,6 +3,8 @@ import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ACCOUNT_MODES } from '../domain/assessment.ts';
+import { ORDER_STATUSES, TERMINAL_STATUSES } from '../domain/order-status.ts';
 
 /** The folder the dashboard's files live in (no build step: they are served as written). */
 export const DASHBOARD_DIR = fileURLToPath(new URL('./static/', import.meta.url));
@@ -56,6 +58,23 @@ export const DASHBOARD_CSP = [
 
 export type ExtraRoute = (req: IncomingMessage, res: ServerResponse) => boolean;
 
+/** The path of the one module the server writes rather than reads: the domain's vocabulary for the page. */
+export const VOCABULARY_PATH = '/vocabulary.js';
+
+/**
+ * `/vocabulary.js`: the account states and order statuses exactly as `src/domain/` defines them, so the
+ * browser never keeps a copy of its own (`vocabulary.d.ts` beside the modules types it for the checker).
+ */
+export const VOCABULARY_MODULE = Buffer.from(
+  [
+    '// Written by the server from src/domain/: the one definition of these names.',
+    `export const ACCOUNT_MODES = Object.freeze(${JSON.stringify(ACCOUNT_MODES)});`,
+    `export const ORDER_STATUSES = Object.freeze(${JSON.stringify(ORDER_STATUSES)});`,
+    `export const TERMINAL_STATUSES = Object.freeze(${JSON.stringify(TERMINAL_STATUSES)});`,
+    '',
+  ].join('\n'),
+);
+
 export interface DashboardRoutesOptions {
   /** Another folder with the same files as the dashboard's (tests, a customised dashboard). */
   dir?: string;
@@ -71,14 +90,17 @@ export function dashboardRoutes(options: DashboardRoutesOptions = {}): ExtraRout
   const dir = options.dir ?? DASHBOARD_DIR;
   return (req, res) => {
     const path = requestPath(req.url);
-    const entry = path === null ? undefined : Object.hasOwn(DASHBOARD_FILES, path) ? DASHBOARD_FILES[path] : undefined;
+    const generated = path === VOCABULARY_PATH;
+    const entry = generated
+      ? { file: 'vocabulary.js', type: CONTENT_TYPES['.js']! }
+      : path === null ? undefined : Object.hasOwn(DASHBOARD_FILES, path) ? DASHBOARD_FILES[path] : undefined;
     if (!entry) return false;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
       res.end(JSON.stringify({ error: `${req.method ?? 'request'} ${path}: the dashboard's files are read with GET` }));
       return true;
     }
-    readFile(join(dir, entry.file)).then(
+    (generated ? Promise.resolve(VOCABULARY_MODULE) : readFile(join(dir, entry.file))).then(
       (body) => {
         res.writeHead(200, {
           'content-type': entry.type,

@@ -6,7 +6,7 @@
 import { h, $, $as } from './dom.js';
 import { cmpDec, fmtDec, money, signOf } from './decimal-format.js';
 import { gauge, positionText, setBadge, stopChip } from './account-widgets.js';
-import { MODES } from './account-modes.js';
+import { ACCOUNT_MODES as MODES } from './vocabulary.js';
 import { api, asRecord, errorText, problemText } from './api-client.js';
 import { showBanner } from './page-status.js';
 import { clockFromFleet } from './fleet-clock.js';

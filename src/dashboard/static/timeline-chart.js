@@ -6,7 +6,7 @@
 import { $, h, s, svgTitle } from './dom.js';
 import { fmtDec, fmtSize, num, pct, secs } from './decimal-format.js';
 import { formatTick, niceDomain, niceTicks } from './axis-ticks.js';
-import { MODES } from './account-modes.js';
+import { ACCOUNT_MODES as MODES, TERMINAL_STATUSES } from './vocabulary.js';
 import { fleetRow } from './fleet-table.js';
 import { selectedAccount, selectedAccountId } from './selection.js';
 
@@ -57,7 +57,7 @@ const STATE_COLOURS = {
 };
 const SYMBOL_COLOURS = ['#1b1b1b', '#e07000', '#0f8f7e', '#b0357a', '#5a5a5a'];
 const POSITION_COLOURS = ['#1f6fd1', '#e07000', '#0f8f7e', '#b0357a'];
-const TERMINAL = new Set(['filled', 'cancelled', 'rejected', 'liquidated']);
+const TERMINAL = new Set(TERMINAL_STATUSES);
 
 /** @type {TimelineRecord[]} what the chart draws, oldest first */
 let timeline = [];
