@@ -73,36 +73,78 @@ function oursFleet(contexts: AccountContext[]): Fleet {
   const effects: AccountEffects = {
     sendOrder: (placed, context) => {
       dispatcher.submit(orderPriority(placed.purpose, context.metrics?.marginBuffer ?? null), () => {
-        signOrder(wallet, { symbol: placed.intent.symbol, strategy: 'main', side: placed.intent.side === 'buy' ? 'Bid' : 'Ask', orderType: 'Limit', nonce: nonces.next(), amount: placed.intent.amount, price: placed.intent.price ?? '0', stopPrice: '0' }, VENUE);
+        signOrder(
+          wallet,
+          {
+            symbol: placed.intent.symbol,
+            strategy: 'main',
+            side: placed.intent.side === 'buy' ? 'Bid' : 'Ask',
+            orderType: 'Limit',
+            nonce: nonces.next(),
+            amount: placed.intent.amount,
+            price: placed.intent.price ?? '0',
+            stopPrice: '0',
+          },
+          VENUE,
+        );
         fleet.orders += 1;
         if (fleet.orders === 1) fleet.firstOrderAt = performance.now();
         if (fleet.orders === 100) fleet.hundredthOrderAt = performance.now();
       });
     },
-    cancelOrder: noop, decision: noop, raiseStopout: noop, reset: noop,
+    cancelOrder: noop,
+    decision: noop,
+    raiseStopout: noop,
+    reset: noop,
   };
-  const supervisor = createActor(supervisorMachine.provide({ actors: { account: restorableAccount(provideAccountEffects(effects)) } }), { input: { groups: [] } });
+  const supervisor = createActor(supervisorMachine.provide({ actors: { account: restorableAccount(provideAccountEffects(effects)) } }), {
+    input: { groups: [] },
+  });
   supervisor.start();
   for (const c of contexts) supervisor.send({ type: 'SPAWN', accountId: c.settings.accountId, input: { context: c }, scopes: [] });
   fleet.send = (symbol, price, at) => supervisor.send({ type: 'BROADCAST', event: { type: 'MARK', symbol, price, at } });
-  fleet.blocked = () => contexts.filter((c) => (supervisor.system.get(c.settings.accountId)!.getSnapshot() as { context: AccountContext }).context.mode !== 'trading').length;
+  fleet.blocked = () =>
+    contexts.filter(
+      (c) => (supervisor.system.get(c.settings.accountId)!.getSnapshot() as { context: AccountContext }).context.mode !== 'trading',
+    ).length;
   return fleet;
 }
 
 /** Naive: one root actor per account, every mark sent to every actor, ethers signTypedData per order. */
 function naiveFleet(contexts: AccountContext[]): Fleet & { signing: Promise<unknown>[] } {
-  const fleet = { send: (_s: string, _p: string, _a: number) => {}, orders: 0, firstOrderAt: 0, hundredthOrderAt: 0, blocked: () => 0, signing: [] as Promise<unknown>[] };
+  const fleet = {
+    send: (_s: string, _p: string, _a: number) => {},
+    orders: 0,
+    firstOrderAt: 0,
+    hundredthOrderAt: 0,
+    blocked: () => 0,
+    signing: [] as Promise<unknown>[],
+  };
   const nonces = createNonceSource(new Uint8Array(32));
   const machine = accountMachine.provide({
     actions: {
       sendOrder: ({ context }) => {
         const placed = context.outbox.placed!;
-        const data = orderTypedData({ symbol: placed.intent.symbol, strategy: 'main', side: placed.intent.side === 'buy' ? 'Bid' : 'Ask', orderType: 'Limit', nonce: nonces.next(), amount: placed.intent.amount, price: placed.intent.price ?? '0', stopPrice: '0' }, VENUE);
-        fleet.signing.push(wallet.signTypedData(data.domain, data.types, data.message).then(() => {
-          fleet.orders += 1;
-          if (fleet.orders === 1) fleet.firstOrderAt = performance.now();
-          if (fleet.orders === 100) fleet.hundredthOrderAt = performance.now();
-        }));
+        const data = orderTypedData(
+          {
+            symbol: placed.intent.symbol,
+            strategy: 'main',
+            side: placed.intent.side === 'buy' ? 'Bid' : 'Ask',
+            orderType: 'Limit',
+            nonce: nonces.next(),
+            amount: placed.intent.amount,
+            price: placed.intent.price ?? '0',
+            stopPrice: '0',
+          },
+          VENUE,
+        );
+        fleet.signing.push(
+          wallet.signTypedData(data.domain, data.types, data.message).then(() => {
+            fleet.orders += 1;
+            if (fleet.orders === 1) fleet.firstOrderAt = performance.now();
+            if (fleet.orders === 100) fleet.hundredthOrderAt = performance.now();
+          }),
+        );
       },
     },
   });
@@ -158,11 +200,21 @@ async function memory(): Promise<number> {
 }
 
 async function recovery(): Promise<number> {
-  const logic = restorableAccount(provideAccountEffects({ sendOrder() {}, cancelOrder() {}, decision() {}, raiseStopout() {}, reset() {} }));
-  const persisted = Array.from({ length: ACCOUNTS }, (_, i) => JSON.stringify(createActor(accountMachine, { input: context(i) }).start().getPersistedSnapshot()));
+  const logic = restorableAccount(
+    provideAccountEffects({ sendOrder() {}, cancelOrder() {}, decision() {}, raiseStopout() {}, reset() {} }),
+  );
+  const persisted = Array.from({ length: ACCOUNTS }, (_, i) =>
+    JSON.stringify(
+      createActor(accountMachine, { input: context(i) })
+        .start()
+        .getPersistedSnapshot(),
+    ),
+  );
   const began = performance.now();
   const supervisor = createActor(supervisorMachine.provide({ actors: { account: logic } }), { input: { groups: [] } }).start();
-  persisted.forEach((text, i) => supervisor.send({ type: 'SPAWN', accountId: `a${i}`, input: { persisted: JSON.parse(text) }, scopes: [] }));
+  persisted.forEach((text, i) =>
+    supervisor.send({ type: 'SPAWN', accountId: `a${i}`, input: { persisted: JSON.parse(text) }, scopes: [] }),
+  );
   return round(performance.now() - began, 1);
 }
 
@@ -172,10 +224,26 @@ async function tickToOrder(): Promise<{ p50Us: number; p99Us: number }> {
     let sentAt = 0;
     const effects: AccountEffects = {
       sendOrder: (placed) => {
-        signOrder(wallet, { symbol: placed.intent.symbol, strategy: 'main', side: 'Ask', orderType: 'Limit', nonce: `0x${i.toString(16).padStart(64, '0')}`, amount: placed.intent.amount, price: placed.intent.price ?? '0', stopPrice: '0' }, VENUE);
+        signOrder(
+          wallet,
+          {
+            symbol: placed.intent.symbol,
+            strategy: 'main',
+            side: 'Ask',
+            orderType: 'Limit',
+            nonce: `0x${i.toString(16).padStart(64, '0')}`,
+            amount: placed.intent.amount,
+            price: placed.intent.price ?? '0',
+            stopPrice: '0',
+          },
+          VENUE,
+        );
         sentAt = performance.now();
       },
-      cancelOrder() {}, decision() {}, raiseStopout() {}, reset() {},
+      cancelOrder() {},
+      decision() {},
+      raiseStopout() {},
+      reset() {},
     };
     const actor = createActor(provideAccountEffects(effects), { input: context(0) }).start();
     const began = performance.now();
@@ -193,7 +261,12 @@ async function propagation() {
   const redis = await startRedisForBench();
   try {
     const prefix = `bench-${process.pid}`;
-    const children = Array.from({ length: 3 }, () => fork(new URL('./propagation-watcher.ts', import.meta.url).pathname, [redis.url, prefix], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] }));
+    const children = Array.from({ length: 3 }, () =>
+      fork(new URL('./propagation-watcher.ts', import.meta.url).pathname, [redis.url, prefix], {
+        execArgv: ['--import', 'tsx'],
+        stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      }),
+    );
     await Promise.all(children.map((c) => new Promise((resolve) => c.once('message', resolve))));
     const client = new Redis(redis.url);
     const pings: number[] = [];
@@ -214,7 +287,12 @@ async function propagation() {
     await client.quit();
     delays.sort((a, b) => a - b);
     pings.sort((a, b) => a - b);
-    return { processes: 3, p50Ms: round(percentile(delays, 0.5)), p99Ms: round(percentile(delays, 0.99)), redisPingP50Ms: round(percentile(pings, 0.5)) };
+    return {
+      processes: 3,
+      p50Ms: round(percentile(delays, 0.5)),
+      p99Ms: round(percentile(delays, 0.99)),
+      redisPingP50Ms: round(percentile(pings, 0.5)),
+    };
   } finally {
     await redis.stop();
   }
@@ -224,7 +302,11 @@ log(`riskwarden bench: ${ACCOUNTS} accounts, ${cpus().length} cpus, node ${proce
 const result = {
   machine: { cpus: cpus().length, node: process.version },
   fleetCrash: { accounts: ACCOUNTS, ...(await fleetCrash(oursFleet)), naive: await fleetCrash(naiveFleet) },
-  steadyTick: { accounts: ACCOUNTS, usPerTick: round(await steadyTick(oursFleet)), naive: { usPerTick: round(await steadyTick(naiveFleet)) } },
+  steadyTick: {
+    accounts: ACCOUNTS,
+    usPerTick: round(await steadyTick(oursFleet)),
+    naive: { usPerTick: round(await steadyTick(naiveFleet)) },
+  },
   propagation: await propagation(),
   memory: { accounts: ACCOUNTS, bytesPerAccount: await memory() },
   recovery: { accounts: ACCOUNTS, ms: await recovery() },

@@ -37,12 +37,21 @@ layer.on('mark', (mark) => {
   const target = trend * SIZE;
   const delta = target - held;
   if (delta === 0) return;
-  const decision = layer.submit(ACCOUNT, { symbol: SYMBOL, side: delta > 0 ? 'buy' : 'sell', amount: String(Math.abs(delta)), type: 'market' });
-  console.log(`decision ${decision.allowed ? 'allowed' : `blocked [${decision.rules.join(', ')}]`}: ${decision.order.side} ${decision.order.amount} ${SYMBOL}`);
+  const decision = layer.submit(ACCOUNT, {
+    symbol: SYMBOL,
+    side: delta > 0 ? 'buy' : 'sell',
+    amount: String(Math.abs(delta)),
+    type: 'market',
+  });
+  console.log(
+    `decision ${decision.allowed ? 'allowed' : `blocked [${decision.rules.join(', ')}]`}: ${decision.order.side} ${decision.order.amount} ${SYMBOL}`,
+  );
 });
 
 console.log(`ma-crossover bot on ${SYMBOL} for ${seconds}s (fast ${FAST}, slow ${SLOW}, size ${SIZE})`);
 await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
 const final = layer.account(ACCOUNT);
-console.log(`done: ${ACCOUNT} is ${final?.state}, position ${JSON.stringify(final?.position)}, margin buffer ${final?.marginBuffer ?? '—'}`);
+console.log(
+  `done: ${ACCOUNT} is ${final?.state}, position ${JSON.stringify(final?.position)}, margin buffer ${final?.marginBuffer ?? '—'}`,
+);
 await layer.close();

@@ -158,7 +158,12 @@ export function refreshed(context: AccountContext): AccountContext {
       sessionStart = { equity: metrics.equity, netTransfers: context.ledger.netTransfers };
       metrics = { ...metrics, sessionPnl: '0' };
     }
-    drawdown = observe(drawdown, { at: context.now, balance: metrics.collateral, equity: metrics.equity, netTransfers: context.ledger.netTransfers });
+    drawdown = observe(drawdown, {
+      at: context.now,
+      balance: metrics.collateral,
+      equity: metrics.equity,
+      netTransfers: context.ledger.netTransfers,
+    });
   }
   const next = { ...context, metrics, sessionStart, drawdown };
   return { ...next, assessment: assess(next) };
@@ -169,9 +174,17 @@ export function assess(context: AccountContext, stopouts: readonly Stopout[] = c
   if (!context.metrics) {
     const anyStop = stopouts[0];
     if (anyStop) {
-      return { mode: 'stopped-out', flatten: false, reason: { rule: 'stopout', message: `stopout ${anyStop.reason} on ${anyStop.scope} ${anyStop.id}`, numbers: {} } };
+      return {
+        mode: 'stopped-out',
+        flatten: false,
+        reason: { rule: 'stopout', message: `stopout ${anyStop.reason} on ${anyStop.scope} ${anyStop.id}`, numbers: {} },
+      };
     }
-    return { mode: 'entries-blocked', flatten: false, reason: { rule: 'no-marks', message: 'no mark yet for every held symbol', numbers: {} } };
+    return {
+      mode: 'entries-blocked',
+      flatten: false,
+      reason: { rule: 'no-marks', message: 'no mark yet for every held symbol', numbers: {} },
+    };
   }
   return assessAccount({
     metrics: context.metrics,

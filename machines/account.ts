@@ -11,14 +11,7 @@ import { isTerminal } from '../src/domain/order-status.ts';
 import type { Stopout } from '../src/domain/stopout.ts';
 import { stopoutKey } from '../src/domain/stopout-identity.ts';
 import { toIso } from '../src/domain/periods.ts';
-import {
-  accountObservation,
-  assess,
-  refreshed,
-  type AccountContext,
-  type AccountEvent,
-  type WorkingOrder,
-} from './account-context.ts';
+import { accountObservation, assess, refreshed, type AccountContext, type AccountEvent, type WorkingOrder } from './account-context.ts';
 import { accountResetRefusal } from './reset-check.ts';
 
 type ReducingMode = 'de-risking' | 'panic-exit' | 'stopped-out';
@@ -100,10 +93,22 @@ function refusal(context: AccountContext, order: OrderIntent): GateDecision {
 function reductionPlan(context: AccountContext, mode: ReducingMode): ReductionPlan & { purpose?: 'reduce' | 'exit' } {
   if (!context.metrics) return { kind: 'none', why: 'no metrics' };
   const { budget } = context.settings;
-  const assessment = mode === 'stopped-out' ? assess(context, context.stopouts.filter((s) => s.closePositions)) : context.assessment;
+  const assessment =
+    mode === 'stopped-out'
+      ? assess(
+          context,
+          context.stopouts.filter((s) => s.closePositions),
+        )
+      : context.assessment;
   // Inside stopped-out, reduce only for what would make a free account reduce: margin or a closing stopout.
-  const effective = mode === 'stopped-out' ? (assessment.mode === 'panic-exit' || assessment.mode === 'de-risking' ? assessment.mode : null) : assessment.mode;
-  if (effective !== (mode === 'stopped-out' ? effective : mode) || effective === null) return { kind: 'none', why: `no reduction needed (${assessment.mode})` };
+  const effective =
+    mode === 'stopped-out'
+      ? assessment.mode === 'panic-exit' || assessment.mode === 'de-risking'
+        ? assessment.mode
+        : null
+      : assessment.mode;
+  if (effective !== (mode === 'stopped-out' ? effective : mode) || effective === null)
+    return { kind: 'none', why: `no reduction needed (${assessment.mode})` };
   const purpose = effective === 'panic-exit' ? 'exit' : 'reduce';
   const plan = planReduction({
     metrics: context.metrics,
@@ -122,7 +127,10 @@ function reductionPlan(context: AccountContext, mode: ReducingMode): ReductionPl
 
 function cancellable(context: AccountContext, which: 'entries' | 'all'): WorkingOrder[] {
   return Object.values(context.orders).filter(
-    (o) => o.clientOrderId !== context.reduction && o.cancelSentAt === undefined && (which === 'all' ? o.purpose === 'entry' || o.purpose === 'close' : o.purpose === 'entry'),
+    (o) =>
+      o.clientOrderId !== context.reduction &&
+      o.cancelSentAt === undefined &&
+      (which === 'all' ? o.purpose === 'entry' || o.purpose === 'close' : o.purpose === 'entry'),
   );
 }
 
@@ -159,21 +167,45 @@ function reducingStates(mode: ReducingMode, cancel: 'entries' | 'all') {
       cancelling: {
         entry: [{ type: 'cancelWorkingOrders' as const, params: { which: cancel } }, 'cancelOrders' as const],
         always: [{ guard: 'noCancelsPending' as const, target: 'deciding' }],
-        on: { TICK: { guard: 'cancelTimedOut' as const, actions: ['applyTick' as const, { type: 'cancelWorkingOrders' as const, params: { which: cancel, again: true } }, 'cancelOrders' as const] } },
+        on: {
+          TICK: {
+            guard: 'cancelTimedOut' as const,
+            actions: [
+              'applyTick' as const,
+              { type: 'cancelWorkingOrders' as const, params: { which: cancel, again: true } },
+              'cancelOrders' as const,
+            ],
+          },
+        },
       },
       deciding: {
         always: [
           { guard: 'reductionInFlight' as const, target: 'awaiting' },
-          { guard: { type: 'reductionDue' as const, params: { mode } }, target: 'awaiting', actions: [{ type: 'placeReduction' as const, params: { mode } }, 'sendOrder' as const] },
+          {
+            guard: { type: 'reductionDue' as const, params: { mode } },
+            target: 'awaiting',
+            actions: [{ type: 'placeReduction' as const, params: { mode } }, 'sendOrder' as const],
+          },
         ],
       },
       awaiting: {
         always: [{ guard: 'noReductionInFlight' as const, target: 'deciding' }],
-        on: { TICK: { guard: 'reductionTimedOut' as const, target: 'cancelling-reduction', actions: ['applyTick' as const, 'cancelReduction' as const, 'cancelOrders' as const] } },
+        on: {
+          TICK: {
+            guard: 'reductionTimedOut' as const,
+            target: 'cancelling-reduction',
+            actions: ['applyTick' as const, 'cancelReduction' as const, 'cancelOrders' as const],
+          },
+        },
       },
       'cancelling-reduction': {
         always: [{ guard: 'noReductionInFlight' as const, target: 'deciding' }],
-        on: { TICK: { guard: 'reductionTimedOut' as const, actions: ['applyTick' as const, 'cancelReduction' as const, 'cancelOrders' as const] } },
+        on: {
+          TICK: {
+            guard: 'reductionTimedOut' as const,
+            actions: ['applyTick' as const, 'cancelReduction' as const, 'cancelOrders' as const],
+          },
+        },
       },
     },
   };
@@ -187,7 +219,8 @@ export const accountMachine = setup({
   },
   guards: {
     mustPanic: ({ context }) => context.assessment.mode === 'panic-exit',
-    mustStop: ({ context }) => context.assessment.mode === 'stopped-out' || (context.stopouts.length > 0 && context.assessment.mode !== 'panic-exit'),
+    mustStop: ({ context }) =>
+      context.assessment.mode === 'stopped-out' || (context.stopouts.length > 0 && context.assessment.mode !== 'panic-exit'),
     mustDeRisk: ({ context }) => context.assessment.mode === 'de-risking',
     budgetBinding: ({ context }) => context.assessment.mode === 'entries-blocked',
     budgetHasRoom: ({ context }) => context.assessment.mode === 'trading',
@@ -197,7 +230,8 @@ export const accountMachine = setup({
     flattened: ({ context }) => context.reduction === null && context.stopouts.length > 0 && context.assessment.mode !== 'panic-exit',
     released: ({ context }) => context.stopouts.length === 0,
     mustReduceWhileStopped: ({ context }) => context.reduction !== null || reductionPlan(context, 'stopped-out').kind === 'order',
-    reductionSettled: ({ context }) => context.reduction === null && !cancelsPending(context) && reductionPlan(context, 'stopped-out').kind === 'none',
+    reductionSettled: ({ context }) =>
+      context.reduction === null && !cancelsPending(context) && reductionPlan(context, 'stopped-out').kind === 'none',
     entryAllowed: ({ context, event }) => event.type === 'ENTRY_REQUEST' && gateDecision(context, event.order).allowed,
     closeAllowed: ({ context, event }) => {
       if (event.type !== 'ENTRY_REQUEST') return false;
@@ -207,7 +241,8 @@ export const accountMachine = setup({
     reductionInFlight: ({ context }) => context.reduction !== null,
     noReductionInFlight: ({ context }) => context.reduction === null,
     noCancelsPending: ({ context }) => !cancelsPending(context),
-    reductionDue: ({ context }, params: { mode: ReducingMode }) => context.reduction === null && reductionPlan(context, params.mode).kind === 'order',
+    reductionDue: ({ context }, params: { mode: ReducingMode }) =>
+      context.reduction === null && reductionPlan(context, params.mode).kind === 'order',
     reductionTimedOut: ({ context, event }) => {
       if (event.type !== 'TICK' || context.reduction === null) return false;
       const order = context.orders[context.reduction];
@@ -216,7 +251,9 @@ export const accountMachine = setup({
     },
     cancelTimedOut: ({ context, event }) =>
       event.type === 'TICK' &&
-      Object.values(context.orders).some((o) => o.cancelSentAt !== undefined && event.at - o.cancelSentAt >= context.settings.reductionTimeoutMs),
+      Object.values(context.orders).some(
+        (o) => o.cancelSentAt !== undefined && event.at - o.cancelSentAt >= context.settings.reductionTimeoutMs,
+      ),
     resetAccepted: ({ context, event }) => {
       if (event.type !== 'STOPOUT_RESET') return false;
       return accountResetRefusal(context, event) === null;
@@ -244,7 +281,11 @@ export const accountMachine = setup({
       const now = Math.max(context.now, event.at);
       // A mark of a symbol the account neither holds nor has orders in changes none of its figures:
       // keep it for later entries, skip the recomputation (exact, not an approximation).
-      if (context.metrics && !context.ledger.positions[event.symbol] && !Object.values(context.orders).some((o) => o.intent.symbol === event.symbol)) {
+      if (
+        context.metrics &&
+        !context.ledger.positions[event.symbol] &&
+        !Object.values(context.orders).some((o) => o.intent.symbol === event.symbol)
+      ) {
         return { marks, now };
       }
       return refreshed({ ...context, now, marks });
@@ -295,7 +336,8 @@ export const accountMachine = setup({
           raised.push(breach.stopout);
         }
       }
-      if (added.length + raised.length === 0) return context.outbox.raised.length === 0 ? {} : { outbox: { ...context.outbox, raised: [] } };
+      if (added.length + raised.length === 0)
+        return context.outbox.raised.length === 0 ? {} : { outbox: { ...context.outbox, raised: [] } };
       return { ...refreshed({ ...context, stopouts: [...context.stopouts, ...added, ...raised] }), outbox: { ...context.outbox, raised } };
     }),
     removeStopout: assign(({ context, event }) => {
@@ -319,7 +361,12 @@ export const accountMachine = setup({
       const riskLimits = context.settings.riskLimits.map((limit) =>
         LEVEL_STOPOUT_SCOPE[limit.level] === event.scope && limit.sourceId === event.id ? { ...limit, startTime: toIso(event.at) } : limit,
       );
-      return refreshed({ ...context, now: Math.max(context.now, event.at), drawdown: pinAnchor(context.drawdown, event.at), settings: { ...context.settings, riskLimits } });
+      return refreshed({
+        ...context,
+        now: Math.max(context.now, event.at),
+        drawdown: pinAnchor(context.drawdown, event.at),
+        settings: { ...context.settings, riskLimits },
+      });
     }),
     placeEntry: assign(({ context, event }) => {
       if (event.type !== 'ENTRY_REQUEST') return {};
@@ -339,7 +386,12 @@ export const accountMachine = setup({
     }),
     cancelWorkingOrders: assign(({ context }, params: { which: 'entries' | 'all'; again?: boolean }) => {
       const targets = params.again
-        ? Object.values(context.orders).filter((o) => o.cancelSentAt !== undefined && o.clientOrderId !== context.reduction && context.now - o.cancelSentAt >= context.settings.reductionTimeoutMs)
+        ? Object.values(context.orders).filter(
+            (o) =>
+              o.cancelSentAt !== undefined &&
+              o.clientOrderId !== context.reduction &&
+              context.now - o.cancelSentAt >= context.settings.reductionTimeoutMs,
+          )
         : cancellable(context, params.which);
       const orders = { ...context.orders };
       for (const o of targets) orders[o.clientOrderId] = { ...o, cancelSentAt: context.now };
@@ -382,11 +434,18 @@ export const accountMachine = setup({
         { guard: 'budgetBinding', target: 'entries-blocked' },
       ],
       on: {
-        ENTRY_REQUEST: [{ guard: 'entryAllowed', actions: ['placeEntry', 'emitDecision', 'sendOrder'] }, { actions: ['refuseEntry', 'emitDecision'] }],
+        ENTRY_REQUEST: [
+          { guard: 'entryAllowed', actions: ['placeEntry', 'emitDecision', 'sendOrder'] },
+          { actions: ['refuseEntry', 'emitDecision'] },
+        ],
       },
     },
     'entries-blocked': {
-      entry: [{ type: 'enterMode', params: { mode: 'entries-blocked' } }, { type: 'cancelWorkingOrders', params: { which: 'entries' } }, 'cancelOrders'],
+      entry: [
+        { type: 'enterMode', params: { mode: 'entries-blocked' } },
+        { type: 'cancelWorkingOrders', params: { which: 'entries' } },
+        'cancelOrders',
+      ],
       always: [
         { guard: 'mustPanic', target: 'panic-exit' },
         { guard: 'mustStop', target: 'stopped-out' },
@@ -394,7 +453,10 @@ export const accountMachine = setup({
         { guard: 'budgetHasRoom', target: 'trading' },
       ],
       on: {
-        ENTRY_REQUEST: [{ guard: 'closeAllowed', actions: ['placeEntry', 'emitDecision', 'sendOrder'] }, { actions: ['refuseEntry', 'emitDecision'] }],
+        ENTRY_REQUEST: [
+          { guard: 'closeAllowed', actions: ['placeEntry', 'emitDecision', 'sendOrder'] },
+          { actions: ['refuseEntry', 'emitDecision'] },
+        ],
       },
     },
     'de-risking': {
@@ -418,7 +480,11 @@ export const accountMachine = setup({
       ...reducingStates('panic-exit', 'all'),
     },
     'stopped-out': {
-      entry: [{ type: 'enterMode', params: { mode: 'stopped-out' } }, { type: 'cancelWorkingOrders', params: { which: 'entries' } }, 'cancelOrders'],
+      entry: [
+        { type: 'enterMode', params: { mode: 'stopped-out' } },
+        { type: 'cancelWorkingOrders', params: { which: 'entries' } },
+        'cancelOrders',
+      ],
       always: [{ guard: 'released', target: 'trading' }],
       initial: 'holding',
       states: {
@@ -431,7 +497,10 @@ export const accountMachine = setup({
         },
       },
       on: {
-        ENTRY_REQUEST: [{ guard: 'closeAllowed', actions: ['placeEntry', 'emitDecision', 'sendOrder'] }, { actions: ['refuseEntry', 'emitDecision'] }],
+        ENTRY_REQUEST: [
+          { guard: 'closeAllowed', actions: ['placeEntry', 'emitDecision', 'sendOrder'] },
+          { actions: ['refuseEntry', 'emitDecision'] },
+        ],
       },
     },
   },
@@ -440,7 +509,11 @@ export const accountMachine = setup({
 function stopReason(context: AccountContext) {
   const stop = context.stopouts[0];
   return stop
-    ? { rule: 'stopout', message: `stopout ${stop.reason} on ${stop.scope} ${stop.id}`, numbers: { scope: stop.scope, id: stop.id, reason: stop.reason } }
+    ? {
+        rule: 'stopout',
+        message: `stopout ${stop.reason} on ${stop.scope} ${stop.id}`,
+        numbers: { scope: stop.scope, id: stop.id, reason: stop.reason },
+      }
     : context.assessment.reason;
 }
 

@@ -10,7 +10,13 @@ type AccountScope = Parameters<AccountLogic['getInitialSnapshot']>[0];
 export type AccountSpawnInput = { context: AccountContext } | { persisted: Snapshot<unknown> };
 
 /** The account logic the supervisor spawns: the account machine, started from an `AccountSpawnInput`. */
-export type RestorableAccountLogic = ActorLogic<AccountSnapshot, AccountEvent, AccountSpawnInput, AccountScope['system'], EmittedFrom<AccountLogic>>;
+export type RestorableAccountLogic = ActorLogic<
+  AccountSnapshot,
+  AccountEvent,
+  AccountSpawnInput,
+  AccountScope['system'],
+  EmittedFrom<AccountLogic>
+>;
 
 export type AccountRef = ActorRefFrom<RestorableAccountLogic>;
 
@@ -33,7 +39,8 @@ export function restorableAccount(logic: AccountLogic): RestorableAccountLogic {
  * the machine's to judge when it restores.
  */
 export function persistedSnapshot(where: string, value: unknown): Snapshot<unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`${where}: expected a persisted actor snapshot (an object)`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new Error(`${where}: expected a persisted actor snapshot (an object)`);
   const status = (value as { status?: unknown }).status;
   if (status !== 'active' && status !== 'done' && status !== 'error' && status !== 'stopped') {
     throw new Error(`${where}.status: expected "active", "done", "error" or "stopped", got ${JSON.stringify(status)}`);

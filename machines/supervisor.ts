@@ -10,7 +10,6 @@ import type { ResolvedRiskLimit } from '../src/domain/risk-limit.ts';
 import type { Stopout, StopoutScope } from '../src/domain/stopout.ts';
 import { scopeKey, stopoutKey } from '../src/domain/stopout-identity.ts';
 
-
 /**
  * A set of accounts whose limits are measured on their aggregate (a portfolio, a subscription, a
  * subscriber), with its own drawdown history. Account-level limits (strategy, member) live in the accounts.
@@ -57,7 +56,6 @@ export interface SupervisorInput {
   groups: Array<Omit<LimitGroup, 'drawdown'>>;
 }
 
-
 /** Accounts a stopout at (scope, id) covers. */
 export function coveredAccounts(context: SupervisorContext, scope: StopoutScope, id: string): string[] {
   if (scope === 'fleet') return context.accounts;
@@ -85,7 +83,8 @@ export const supervisorMachine = setup({
   // The runtime provides the same logic with its effects (restorableAccount(provideAccountEffects(…))).
   actors: { account: restorableAccount(accountMachine) },
   guards: {
-    groupResetAccepted: ({ context, event }) => event.type === 'RESET_REQUEST' && groupResetRefusal(groupOf(context, event.scope, event.id), event) === null,
+    groupResetAccepted: ({ context, event }) =>
+      event.type === 'RESET_REQUEST' && groupResetRefusal(groupOf(context, event.scope, event.id), event) === null,
   },
   actions: {
     // ── effects (provided by src/runtime/fleet-runtime.ts) ──
@@ -148,7 +147,8 @@ export const supervisorMachine = setup({
         outbox: { ...noOutbox, persist: raised },
       });
       for (const stopout of raised) {
-        for (const accountId of coveredAccounts(context, stopout.scope, stopout.id)) enqueue.sendTo(accountId, { type: 'STOPOUT_SET', stopout });
+        for (const accountId of coveredAccounts(context, stopout.scope, stopout.id))
+          enqueue.sendTo(accountId, { type: 'STOPOUT_SET', stopout });
       }
     }),
     applyStopout: enqueueActions(({ context, event, enqueue }) => {
@@ -172,12 +172,35 @@ export const supervisorMachine = setup({
     }),
     acceptReset: assign(({ event }) => {
       if (event.type !== 'RESET_REQUEST') return {};
-      return { outbox: { ...noOutbox, resetResult: { scope: event.scope, id: event.id, reason: event.reason, result: 'ok' as const, ...(event.by ? { by: event.by } : {}) } } };
+      return {
+        outbox: {
+          ...noOutbox,
+          resetResult: {
+            scope: event.scope,
+            id: event.id,
+            reason: event.reason,
+            result: 'ok' as const,
+            ...(event.by ? { by: event.by } : {}),
+          },
+        },
+      };
     }),
     refuseReset: assign(({ context, event }) => {
       if (event.type !== 'RESET_REQUEST') return {};
       const why = groupResetRefusal(groupOf(context, event.scope, event.id), event) ?? 'accepted';
-      return { outbox: { ...noOutbox, resetResult: { scope: event.scope, id: event.id, reason: event.reason, result: 'refused' as const, why, ...(event.by ? { by: event.by } : {}) } } };
+      return {
+        outbox: {
+          ...noOutbox,
+          resetResult: {
+            scope: event.scope,
+            id: event.id,
+            reason: event.reason,
+            result: 'refused' as const,
+            why,
+            ...(event.by ? { by: event.by } : {}),
+          },
+        },
+      };
     }),
     setGroups: assign(({ context, event }) => {
       if (event.type !== 'SET_GROUPS') return {};
@@ -193,7 +216,9 @@ export const supervisorMachine = setup({
       const key = scopeKey(event.scope, event.id);
       const group = context.groups[key];
       if (group) {
-        const limits = group.limits.map((l) => (LEVEL_STOPOUT_SCOPE[l.level] === event.scope && l.sourceId === event.id ? { ...l, startTime: toIso(event.at) } : l));
+        const limits = group.limits.map((l) =>
+          LEVEL_STOPOUT_SCOPE[l.level] === event.scope && l.sourceId === event.id ? { ...l, startTime: toIso(event.at) } : l,
+        );
         enqueue.assign({ groups: { ...context.groups, [key]: { ...group, limits, drawdown: pinAnchor(group.drawdown, event.at) } } });
       }
       for (const accountId of coveredAccounts(context, event.scope, event.id)) {

@@ -25,7 +25,13 @@ export async function launchApi(options: ApiLaunchOptions): Promise<ApiServer> {
   const { env, tokensEnv, fallbackToFreePort, note, announceToken, ...serverOptions } = options;
   const tokens = tokensFromEnv(env, tokensEnv ?? {});
   const start = (port: number | undefined): Promise<ApiServer> =>
-    startApiServer({ ...serverOptions, ...(port !== undefined ? { port } : {}), tokens, tokenEnvNames: tokensEnv ?? {}, onGeneratedToken: () => {} });
+    startApiServer({
+      ...serverOptions,
+      ...(port !== undefined ? { port } : {}),
+      tokens,
+      tokenEnvNames: tokensEnv ?? {},
+      onGeneratedToken: () => {},
+    });
   let api: ApiServer;
   try {
     api = await start(serverOptions.port);

@@ -5,8 +5,16 @@ import { RISK_LIMIT_APPLY_TO, RISK_LIMIT_LEVELS, RISK_LIMIT_TYPES } from '../dom
 import { STOPOUT_SCOPES } from '../domain/stopout.ts';
 import { reasonProblem, stopoutIdProblem } from '../domain/stopout-identity.ts';
 import type {
-  AccountResponse, ActionResponse, ErrorResponse, FleetResponse, FleetRow, LiveMessage, MoveStartTimeRequest, ResetStopoutRequest,
-  SetStopoutRequest, StopoutsResponse,
+  AccountResponse,
+  ActionResponse,
+  ErrorResponse,
+  FleetResponse,
+  FleetRow,
+  LiveMessage,
+  MoveStartTimeRequest,
+  ResetStopoutRequest,
+  SetStopoutRequest,
+  StopoutsResponse,
 } from './api-types.ts';
 
 /**
@@ -25,7 +33,10 @@ function named<T extends z.ZodType>(id: string, schema: T, description?: string)
   return schema;
 }
 
-const decimal = z.string().regex(/^-?\d+(\.\d+)?$/).meta({ description: 'An exact decimal as a string, e.g. "2000.5".' });
+const decimal = z
+  .string()
+  .regex(/^-?\d+(\.\d+)?$/)
+  .meta({ description: 'An exact decimal as a string, e.g. "2000.5".' });
 const scope = z.enum(STOPOUT_SCOPES);
 const mode = z.enum(ACCOUNT_MODES);
 
@@ -34,7 +45,10 @@ const mode = z.enum(ACCOUNT_MODES);
 const ID_DESCRIPTION = 'Id at that scope: "*" for fleet, "<portfolio>/<account>" for member, "<subscriber>/<target>" for subscription.';
 
 /** Adds an issue at `id` (and `reason`) when they cannot name a stopout at the scope. */
-function identityChecks(value: { scope: (typeof STOPOUT_SCOPES)[number]; id: string; reason?: string | undefined }, ctx: z.RefinementCtx): void {
+function identityChecks(
+  value: { scope: (typeof STOPOUT_SCOPES)[number]; id: string; reason?: string | undefined },
+  ctx: z.RefinementCtx,
+): void {
   const idProblem = stopoutIdProblem(value.scope, value.id);
   if (idProblem) ctx.addIssue({ code: 'custom', path: ['id'], message: idProblem, input: value.id });
   if (value.reason !== undefined) {
@@ -47,22 +61,26 @@ const text = (max: number) => z.string().min(1).max(max);
 
 export const setStopoutRequestSchema = named(
   'SetStopoutRequest',
-  z.strictObject({
-    scope,
-    id: text(200).meta({ description: ID_DESCRIPTION }),
-    reason: text(100).optional().meta({ description: 'Stopout reason (default "manual").' }),
-    closePositions: z.boolean().optional().meta({ description: 'Also flatten the positions it covers (default false).' }),
-  }).superRefine(identityChecks),
+  z
+    .strictObject({
+      scope,
+      id: text(200).meta({ description: ID_DESCRIPTION }),
+      reason: text(100).optional().meta({ description: 'Stopout reason (default "manual").' }),
+      closePositions: z.boolean().optional().meta({ description: 'Also flatten the positions it covers (default false).' }),
+    })
+    .superRefine(identityChecks),
   'A manual stopout at any scope; fleet "*" is the kill switch.',
 );
 
 export const resetStopoutRequestSchema = named(
   'ResetStopoutRequest',
-  z.strictObject({
-    scope,
-    id: text(200).meta({ description: ID_DESCRIPTION }),
-    reason: text(100).meta({ description: 'The reason of the stopout to reset, e.g. "manual" or "day-equity-difference".' }),
-  }).superRefine(identityChecks),
+  z
+    .strictObject({
+      scope,
+      id: text(200).meta({ description: ID_DESCRIPTION }),
+      reason: text(100).meta({ description: 'The reason of the stopout to reset, e.g. "manual" or "day-equity-difference".' }),
+    })
+    .superRefine(identityChecks),
   'Resets one stopout. Refused (409) while the limit that raised it still breaches: move startTime first.',
 );
 
@@ -76,7 +94,10 @@ export const moveStartTimeRequestSchema = named(
 
 export const errorResponseSchema = named(
   'ErrorResponse',
-  z.looseObject({ error: z.string(), problems: z.array(z.string()).optional().meta({ description: 'Every problem of the request, as "path: message".' }) }),
+  z.looseObject({
+    error: z.string(),
+    problems: z.array(z.string()).optional().meta({ description: 'Every problem of the request, as "path: message".' }),
+  }),
 );
 
 export const actionResponseSchema = named(
@@ -89,7 +110,13 @@ export const healthResponseSchema = named('HealthResponse', z.looseObject({ ok: 
 
 const orderIntentSchema = named(
   'OrderIntent',
-  z.looseObject({ symbol: z.string(), side: z.enum(['buy', 'sell']), amount: decimal, type: z.enum(['market', 'limit']), price: decimal.optional() }),
+  z.looseObject({
+    symbol: z.string(),
+    side: z.enum(['buy', 'sell']),
+    amount: decimal,
+    type: z.enum(['market', 'limit']),
+    price: decimal.optional(),
+  }),
 );
 
 const budgetSchema = named(
@@ -118,30 +145,64 @@ const resolvedRiskLimitSchema = named(
   'A CopyFactory risk limit that applies to the account, with the level and id it comes from.',
 );
 
-const rec = <K extends string, S extends z.ZodRawShape>(kind: K, shape: S) => z.looseObject({ t: z.number(), kind: z.literal(kind), ...shape });
+const rec = <K extends string, S extends z.ZodRawShape>(kind: K, shape: S) =>
+  z.looseObject({ t: z.number(), kind: z.literal(kind), ...shape });
 
 export const decisionRecordSchema = named(
   'DecisionRecord',
-  rec('decision', { account: z.string(), allowed: z.boolean(), rules: z.array(z.string()), order: orderIntentSchema, reasons: z.array(z.string()).optional() }),
+  rec('decision', {
+    account: z.string(),
+    allowed: z.boolean(),
+    rules: z.array(z.string()),
+    order: orderIntentSchema,
+    reasons: z.array(z.string()).optional(),
+  }),
 );
 
 export const timelineRecordSchema = named(
   'TimelineRecord',
   z.discriminatedUnion('kind', [
     rec('mark', { symbol: z.string(), price: decimal }),
-    rec('state', { account: z.string(), from: mode, to: mode, reason: z.string(), detail: z.string().optional(), numbers: z.record(z.string(), z.string()).optional() }),
+    rec('state', {
+      account: z.string(),
+      from: mode,
+      to: mode,
+      reason: z.string(),
+      detail: z.string().optional(),
+      numbers: z.record(z.string(), z.string()).optional(),
+    }),
     decisionRecordSchema,
     rec('order', {
-      account: z.string(), orderId: z.string(), symbol: z.string(), side: z.enum(['buy', 'sell']), amount: decimal, price: decimal,
-      type: z.enum(['market', 'limit']), purpose: z.enum(ORDER_PURPOSES),
+      account: z.string(),
+      orderId: z.string(),
+      symbol: z.string(),
+      side: z.enum(['buy', 'sell']),
+      amount: decimal,
+      price: decimal,
+      type: z.enum(['market', 'limit']),
+      purpose: z.enum(ORDER_PURPOSES),
     }),
     rec('cancel', { account: z.string(), orderId: z.string(), reason: z.string() }),
     rec('order-update', { account: z.string(), orderId: z.string(), status: z.string(), filled: decimal, reason: z.string().optional() }),
     rec('risk', {
-      account: z.string(), position: z.record(z.string(), decimal), grossNotional: decimal, equity: decimal, marginFraction: decimal.nullable(),
-      maintenance: decimal, marginBuffer: decimal.nullable(), sessionPnl: decimal, state: mode.optional(),
+      account: z.string(),
+      position: z.record(z.string(), decimal),
+      grossNotional: decimal,
+      equity: decimal,
+      marginFraction: decimal.nullable(),
+      maintenance: decimal,
+      marginBuffer: decimal.nullable(),
+      sessionPnl: decimal,
+      state: mode.optional(),
     }),
-    rec('stopout', { scope, id: z.string(), reason: z.string(), closePositions: z.boolean(), action: z.enum(['set', 'reset']), stoppedTill: z.string().optional() }),
+    rec('stopout', {
+      scope,
+      id: z.string(),
+      reason: z.string(),
+      closePositions: z.boolean(),
+      action: z.enum(['set', 'reset']),
+      stoppedTill: z.string().optional(),
+    }),
     rec('liquidation', { account: z.string(), symbol: z.string(), price: decimal.optional() }),
     rec('operator', { action: z.string(), scope, id: z.string(), result: z.enum(['ok', 'refused']), reason: z.string().optional() }),
     rec('summary', {
@@ -183,7 +244,15 @@ export const fleetResponseSchema = named(
 
 export const workingOrderSchema = named(
   'WorkingOrder',
-  z.looseObject({ orderId: z.string(), purpose: z.string(), side: z.string(), amount: decimal, price: decimal, status: z.string(), filled: decimal }),
+  z.looseObject({
+    orderId: z.string(),
+    purpose: z.string(),
+    side: z.string(),
+    amount: decimal,
+    price: decimal,
+    status: z.string(),
+    filled: decimal,
+  }),
 );
 
 export const accountResponseSchema = named(
@@ -196,16 +265,27 @@ export const accountResponseSchema = named(
     maintenance: decimal,
     workingOrders: z.array(workingOrderSchema),
     decisions: z.array(decisionRecordSchema).meta({ description: 'The most recent decisions (newest last).' }),
-    timeline: z.array(timelineRecordSchema).meta({ description: 'Recent records about this account and the marks of its symbols (newest last).' }),
+    timeline: z
+      .array(timelineRecordSchema)
+      .meta({ description: 'Recent records about this account and the marks of its symbols (newest last).' }),
   }),
 );
 
 export const storedStopoutSchema = named(
   'StoredStopout',
   z.looseObject({
-    scope, id: z.string(), reason: z.string(), closePositions: z.boolean(),
-    stoppedAt: z.string().optional(), stoppedTill: z.string().optional(), sequence: z.number(), by: z.string().optional(),
-    malformed: z.string().optional().meta({ description: 'Set when the stored value was not valid: the stopout still counts (fail closed).' }),
+    scope,
+    id: z.string(),
+    reason: z.string(),
+    closePositions: z.boolean(),
+    stoppedAt: z.string().optional(),
+    stoppedTill: z.string().optional(),
+    sequence: z.number(),
+    by: z.string().optional(),
+    malformed: z
+      .string()
+      .optional()
+      .meta({ description: 'Set when the stored value was not valid: the stopout still counts (fail closed).' }),
   }),
 );
 

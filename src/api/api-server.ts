@@ -3,7 +3,16 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { OperatorAction } from '../runtime/fleet-runtime.ts';
 import type { ActionResponse, ErrorResponse } from './api-types.ts';
-import { allows, ApiAuth, crossOriginProblem, effectiveTokens, requestCredential, tokenCookie, type ApiCaller, type ApiTokens } from './auth.ts';
+import {
+  allows,
+  ApiAuth,
+  crossOriginProblem,
+  effectiveTokens,
+  requestCredential,
+  tokenCookie,
+  type ApiCaller,
+  type ApiTokens,
+} from './auth.ts';
 import { DiagramCache } from './diagram-cache.ts';
 import type { FleetView } from './fleet-view.ts';
 import { sendError, sendJson, sendText } from './http-reply.ts';
@@ -89,11 +98,19 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const audit = (route: ApiRoute, caller: ApiCaller, request: unknown, reply: RouteReply): void => {
     if (!route.action || !options.audit || !('json' in reply)) return;
     const body = reply.json as ActionResponse & ErrorResponse;
-    const result: ActionResponse = reply.status === 200 || reply.status === 409
-      ? { result: body.result, ...(body.reason !== undefined ? { reason: body.reason } : {}) }
-      : { result: 'refused', reason: [body.error, ...(body.problems ?? [])].join('; ') };
+    const result: ActionResponse =
+      reply.status === 200 || reply.status === 409
+        ? { result: body.result, ...(body.reason !== undefined ? { reason: body.reason } : {}) }
+        : { result: 'refused', reason: [body.error, ...(body.problems ?? [])].join('; ') };
     try {
-      options.audit({ at: new Date(now()).toISOString(), who: caller.who, action: route.action, request: request ?? null, result, status: reply.status });
+      options.audit({
+        at: new Date(now()).toISOString(),
+        who: caller.who,
+        action: route.action,
+        request: request ?? null,
+        result,
+        status: reply.status,
+      });
     } catch {
       // An audit sink failing must not fail the action that already happened.
     }
@@ -113,15 +130,29 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
 
     if (match.kind === 'found' && match.route.access === 'public') {
       const anonymous: ApiCaller = { role: 'read', who: 'anonymous' };
-      return answer(res, await match.route.handle({
-        view: options.view, caller: anonymous, params: match.params, query: searchParams, body: undefined, diagrams, openapi: () => undefined,
-      }));
+      return answer(
+        res,
+        await match.route.handle({
+          view: options.view,
+          caller: anonymous,
+          params: match.params,
+          query: searchParams,
+          body: undefined,
+          diagrams,
+          openapi: () => undefined,
+        }),
+      );
     }
     // The browser login: the token in the URL once, then in an HttpOnly cookie.
     if (pathname === '/' && searchParams.has('token')) {
       if (method !== 'GET') return sendError(res, 405, `method ${method} not allowed on /?token=`, { headers: { allow: 'GET' } });
       if (!auth.caller(searchParams.get('token') ?? undefined)) return unauthorized(res, 'unknown token');
-      res.writeHead(302, { location: '/', 'set-cookie': tokenCookie(searchParams.get('token')!), 'cache-control': 'no-store', 'content-length': 0 });
+      res.writeHead(302, {
+        location: '/',
+        'set-cookie': tokenCookie(searchParams.get('token')!),
+        'cache-control': 'no-store',
+        'content-length': 0,
+      });
       res.end();
       return;
     }
@@ -133,7 +164,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       case 'bad-path':
         return sendError(res, 400, `malformed path: ${match.problem}`);
       case 'wrong-method':
-        return sendError(res, 405, `method ${method} not allowed on ${pathname}`, { headers: { allow: [...new Set(match.allowed)].join(', ') } });
+        return sendError(res, 405, `method ${method} not allowed on ${pathname}`, {
+          headers: { allow: [...new Set(match.allowed)].join(', ') },
+        });
       case 'none':
         if (!pathname.startsWith('/api/') && pathname !== '/openapi.json' && options.extraRoutes?.(req, res, caller)) return;
         return sendError(res, 404, `no such path: ${pathname}`);
@@ -144,7 +177,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     let body: unknown;
     const forbidden = !allows(caller.role, route.access as 'read' | 'admin')
       ? `${route.method} ${route.path} needs an admin token`
-      : route.method === 'POST' && credential?.via === 'cookie' ? cookieActingProblem(req) : undefined;
+      : route.method === 'POST' && credential?.via === 'cookie'
+        ? cookieActingProblem(req)
+        : undefined;
     if (forbidden) {
       const reply: RouteReply = { status: 403, json: { error: forbidden } };
       audit(route, caller, null, reply);
@@ -153,7 +188,10 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     if (route.method === 'POST') {
       const read = await readJsonBody(req, maxBody);
       if (!read.ok) {
-        const reply: RouteReply = { status: read.status, json: { error: read.error, ...(read.problems ? { problems: read.problems } : {}) } };
+        const reply: RouteReply = {
+          status: read.status,
+          json: { error: read.error, ...(read.problems ? { problems: read.problems } : {}) },
+        };
         audit(route, caller, null, reply);
         if (read.status === 413) drainAndClose(req, res);
         return answer(res, reply);
@@ -161,7 +199,12 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       body = read.value;
     }
     const reply = await route.handle({
-      view: options.view, caller, params, query: searchParams, body, diagrams,
+      view: options.view,
+      caller,
+      params,
+      query: searchParams,
+      body,
+      diagrams,
       openapi: () => (openapi ??= openApiDocument({ serverUrl: url })),
     });
     audit(route, caller, body, reply);
@@ -176,7 +219,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       else res.destroy();
     });
   });
-  server.on('checkExpectation', (_req: IncomingMessage, res: ServerResponse) => sendError(res, 417, 'only "Expect: 100-continue" is supported'));
+  server.on('checkExpectation', (_req: IncomingMessage, res: ServerResponse) =>
+    sendError(res, 417, 'only "Expect: 100-continue" is supported'),
+  );
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
     // As node's own handler: no answer over a response already on its way (it would corrupt it).
     const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse })._httpMessage;
@@ -254,7 +299,9 @@ function cookieActingProblem(req: IncomingMessage): string | undefined {
 }
 
 function unauthorized(res: ServerResponse, why: string): void {
-  sendError(res, 401, `unauthorized: ${why} (Authorization: Bearer <token>)`, { headers: { 'www-authenticate': 'Bearer realm="riskwarden"' } });
+  sendError(res, 401, `unauthorized: ${why} (Authorization: Bearer <token>)`, {
+    headers: { 'www-authenticate': 'Bearer realm="riskwarden"' },
+  });
 }
 
 /** The request target as a URL, or undefined when it is not one (`*`, garbage). */

@@ -42,7 +42,15 @@ export interface AccountResponse extends FleetRow {
   limits: ResolvedRiskLimit[];
   marginFraction: DecimalString | null;
   maintenance: DecimalString;
-  workingOrders: Array<{ orderId: string; purpose: string; side: string; amount: DecimalString; price: DecimalString; status: string; filled: DecimalString }>;
+  workingOrders: Array<{
+    orderId: string;
+    purpose: string;
+    side: string;
+    amount: DecimalString;
+    price: DecimalString;
+    status: string;
+    filled: DecimalString;
+  }>;
   /** The most recent decisions (newest last). */
   decisions: Array<Extract<TimelineRecord, { kind: 'decision' }>>;
   /** Recent records about this account and the marks of its symbols, for charts (newest last). */

@@ -32,7 +32,10 @@ export interface ApiCaller {
 export class ApiConfigError extends Error {}
 
 /** The tokens the environment holds under the configured (or default) names; empty values count as unset. */
-export function tokensFromEnv(env: Record<string, string | undefined>, names: { read?: string | undefined; admin?: string | undefined } = {}): ApiTokens {
+export function tokensFromEnv(
+  env: Record<string, string | undefined>,
+  names: { read?: string | undefined; admin?: string | undefined } = {},
+): ApiTokens {
   const read = env[names.read ?? DEFAULT_TOKEN_ENV.read];
   const admin = env[names.admin ?? DEFAULT_TOKEN_ENV.admin];
   return { ...(read ? { read } : {}), ...(admin ? { admin } : {}) };
@@ -131,7 +134,9 @@ export function crossOriginProblem(req: IncomingMessage): string | undefined {
   } catch {
     host = undefined;
   }
-  return host !== undefined && host === req.headers.host ? undefined : `a request from ${JSON.stringify(origin)} cannot use the login cookie`;
+  return host !== undefined && host === req.headers.host
+    ? undefined
+    : `a request from ${JSON.stringify(origin)} cannot use the login cookie`;
 }
 
 /** The value of cookie `name` in a Cookie header (URI-decoded), or undefined. */

@@ -2,7 +2,6 @@ import type { StateValue } from 'xstate';
 import type { AccountContext } from '../../machines/account-context.ts';
 import { statePath, topState } from '../../machines/snapshot-state.ts';
 import type { Clock } from '../clock/clock.ts';
-import type { AccountMode } from '../domain/assessment.ts';
 import type { DecimalString } from '../domain/decimal.ts';
 import { toIso } from '../domain/periods.ts';
 import type { FleetPlan } from '../runtime/fleet-plan.ts';
@@ -188,7 +187,9 @@ export class FleetView {
         const snapshot = this.#frozen ? this.#frozen.accounts.get(id) : this.#liveSnapshot(id);
         return snapshot ? [this.#row(id, snapshot)] : [];
       }),
-      portfolios: source ? [...new Set(source.plan.accounts.flatMap((a) => a.scopes.filter((s) => s.scope === 'portfolio').map((s) => s.id)))] : [],
+      portfolios: source
+        ? [...new Set(source.plan.accounts.flatMap((a) => a.scopes.filter((s) => s.scope === 'portfolio').map((s) => s.id)))]
+        : [],
     };
   }
 
@@ -247,7 +248,8 @@ export class FleetView {
    */
   orderState(accountId: string, orderId?: string): string | undefined {
     const ctx = this.#snapshot(accountId)?.context;
-    const updates = (this.#byAccount.get(accountId)?.last() ?? []).map((e) => e.record)
+    const updates = (this.#byAccount.get(accountId)?.last() ?? [])
+      .map((e) => e.record)
       .filter((r): r is Extract<TimelineRecord, { kind: 'order' | 'order-update' }> => r.kind === 'order' || r.kind === 'order-update');
     if (orderId !== undefined) {
       const working = ctx?.orders[orderId];
@@ -255,7 +257,9 @@ export class FleetView {
       const last = updates.filter((r) => r.orderId === orderId).pop();
       return last ? (last.kind === 'order' ? 'submitted' : last.status) : undefined;
     }
-    const newest = Object.values(ctx?.orders ?? {}).sort((a, b) => a.sentAt - b.sentAt).pop();
+    const newest = Object.values(ctx?.orders ?? {})
+      .sort((a, b) => a.sentAt - b.sentAt)
+      .pop();
     if (newest) return newest.status;
     const last = updates.pop();
     return last ? (last.kind === 'order' ? 'submitted' : last.status) : undefined;

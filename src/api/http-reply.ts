@@ -8,12 +8,22 @@ const COMMON_HEADERS = { 'cache-control': 'no-store', 'x-content-type-options': 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.headersSent || res.writableEnded) return;
   const text = `${JSON.stringify(body)}\n`;
-  res.writeHead(status, { ...COMMON_HEADERS, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+  res.writeHead(status, {
+    ...COMMON_HEADERS,
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
   res.end(text);
 }
 
 /** An ErrorResponse: `{ error, problems? }`. */
-export function sendError(res: ServerResponse, status: number, error: string, options: { problems?: string[]; headers?: Record<string, string> } = {}): void {
+export function sendError(
+  res: ServerResponse,
+  status: number,
+  error: string,
+  options: { problems?: string[]; headers?: Record<string, string> } = {},
+): void {
   const body: ErrorResponse = { error, ...(options.problems && options.problems.length > 0 ? { problems: options.problems } : {}) };
   sendJson(res, status, body, options.headers);
 }

@@ -11,7 +11,16 @@ export const LIVE_PATH = '/api/v1/live';
 
 /** The records the live socket pushes (a summary, say, is not news to a watcher). */
 export const LIVE_KINDS: ReadonlySet<TimelineKind> = new Set<TimelineKind>([
-  'state', 'decision', 'order', 'order-update', 'cancel', 'stopout', 'operator', 'liquidation', 'risk', 'mark',
+  'state',
+  'decision',
+  'order',
+  'order-update',
+  'cancel',
+  'stopout',
+  'operator',
+  'liquidation',
+  'risk',
+  'mark',
 ]);
 
 export interface LiveSocketOptions {
@@ -85,7 +94,12 @@ export class LiveSocket {
   /** Completes an upgrade the server has authenticated (`caller`); refuses it otherwise with 401. */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, caller: ApiCaller | undefined): void {
     if (!caller) {
-      refuseUpgrade(socket, 401, 'Unauthorized', 'a read or admin token is required: Authorization: Bearer, the riskwarden_token cookie, or ?token=');
+      refuseUpgrade(
+        socket,
+        401,
+        'Unauthorized',
+        'a read or admin token is required: Authorization: Bearer, the riskwarden_token cookie, or ?token=',
+      );
       return;
     }
     // The checks `ws` would make, answered here so that every refusal is JSON like the rest of the API.

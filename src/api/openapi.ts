@@ -16,12 +16,16 @@ const jsonContent = (schema: Json): Json => ({ 'application/json': { schema } })
 const reply = (description: string, schema: string): Json => ({ description, content: jsonContent(ref(schema)) });
 
 const E401 = reply('No token, or a token the server does not know.', 'ErrorResponse');
-const E403 = reply('A read token on an admin call; or the login cookie on a call from another page, or without Content-Type: application/json.', 'ErrorResponse');
+const E403 = reply(
+  'A read token on an admin call; or the login cookie on a call from another page, or without Content-Type: application/json.',
+  'ErrorResponse',
+);
 const E400 = reply('The body is not JSON, or not a valid request: `problems` lists every problem by path.', 'ErrorResponse');
 const E413 = reply('The body is larger than 64 KiB.', 'ErrorResponse');
 const E404 = (what: string): Json => reply(`Unknown ${what}.`, 'ErrorResponse');
 
-const scopeIdNote = 'Scopes: fleet (id "*", the kill switch), portfolio, member ("<portfolio>/<account>"), strategy, account, subscription ("<subscriber>/<target>"), subscriber.';
+const scopeIdNote =
+  'Scopes: fleet (id "*", the kill switch), portfolio, member ("<portfolio>/<account>"), strategy, account, subscription ("<subscriber>/<target>"), subscriber.';
 
 function actingOperation(summary: string, description: string, request: string): Json {
   return {
@@ -42,13 +46,22 @@ function actingOperation(summary: string, description: string, request: string):
 function diagramOperation(name: string): Json {
   const parameters: Json[] = [
     {
-      name: 'account', in: 'query', required: false, schema: { type: 'string' },
-      description: name === 'supervisor' ? 'Ignored but checked: an unknown account is 404.' : "The account whose active state is marked; without it nothing is marked.",
+      name: 'account',
+      in: 'query',
+      required: false,
+      schema: { type: 'string' },
+      description:
+        name === 'supervisor'
+          ? 'Ignored but checked: an unknown account is 404.'
+          : 'The account whose active state is marked; without it nothing is marked.',
     },
   ];
   if (name === 'order') {
     parameters.push({
-      name: 'order', in: 'query', required: false, schema: { type: 'string' },
+      name: 'order',
+      in: 'query',
+      required: false,
+      schema: { type: 'string' },
       description: "The account's order (client order id) whose lifecycle state is marked; default: its newest order.",
     });
   }
@@ -92,7 +105,11 @@ export function openApiDocument(options: { serverUrl?: string } = {}): Json {
     security: [{ bearerToken: [] }, { cookieToken: [] }],
     paths: {
       '/healthz': {
-        get: { summary: 'Liveness; the only path answered without a token', security: [], responses: { 200: reply('Up.', 'HealthResponse') } },
+        get: {
+          summary: 'Liveness; the only path answered without a token',
+          security: [],
+          responses: { 200: reply('Up.', 'HealthResponse') },
+        },
       },
       '/': {
         get: {
@@ -100,7 +117,10 @@ export function openApiDocument(options: { serverUrl?: string } = {}): Json {
           security: [],
           parameters: [{ name: 'token', in: 'query', required: false, schema: { type: 'string' }, description: 'A read or admin token.' }],
           responses: {
-            200: { description: 'The dashboard (when the server serves one), for a browser that has the cookie.', content: { 'text/html': { schema: { type: 'string' } } } },
+            200: {
+              description: 'The dashboard (when the server serves one), for a browser that has the cookie.',
+              content: { 'text/html': { schema: { type: 'string' } } },
+            },
             302: {
               description: `A valid token: \`Set-Cookie: ${TOKEN_COOKIE}=<token>; HttpOnly; SameSite=Strict; Path=/\` and \`Location: /\`.`,
               headers: { 'Set-Cookie': { schema: { type: 'string' } }, Location: { schema: { type: 'string' } } },
@@ -110,7 +130,10 @@ export function openApiDocument(options: { serverUrl?: string } = {}): Json {
         },
       },
       '/openapi.json': {
-        get: { summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1.', content: jsonContent({ type: 'object' }) }, 401: E401 } },
+        get: {
+          summary: 'This document',
+          responses: { 200: { description: 'OpenAPI 3.1.', content: jsonContent({ type: 'object' }) }, 401: E401 },
+        },
       },
       '/api/v1/fleet': {
         get: { summary: 'One row per supervised account', responses: { 200: reply('The fleet.', 'FleetResponse'), 401: E401 } },
@@ -125,15 +148,31 @@ export function openApiDocument(options: { serverUrl?: string } = {}): Json {
       '/api/v1/stopouts': {
         get: {
           summary: 'Every stopout in the shared store',
-          responses: { 200: reply('The stopouts.', 'StopoutsResponse'), 401: E401, 503: reply('The stopout store cannot be read.', 'ErrorResponse') },
+          responses: {
+            200: reply('The stopouts.', 'StopoutsResponse'),
+            401: E401,
+            503: reply('The stopout store cannot be read.', 'ErrorResponse'),
+          },
         },
-        post: actingOperation('Set a manual stopout', 'Raises a stopout at any scope; fleet "*" stops every account (the kill switch).', 'SetStopoutRequest'),
+        post: actingOperation(
+          'Set a manual stopout',
+          'Raises a stopout at any scope; fleet "*" stops every account (the kill switch).',
+          'SetStopoutRequest',
+        ),
       },
       '/api/v1/stopouts/reset': {
-        post: actingOperation('Reset a stopout', 'Refused (409) while the CopyFactory limit that raised it still measures a breach: move startTime first.', 'ResetStopoutRequest'),
+        post: actingOperation(
+          'Reset a stopout',
+          'Refused (409) while the CopyFactory limit that raised it still measures a breach: move startTime first.',
+          'ResetStopoutRequest',
+        ),
       },
       '/api/v1/start-time': {
-        post: actingOperation('Move startTime to now', 'CopyFactory: history before now no longer counts for the limits of that level.', 'MoveStartTimeRequest'),
+        post: actingOperation(
+          'Move startTime to now',
+          'CopyFactory: history before now no longer counts for the limits of that level.',
+          'MoveStartTimeRequest',
+        ),
       },
       '/api/v1/diagrams/account.svg': { get: diagramOperation('account') },
       '/api/v1/diagrams/supervisor.svg': { get: diagramOperation('supervisor') },
@@ -141,11 +180,15 @@ export function openApiDocument(options: { serverUrl?: string } = {}): Json {
       '/api/v1/live': {
         get: {
           summary: 'WebSocket: the timeline as it happens',
-          description: 'Sends `{type:"hello"}`, then `{type:"record", record}` for state, decision, order, order-update, cancel, stopout, operator, liquidation, risk and mark records (marks at most one per symbol per 250 ms) within 100 ms of the event. A client that does not keep up is disconnected. The token may be given as `?token=`.',
+          description:
+            'Sends `{type:"hello"}`, then `{type:"record", record}` for state, decision, order, order-update, cancel, stopout, operator, liquidation, risk and mark records (marks at most one per symbol per 250 ms) within 100 ms of the event. A client that does not keep up is disconnected. The token may be given as `?token=`.',
           security: [{ bearerToken: [] }, { cookieToken: [] }, { queryToken: [] }],
           parameters: [{ name: 'token', in: 'query', required: false, schema: { type: 'string' } }],
           responses: {
-            101: { description: 'Switching to the WebSocket protocol; messages are LiveMessage.', content: jsonContent(ref('LiveMessage')) },
+            101: {
+              description: 'Switching to the WebSocket protocol; messages are LiveMessage.',
+              content: jsonContent(ref('LiveMessage')),
+            },
             401: E401,
             403: reply('The login cookie on a socket another page opens.', 'ErrorResponse'),
             426: reply('A plain HTTP request: this path speaks WebSocket only.', 'ErrorResponse'),

@@ -3,9 +3,7 @@ import type { IncomingMessage } from 'node:http';
 /** The largest JSON body the API reads (64 KiB); a larger one is answered 413. */
 export const MAX_BODY_BYTES = 64 * 1024;
 
-export type BodyResult =
-  | { ok: true; value: unknown }
-  | { ok: false; status: 400 | 413; error: string; problems?: string[] };
+export type BodyResult = { ok: true; value: unknown } | { ok: false; status: 400 | 413; error: string; problems?: string[] };
 
 /**
  * Reads a request body of at most `maxBytes` and parses it as JSON. Stops reading as soon as the body is

@@ -81,14 +81,16 @@ function diagramRoute(name: string): ApiRoute {
     async handle(ctx) {
       const machine = DIAGRAM_MACHINES[name]!;
       const accountId = ctx.query.get('account');
-      if (accountId !== null && !ctx.view.accountIds().includes(accountId)) return error(404, `unknown account ${JSON.stringify(accountId)}`);
+      if (accountId !== null && !ctx.view.accountIds().includes(accountId))
+        return error(404, `unknown account ${JSON.stringify(accountId)}`);
       let active: StateValue | undefined;
       if (name === 'supervisor') active = ctx.view.supervisorState();
       else if (accountId !== null && name === 'account') active = ctx.view.activeState(accountId);
       else if (accountId !== null && name === 'order') {
         const orderId = ctx.query.get('order') ?? undefined;
         active = ctx.view.orderState(accountId, orderId);
-        if (orderId !== undefined && active === undefined) return error(404, `unknown order ${JSON.stringify(orderId)} of account ${JSON.stringify(accountId)}`);
+        if (orderId !== undefined && active === undefined)
+          return error(404, `unknown order ${JSON.stringify(orderId)} of account ${JSON.stringify(accountId)}`);
       }
       return { status: 200, svg: await ctx.diagrams.svg(name, machine, active) };
     },
@@ -126,25 +128,36 @@ export const API_ROUTES: readonly ApiRoute[] = [
     },
   },
   acting('/api/v1/stopouts', 'set-stopout', setStopoutRequestSchema, (b) => ({
-    scope: b.scope, id: b.id, reason: b.reason ?? 'manual', closePositions: b.closePositions ?? false,
+    scope: b.scope,
+    id: b.id,
+    reason: b.reason ?? 'manual',
+    closePositions: b.closePositions ?? false,
   })),
   acting('/api/v1/stopouts/reset', 'reset-stopout', resetStopoutRequestSchema, (b) => ({ scope: b.scope, id: b.id, reason: b.reason })),
   acting('/api/v1/start-time', 'move-start-time', moveStartTimeRequestSchema, (b) => ({ scope: b.scope, id: b.id })),
   diagramRoute('account'),
   diagramRoute('supervisor'),
   diagramRoute('order'),
-  { method: 'GET', path: '/api/v1/live', access: 'read', handle: () => error(426, 'a WebSocket endpoint: connect with Upgrade: websocket') },
+  {
+    method: 'GET',
+    path: '/api/v1/live',
+    access: 'read',
+    handle: () => error(426, 'a WebSocket endpoint: connect with Upgrade: websocket'),
+  },
 ];
 
 /** The regular expression of a path template; `{name}` matches one non-empty segment. */
 function templateRegex(path: string): { regex: RegExp; names: string[] } {
   const names: string[] = [];
-  const source = path.split(/(\{[^}]+\})/).map((part) => {
-    const m = /^\{([^}]+)\}$/.exec(part);
-    if (!m) return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    names.push(m[1]!);
-    return '([^/]+)';
-  }).join('');
+  const source = path
+    .split(/(\{[^}]+\})/)
+    .map((part) => {
+      const m = /^\{([^}]+)\}$/.exec(part);
+      if (!m) return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      names.push(m[1]!);
+      return '([^/]+)';
+    })
+    .join('');
   return { regex: new RegExp(`^${source}$`), names };
 }
 

@@ -8,7 +8,6 @@ import type { ApiServer, ApiServerOptions } from '../api/api-server.ts';
 import { FleetView } from '../api/fleet-view.ts';
 import { wallClock } from '../clock/clock.ts';
 import type { FleetConfig } from '../config/fleet-schema.ts';
-import type { AccountMode } from '../domain/assessment.ts';
 import type { DecimalString } from '../domain/decimal.ts';
 import { attributeApiCalls } from '../observability/api-call-attribution.ts';
 import { createFleetObservability, type FleetObservability, type FleetObservabilityOptions } from '../observability/fleet-observability.ts';
@@ -97,7 +96,12 @@ export async function startLiveFleet(options: LiveFleetOptions): Promise<LiveFle
   const note = (message: string): void => observability.note(message);
   try {
     // ── the shared store ──
-    const opened = await openStopoutStore({ ...(options.redis ? { redisUrl: options.redis } : {}), config: config.redis, env, onProblem: (p) => report(`store: ${p.where}: ${p.message}`) });
+    const opened = await openStopoutStore({
+      ...(options.redis ? { redisUrl: options.redis } : {}),
+      config: config.redis,
+      env,
+      onProblem: (p) => report(`store: ${p.where}: ${p.message}`),
+    });
     closers.push(() => opened.store.close());
     note(`stopout store: ${opened.description}`);
 
@@ -107,7 +111,10 @@ export async function startLiveFleet(options: LiveFleetOptions): Promise<LiveFle
     let wsUrl = config.venue.wsUrl;
     if (restUrl === undefined) {
       sim = await startSimulator({
-        clock: wallClock, seed: 1, host: config.venue.simulator?.host ?? '127.0.0.1', port: config.venue.simulator?.port ?? 0,
+        clock: wallClock,
+        seed: 1,
+        host: config.venue.simulator?.host ?? '127.0.0.1',
+        port: config.venue.simulator?.port ?? 0,
         ...(config.venue.simulator?.liquidity ? { liquidity: config.venue.simulator.liquidity } : {}),
       });
       closers.push(() => sim!.close());
@@ -116,12 +123,13 @@ export async function startLiveFleet(options: LiveFleetOptions): Promise<LiveFle
       wsUrl = sim.wsUrl;
       note(`local exchange simulator at ${sim.url}`);
     }
-    wsUrl ??= restUrl.replace(/^http/, 'ws').replace(/\/$/, '') + '/realtime-api';
+    wsUrl ??= `${restUrl.replace(/^http/, 'ws').replace(/\/$/, '')}/realtime-api`;
 
     let signer: Wallet;
     try {
       signer = await loadTraderWallet({
-        env, keyEnvName: config.venue.traderKeyEnv,
+        env,
+        keyEnvName: config.venue.traderKeyEnv,
         ...(config.venue.keystore ? { keystorePath: config.venue.keystore } : {}),
         ...(config.venue.keystorePasswordEnv ? { passwordEnvName: config.venue.keystorePasswordEnv } : {}),
       });
@@ -133,11 +141,15 @@ export async function startLiveFleet(options: LiveFleetOptions): Promise<LiveFle
       note(`no ${config.venue.traderKeyEnv} set: the embedded simulator gets a throwaway trader ${signer.address}`);
     }
     if (sim) {
-      for (const account of config.accounts) sim.exchange.deposit(signer.address, account.strategy, account.collateral ?? DEFAULT_COLLATERAL);
+      for (const account of config.accounts)
+        sim.exchange.deposit(signer.address, account.strategy, account.collateral ?? DEFAULT_COLLATERAL);
     }
 
     const client = new VenueClient({
-      restUrl, wsUrl, clock: wallClock, tickIntervalMs: 1000,
+      restUrl,
+      wsUrl,
+      clock: wallClock,
+      tickIntervalMs: 1000,
       staleAfterMs: { MARK_PRICE: config.venue.staleFeedAfter },
     });
     closers.push(() => client.close());
@@ -162,7 +174,8 @@ export async function startLiveFleet(options: LiveFleetOptions): Promise<LiveFle
       closers.push(() => void connection!.disconnect());
       observability.auditToRedis(connection, prefix); // observability: the <prefix>:audit stream
       closers.push(() => observability.audit.flush()); // before the connection closes
-      const groupOf = (accountId: string): string => config.portfolios.find((p) => p.members.some((m) => m.account === accountId))?.id ?? accountId;
+      const groupOf = (accountId: string): string =>
+        config.portfolios.find((p) => p.members.some((m) => m.account === accountId))?.id ?? accountId;
       leases = new RedisLeaseManager({ client: connection, ttlMs: options.leaseTtlMs ?? 5_000, prefix, groupOf, ownerId: owner });
       snapshots = new RedisSnapshotStore({ client: connection, prefix, groupOf });
       registry = new RedisProcessRegistry({ client: connection, prefix, owner, ttlMs: leases.ttlMs });
@@ -185,7 +198,14 @@ export async function startLiveFleet(options: LiveFleetOptions): Promise<LiveFle
       venue: client,
       store: opened.store,
       // observability: secrets scrubbed once, then metrics + audit; view: the API
-      timeline: { write: (raw) => { const record = observability.scrubRecord(raw); observability.record(record); view.record(record); options.onRecord(record); } },
+      timeline: {
+        write: (raw) => {
+          const record = observability.scrubRecord(raw);
+          observability.record(record);
+          view.record(record);
+          options.onRecord(record);
+        },
+      },
       origin,
       report,
       persist: (accountId, persisted) => ownership?.persist(accountId, persisted),
@@ -200,11 +220,15 @@ export async function startLiveFleet(options: LiveFleetOptions): Promise<LiveFle
     runtime.start({});
     let current = config;
     ownership = new FleetOwnership({
-      runtime, leases, snapshots, registry,
+      runtime,
+      leases,
+      snapshots,
+      registry,
       accounts: () => current.accounts.map((a) => a.id),
       ledgerOf: (id) => client.ledger(id),
       collateralOf: (id) => current.accounts.find((a) => a.id === id)?.collateral ?? '0',
-      marks: () => Object.fromEntries(Object.keys(client.products).flatMap((s) => (client.lastMark(s) ? [[s, client.lastMark(s)!.price]] : []))),
+      marks: () =>
+        Object.fromEntries(Object.keys(client.products).flatMap((s) => (client.lastMark(s) ? [[s, client.lastMark(s)!.price]] : []))),
       now: () => wallClock.now(),
       report,
       onChange: (accountId, owned) => note(`${owned ? 'running' : 'no longer running'} ${accountId} (owner ${owner})`),
@@ -240,10 +264,18 @@ export async function startLiveFleet(options: LiveFleetOptions): Promise<LiveFle
     if (options.api) {
       try {
         api = await launchApi({
-          view, env, tokensEnv: config.api.tokensEnv, note, announceToken: options.onNote, // the generated token: printed once, never logged
-          host: options.api.host ?? config.api.host, port: options.api.port ?? config.api.port,
+          view,
+          env,
+          tokensEnv: config.api.tokensEnv,
+          note,
+          announceToken: options.onNote, // the generated token: printed once, never logged
+          host: options.api.host ?? config.api.host,
+          port: options.api.port ?? config.api.port,
           // observability: the audit log names the API caller on the operator record the call produced
-          audit: (entry) => { attributeApiCalls(observability.audit)(entry); options.api?.audit?.(entry); },
+          audit: (entry) => {
+            attributeApiCalls(observability.audit)(entry);
+            options.api?.audit?.(entry);
+          },
           // The dashboard and /metrics are served by every live supervisor, after any routes of the caller's.
           extraRoutes: operatorRoutes({ extra: options.api.extraRoutes, metrics: observability.metrics.registry }),
           ...(options.api.live ? { live: options.api.live } : {}),
@@ -263,7 +295,8 @@ export async function startLiveFleet(options: LiveFleetOptions): Promise<LiveFle
       const after = new Set(next.accounts.map((a) => a.id));
       const added = next.accounts.filter((a) => !before.has(a.id));
       const removed = [...before].filter((id) => !after.has(id));
-      if (sim) for (const account of added) sim.exchange.deposit(signer.address, account.strategy, account.collateral ?? DEFAULT_COLLATERAL);
+      if (sim)
+        for (const account of added) sim.exchange.deposit(signer.address, account.strategy, account.collateral ?? DEFAULT_COLLATERAL);
       if (added.length > 0) await client.bootstrap(added.map((a) => ({ strategyId: a.id, venueStrategyId: a.strategy, signer })));
       const nextPlan = planFleet(next, { ...client.products });
       current = next;
@@ -271,11 +304,24 @@ export async function startLiveFleet(options: LiveFleetOptions): Promise<LiveFle
       view.attach({ runtime, store: opened.store, plan: nextPlan, clock: wallClock });
       for (const id of removed) await ownership!.drop(id);
       await ownership!.acquireNow();
-      note(`config reloaded: ${added.length} account(s) added${added.length ? ` (${added.map((a) => a.id).join(', ')})` : ''}, ${removed.length} removed${removed.length ? ` (${removed.join(', ')})` : ''}`);
+      note(
+        `config reloaded: ${added.length} account(s) added${added.length ? ` (${added.map((a) => a.id).join(', ')})` : ''}, ${removed.length} removed${removed.length ? ` (${removed.join(', ')})` : ''}`,
+      );
       return { added: added.map((a) => a.id), removed };
     };
 
-    return { reload, runtime, client, store: opened.store, ...(sim ? { simulator: sim } : {}), owner, observability, view, ...(api ? { api } : {}), close };
+    return {
+      reload,
+      runtime,
+      client,
+      store: opened.store,
+      ...(sim ? { simulator: sim } : {}),
+      owner,
+      observability,
+      view,
+      ...(api ? { api } : {}),
+      close,
+    };
   } catch (error) {
     await close();
     // observability: whoever prints this (the CLI) must not print a secret it quotes.
@@ -293,13 +339,19 @@ function statusesOf(runtime: FleetRuntime, owner: string): AccountStatus[] {
     const state = topState(value);
     const position: Record<string, DecimalString> = {};
     for (const [symbol, p] of Object.entries(ctx.ledger.positions)) position[symbol] = p.size;
-    return [{
-      account, state, detail: JSON.stringify(value), position,
-      grossNotional: ctx.metrics?.grossNotional ?? '0',
-      marginBuffer: ctx.metrics?.marginBuffer ?? null,
-      stopouts: ctx.stopouts.map((s) => `${s.scope}:${s.id}:${s.reason}`),
-      owner, at: new Date().toISOString(),
-      ...(ctx.metrics ? { balance: ctx.metrics.collateral, equity: ctx.metrics.equity, netTransfers: ctx.ledger.netTransfers } : {}),
-    }];
+    return [
+      {
+        account,
+        state,
+        detail: JSON.stringify(value),
+        position,
+        grossNotional: ctx.metrics?.grossNotional ?? '0',
+        marginBuffer: ctx.metrics?.marginBuffer ?? null,
+        stopouts: ctx.stopouts.map((s) => `${s.scope}:${s.id}:${s.reason}`),
+        owner,
+        at: new Date().toISOString(),
+        ...(ctx.metrics ? { balance: ctx.metrics.collateral, equity: ctx.metrics.equity, netTransfers: ctx.ledger.netTransfers } : {}),
+      },
+    ];
   });
 }

@@ -107,7 +107,10 @@ export class RiskLayer extends EventEmitter<RiskLayerEvents> {
 
 /** Starts the risk layer for a fleet (the local simulator unless the config names a venue). */
 export async function createRiskLayer(options: RiskLayerOptions): Promise<RiskLayer> {
-  const loaded = typeof options.config === 'string' ? await loadConfigFile(options.config, { expect: 'fleet' }) : parseConfigDocument(options.config, { expect: 'fleet' });
+  const loaded =
+    typeof options.config === 'string'
+      ? await loadConfigFile(options.config, { expect: 'fleet' })
+      : parseConfigDocument(options.config, { expect: 'fleet' });
   if (!loaded.ok) throw new RiskLayerConfigError(formatProblems(loaded.problems));
   let layer: RiskLayer | undefined;
   const early: TimelineRecord[] = [];

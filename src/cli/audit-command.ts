@@ -38,10 +38,20 @@ export function registerAuditCommand(program: Command, io: CliIo, setExitCode: (
     .option('-n, --lines <n>', `how many entries (default ${DEFAULT_LINES})`)
     .option('-f, --follow', 'keep reading new entries until Ctrl-C')
     .option('--json', 'print the entries as stored (JSON Lines)')
-    .action(async (options: { redis?: string; file?: string; config?: string; prefix?: string; lines?: string; follow?: boolean; json?: boolean }) => {
-      const { lines, ...rest } = options;
-      setExitCode(await auditTailCommand({ ...rest, ...(lines !== undefined ? { n: lines } : {}) }, io));
-    });
+    .action(
+      async (options: {
+        redis?: string;
+        file?: string;
+        config?: string;
+        prefix?: string;
+        lines?: string;
+        follow?: boolean;
+        json?: boolean;
+      }) => {
+        const { lines, ...rest } = options;
+        setExitCode(await auditTailCommand({ ...rest, ...(lines !== undefined ? { n: lines } : {}) }, io));
+      },
+    );
 }
 
 /**
@@ -63,11 +73,18 @@ export async function auditTailCommand(options: AuditTailOptions, io: CliIo): Pr
     if (!loaded.ok) problems.push(...formatProblems(loaded.problems));
     else config = loaded.value as FleetConfig;
   }
-  const target = options.file === undefined
-    ? resolveRedisTarget({ ...(options.redis ? { redisUrl: options.redis } : {}), ...(config ? { config: config.redis } : {}), env: options.env ?? process.env })
-    : null;
+  const target =
+    options.file === undefined
+      ? resolveRedisTarget({
+          ...(options.redis ? { redisUrl: options.redis } : {}),
+          ...(config ? { config: config.redis } : {}),
+          env: options.env ?? process.env,
+        })
+      : null;
   if (options.file === undefined && target === null && problems.length === 0) {
-    problems.push('no audit source: give --redis URL (or set REDIS_URL, or --config a fleet with redis.url) for the stream, or --file PATH for the JSONL file');
+    problems.push(
+      'no audit source: give --redis URL (or set REDIS_URL, or --config a fleet with redis.url) for the stream, or --file PATH for the JSONL file',
+    );
   }
   if (problems.length > 0) {
     for (const p of problems) io.err(`riskwarden audit tail: ${p}`);

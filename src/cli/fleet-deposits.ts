@@ -11,19 +11,24 @@ import { loadTraderWallet } from '../venue/crypto/keys.ts';
 export async function fleetDeposits(
   configPath: string,
   env: Record<string, string | undefined>,
-): Promise<{ ok: true; deposits: Array<{ trader: string; strategyId: string; amount: DecimalString }> } | { ok: false; problems: string[] }> {
+): Promise<
+  { ok: true; deposits: Array<{ trader: string; strategyId: string; amount: DecimalString }> } | { ok: false; problems: string[] }
+> {
   const loaded = await loadConfigFile(configPath, { expect: 'fleet' });
   if (!loaded.ok) return { ok: false, problems: formatProblems(loaded.problems) };
   const config = loaded.value as FleetConfig;
   try {
     const wallet = await loadTraderWallet({
-      env, keyEnvName: config.venue.traderKeyEnv,
+      env,
+      keyEnvName: config.venue.traderKeyEnv,
       ...(config.venue.keystore ? { keystorePath: config.venue.keystore } : {}),
       ...(config.venue.keystorePasswordEnv ? { passwordEnvName: config.venue.keystorePasswordEnv } : {}),
     });
     return {
       ok: true,
-      deposits: config.accounts.filter((a) => a.collateral !== undefined).map((a) => ({ trader: wallet.address, strategyId: a.strategy, amount: a.collateral! })),
+      deposits: config.accounts
+        .filter((a) => a.collateral !== undefined)
+        .map((a) => ({ trader: wallet.address, strategyId: a.strategy, amount: a.collateral! })),
     };
   } catch (error) {
     return { ok: false, problems: [`trader key: ${(error as Error).message}`] };

@@ -24,12 +24,23 @@ export function summarizeFleet(config: SupervisedStructure): AccountSummary[] {
 export function formatAccountSummary(summary: AccountSummary): string[] {
   const lines = [`account ${summary.id}${summary.portfolios.length ? ` (portfolio ${summary.portfolios.join(', ')})` : ''}`];
   const b = summary.budget;
-  const sizes = Object.entries(b.maxPositionSize ?? {}).map(([symbol, size]) => `${symbol} ${size}`).join(', ');
-  lines.push(`  budget: maxPositionSize ${sizes || '—'} · maxGrossNotional ${b.maxGrossNotional ?? '—'} · minMarginBuffer ${b.minMarginBuffer ?? '—'} · panicMarginBuffer ${b.panicMarginBuffer ?? '—'} · sessionLossLimit ${b.sessionLossLimit ?? '—'}`);
+  const sizes = Object.entries(b.maxPositionSize ?? {})
+    .map(([symbol, size]) => `${symbol} ${size}`)
+    .join(', ');
+  lines.push(
+    `  budget: maxPositionSize ${sizes || '—'} · maxGrossNotional ${b.maxGrossNotional ?? '—'} · minMarginBuffer ${b.minMarginBuffer ?? '—'} · panicMarginBuffer ${b.panicMarginBuffer ?? '—'} · sessionLossLimit ${b.sessionLossLimit ?? '—'}`,
+  );
   if (summary.riskLimits.length === 0) lines.push('  risk limits: none');
   for (const l of summary.riskLimits) {
-    const caps = [l.maxAbsoluteRisk && `max ${l.maxAbsoluteRisk}`, l.maxRelativeRisk && `max ${l.maxRelativeRisk} of the period-start value`].filter(Boolean).join(' or ');
-    lines.push(`  risk limit [${l.level} ${l.sourceId}] ${l.type} ${l.applyTo}: ${caps}${l.closePositions ? ', closes positions' : ''}${l.startTime ? `, from ${l.startTime}` : ''}`);
+    const caps = [
+      l.maxAbsoluteRisk && `max ${l.maxAbsoluteRisk}`,
+      l.maxRelativeRisk && `max ${l.maxRelativeRisk} of the period-start value`,
+    ]
+      .filter(Boolean)
+      .join(' or ');
+    lines.push(
+      `  risk limit [${l.level} ${l.sourceId}] ${l.type} ${l.applyTo}: ${caps}${l.closePositions ? ', closes positions' : ''}${l.startTime ? `, from ${l.startTime}` : ''}`,
+    );
   }
   return lines;
 }

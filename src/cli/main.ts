@@ -31,7 +31,9 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
 
   program
     .command('start')
-    .description('the main job: the simulator, the supervisor and the stress-pass scenario, watchable, served over the HTTP API (dashboard), with a report')
+    .description(
+      'the main job: the simulator, the supervisor and the stress-pass scenario, watchable, served over the HTTP API (dashboard), with a report',
+    )
     .option('--scenario <file>', 'scenario to play', 'config/scenarios/stress-pass.yaml')
     .option('--fast', 'play at full speed')
     .option('--report <file>', 'HTML report to write', 'riskwarden-report.html')
@@ -42,11 +44,19 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
       if (apiPort !== undefined && (!Number.isInteger(apiPort) || apiPort < 0 || apiPort > 65535)) {
         throw new InvalidArgument(`--api-port: expected an integer from 0 to 65535, got "${options.apiPort}"`);
       }
-      const keepMs = options.keep === undefined ? undefined : parseDurationArgument('--keep', options.keep === true ? '10m' : String(options.keep));
-      exitCode = await startCommand({
-        scenario: options.scenario, fast: Boolean(options.fast), report: options.report, tty: process.stdout.isTTY === true,
-        ...(apiPort !== undefined ? { apiPort } : {}), ...(keepMs !== undefined ? { keepMs } : {}),
-      }, io);
+      const keepMs =
+        options.keep === undefined ? undefined : parseDurationArgument('--keep', options.keep === true ? '10m' : String(options.keep));
+      exitCode = await startCommand(
+        {
+          scenario: options.scenario,
+          fast: Boolean(options.fast),
+          report: options.report,
+          tty: process.stdout.isTTY === true,
+          ...(apiPort !== undefined ? { apiPort } : {}),
+          ...(keepMs !== undefined ? { keepMs } : {}),
+        },
+        io,
+      );
     });
 
   program
@@ -68,17 +78,29 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     .option('--report <file>', 'write a self-contained HTML report')
     .option('--redis <url>', 'share stopouts through this Redis instead of the embedded store')
     .option('--pace <ms>', 'wall-clock milliseconds per simulated second (default 0: full speed)', '0')
-    .action(async (scenario: string, options: { json?: boolean; out?: string; seed?: string; report?: string; redis?: string; pace: string }) => {
-      const seed = options.seed === undefined ? undefined : Number(options.seed);
-      if (seed !== undefined && !Number.isSafeInteger(seed)) throw new InvalidArgument(`--seed: expected an integer, got "${options.seed}"`);
-      const paceMs = Number(options.pace);
-      if (!Number.isInteger(paceMs) || paceMs < 0) throw new InvalidArgument(`--pace: expected milliseconds (an integer ≥ 0), got "${options.pace}"`);
-      exitCode = await simulateCommand({
-        scenario, json: Boolean(options.json), tty: process.stdout.isTTY === true, paceMs,
-        ...(options.out ? { out: options.out } : {}), ...(seed !== undefined ? { seed } : {}),
-        ...(options.report ? { report: options.report } : {}), ...(options.redis ? { redis: options.redis } : {}),
-      }, io);
-    });
+    .action(
+      async (scenario: string, options: { json?: boolean; out?: string; seed?: string; report?: string; redis?: string; pace: string }) => {
+        const seed = options.seed === undefined ? undefined : Number(options.seed);
+        if (seed !== undefined && !Number.isSafeInteger(seed))
+          throw new InvalidArgument(`--seed: expected an integer, got "${options.seed}"`);
+        const paceMs = Number(options.pace);
+        if (!Number.isInteger(paceMs) || paceMs < 0)
+          throw new InvalidArgument(`--pace: expected milliseconds (an integer ≥ 0), got "${options.pace}"`);
+        exitCode = await simulateCommand(
+          {
+            scenario,
+            json: Boolean(options.json),
+            tty: process.stdout.isTTY === true,
+            paceMs,
+            ...(options.out ? { out: options.out } : {}),
+            ...(seed !== undefined ? { seed } : {}),
+            ...(options.report ? { report: options.report } : {}),
+            ...(options.redis ? { redis: options.redis } : {}),
+          },
+          io,
+        );
+      },
+    );
 
   program
     .command('run')
@@ -92,12 +114,19 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
       const forMs = options.for === undefined ? undefined : parseDurationArgument('--for', options.for);
       const leaseTtlMs = options.leaseTtl === undefined ? undefined : parseDurationArgument('--lease-ttl', options.leaseTtl);
       // Renewals run every ttl/3: much shorter and a busy event loop would lose leases it still holds.
-      if (leaseTtlMs !== undefined && leaseTtlMs < 300) throw new InvalidArgument(`--lease-ttl: expected at least 300ms, got "${options.leaseTtl}"`);
-      exitCode = await runCommand({
-        config: options.config, json: Boolean(options.json), colour: process.stdout.isTTY === true,
-        ...(options.redis ? { redis: options.redis } : {}), ...(forMs !== undefined ? { forMs } : {}),
-        ...(leaseTtlMs !== undefined ? { leaseTtlMs } : {}),
-      }, io);
+      if (leaseTtlMs !== undefined && leaseTtlMs < 300)
+        throw new InvalidArgument(`--lease-ttl: expected at least 300ms, got "${options.leaseTtl}"`);
+      exitCode = await runCommand(
+        {
+          config: options.config,
+          json: Boolean(options.json),
+          colour: process.stdout.isTTY === true,
+          ...(options.redis ? { redis: options.redis } : {}),
+          ...(forMs !== undefined ? { forMs } : {}),
+          ...(leaseTtlMs !== undefined ? { leaseTtlMs } : {}),
+        },
+        io,
+      );
     });
 
   program
@@ -105,7 +134,7 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     .description('one line per supervised account: state, position, notional, margin buffer, stopouts')
     .option('--redis <url>', 'shared Redis (default: REDIS_URL, then --config)')
     .option('--config <file>', 'fleet config whose redis block to use')
-    .option('--prefix <prefix>', 'key prefix (default: the config\'s, else riskwarden)')
+    .option('--prefix <prefix>', "key prefix (default: the config's, else riskwarden)")
     .option('--json', 'JSON Lines')
     .action(async (options: { redis?: string; config?: string; prefix?: string; json?: boolean }) => {
       exitCode = await statusCommand(options, io);
@@ -117,11 +146,12 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     .option('--port <port>', 'TCP port (0 = any free port)', '8380')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--seed <n>', 'seed of the operator key and the mark random walk', '1')
-    .option('--config <file>', 'credit each account of this fleet its collateral (trader key from the fleet\'s traderKeyEnv)')
+    .option('--config <file>', "credit each account of this fleet its collateral (trader key from the fleet's traderKeyEnv)")
     .action(async (options: { port: string; host: string; seed: string; config?: string }) => {
       const port = Number(options.port);
       const seed = Number(options.seed);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgument(`--port: expected an integer from 0 to 65535, got "${options.port}"`);
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        throw new InvalidArgument(`--port: expected an integer from 0 to 65535, got "${options.port}"`);
       if (!Number.isSafeInteger(seed)) throw new InvalidArgument(`--seed: expected an integer, got "${options.seed}"`);
       let deposits: Awaited<ReturnType<typeof fleetDeposits>> | undefined;
       if (options.config) {

@@ -21,7 +21,13 @@ export interface SimCommandOptions {
  */
 export async function simCommand(opts: SimCommandOptions, io: CliIo): Promise<number> {
   const seed = opts.seed ?? 1;
-  const sim = await startSimulator({ clock: wallClock, mode: 'immediate', port: opts.port, seed, ...(opts.host === undefined ? {} : { host: opts.host }) });
+  const sim = await startSimulator({
+    clock: wallClock,
+    mode: 'immediate',
+    port: opts.port,
+    seed,
+    ...(opts.host === undefined ? {} : { host: opts.host }),
+  });
   for (const d of opts.deposits ?? []) sim.exchange.deposit(d.trader, d.strategyId, d.amount);
 
   const stopMarks = startLiveMarks(sim, seed);

@@ -38,8 +38,12 @@ export async function startCommand(options: StartOptions, io: CliIo): Promise<nu
   let api: ApiServer;
   try {
     api = await launchApi({
-      view, host: '127.0.0.1', port: options.apiPort ?? DEFAULT_API_PORT, fallbackToFreePort: options.apiPort === undefined,
-      env: options.env ?? process.env, note: (message) => io.err(`riskwarden: ${message}`),
+      view,
+      host: '127.0.0.1',
+      port: options.apiPort ?? DEFAULT_API_PORT,
+      fallbackToFreePort: options.apiPort === undefined,
+      env: options.env ?? process.env,
+      note: (message) => io.err(`riskwarden: ${message}`),
       extraRoutes: operatorRoutes({ extra: options.extraRoutes }),
     });
   } catch (error) {
@@ -50,13 +54,17 @@ export async function startCommand(options: StartOptions, io: CliIo): Promise<nu
     io.err(`riskwarden: playing ${options.scenario}${options.fast ? '' : ' at a watchable pace (--fast for full speed)'}`);
     const code = await simulateCommand(
       {
-        scenario: options.scenario, tty: options.tty, paceMs: options.fast ? 0 : WATCHABLE_PACE_MS, report: options.report,
+        scenario: options.scenario,
+        tty: options.tty,
+        paceMs: options.fast ? 0 : WATCHABLE_PACE_MS,
+        report: options.report,
         onRecord: (record) => view.record(record),
         onRuntime: (runtime, parts) => view.attach({ runtime, ...parts }),
       },
       io,
     );
-    if (code === 0) io.err(`riskwarden: open ${options.report} for the charts; write your own scenario and run it with: npx riskwarden simulate <file>`);
+    if (code === 0)
+      io.err(`riskwarden: open ${options.report} for the charts; write your own scenario and run it with: npx riskwarden simulate <file>`);
     if (code === 0 && options.keepMs !== undefined) {
       io.err(`riskwarden: the scenario has ended; the API stays up for ${Math.round(options.keepMs / 1000)} s (read only; Ctrl-C stops)`);
       await linger(options.keepMs, options.signal);

@@ -27,9 +27,15 @@ export async function statusCommand(options: StatusOptions, io: CliIo): Promise<
     }
     config = loaded.value as FleetConfig;
   }
-  const target = resolveRedisTarget({ ...(options.redis ? { redisUrl: options.redis } : {}), ...(config ? { config: config.redis } : {}), env: options.env ?? process.env });
+  const target = resolveRedisTarget({
+    ...(options.redis ? { redisUrl: options.redis } : {}),
+    ...(config ? { config: config.redis } : {}),
+    env: options.env ?? process.env,
+  });
   if (!target) {
-    io.err('riskwarden status: no Redis configured. Supervisors publish their accounts in the shared store: give --redis URL, set REDIS_URL, or --config a fleet with redis.url.');
+    io.err(
+      'riskwarden status: no Redis configured. Supervisors publish their accounts in the shared store: give --redis URL, set REDIS_URL, or --config a fleet with redis.url.',
+    );
     return EXIT_FAILURE;
   }
   const connection = createRedisConnection(target.target, { retryDelayMs: 500, commandTimeoutMs: 2_000 });

@@ -49,7 +49,10 @@ export function registerStopoutsCommand(program: Command, io: CliIo, setExitCode
   const target = (command: Command): Command =>
     command
       .option('--scope <scope>', `one of ${STOPOUT_SCOPES.join(', ')}`)
-      .option('--id <id>', '"*" for fleet (the default there), "<portfolio>/<account>" for member, "<subscriber>/<target>" for subscription');
+      .option(
+        '--id <id>',
+        '"*" for fleet (the default there), "<portfolio>/<account>" for member, "<subscriber>/<target>" for subscription',
+      );
 
   common(stopouts.command('list').description('one line per stopout: scope id reason closePositions stoppedAt stoppedTill sequence'))
     .option('--json', 'JSON Lines, one stopout per line')
@@ -72,7 +75,11 @@ export function registerStopoutsCommand(program: Command, io: CliIo, setExitCode
       setExitCode(await resetStopout(options, io));
     });
 
-  common(target(stopouts.command('move-start-time').description('move the CopyFactory startTime of a level (the first half of clearing a stopout)')))
+  common(
+    target(
+      stopouts.command('move-start-time').description('move the CopyFactory startTime of a level (the first half of clearing a stopout)'),
+    ),
+  )
     .option('--at <iso>', 'the new startTime (default: now)')
     .action(async (options: CommonOptions & { scope?: string; id?: string; at?: string }) => {
       setExitCode(await moveStartTime(options, io));
@@ -96,18 +103,28 @@ async function setStopout(options: TargetOptions & { closePositions?: boolean; t
   const problems = [...commonProblems(options), ...targetProblems(options, true)];
   const now = wallClock.now();
   const till = options.till === undefined ? undefined : parseIsoTime(options.till);
-  if (till === null) problems.push({ path: '--till', message: `expected an ISO 8601 time like "2026-01-05T13:00:00Z", got ${JSON.stringify(options.till)}` });
+  if (till === null)
+    problems.push({
+      path: '--till',
+      message: `expected an ISO 8601 time like "2026-01-05T13:00:00Z", got ${JSON.stringify(options.till)}`,
+    });
   else if (till !== undefined && till <= now) problems.push({ path: '--till', message: `${options.till} is not in the future` });
   const by = options.by ?? defaultBy();
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this refuses
-  if (by === '' || /[\u0000-\u001f\u007f]/.test(by)) problems.push({ path: '--by', message: 'expected a non-empty name without control characters' });
+  if (by === '' || /[\u0000-\u001f\u007f]/.test(by))
+    problems.push({ path: '--by', message: 'expected a non-empty name without control characters' });
   if (problems.length > 0 || till === null) return invalid(problems, io);
   const { scope, id, reason } = resolvedTarget(options);
   const stoppedTill = till === undefined ? undefined : toIso(till);
   return withStore(options, io, async (store) => {
     const before = (await store.list()).find((s) => s.scope === scope && s.id === id && s.reason === reason);
     const stored = await store.set({
-      scope, id, reason, closePositions: Boolean(options.closePositions), by, ...(stoppedTill === undefined ? {} : { stoppedTill }),
+      scope,
+      id,
+      reason,
+      closePositions: Boolean(options.closePositions),
+      by,
+      ...(stoppedTill === undefined ? {} : { stoppedTill }),
     });
     const what = `${scope} ${id} ${reason} (closePositions ${stored.closePositions}, sequence ${stored.sequence}, since ${stored.stoppedAt ?? '-'})`;
     if (before === undefined || before.malformed !== undefined) io.out(`set: ${what}`);
@@ -126,8 +143,8 @@ async function resetStopout(options: TargetOptions, io: CliIo): Promise<number> 
     if (breach !== undefined) {
       // CopyFactory: a reset while the limit still measures a breach would re-trigger at once.
       io.err(
-        `riskwarden stopouts: ${reason} is still breached on ${scope} ${id}: ${breach.message}; `
-        + `move startTime first: riskwarden stopouts move-start-time --scope ${scope} --id ${shellWord(id)}`,
+        `riskwarden stopouts: ${reason} is still breached on ${scope} ${id}: ${breach.message}; ` +
+          `move startTime first: riskwarden stopouts move-start-time --scope ${scope} --id ${shellWord(id)}`,
       );
       return EXIT_FAILURE;
     }
@@ -140,7 +157,8 @@ async function resetStopout(options: TargetOptions, io: CliIo): Promise<number> 
 async function moveStartTime(options: CommonOptions & { scope?: string; id?: string; at?: string }, io: CliIo): Promise<number> {
   const problems = [...commonProblems(options), ...targetProblems(options, undefined)];
   const at = options.at === undefined ? wallClock.now() : parseIsoTime(options.at);
-  if (at === null) problems.push({ path: '--at', message: `expected an ISO 8601 time like "2026-01-05T13:00:00Z", got ${JSON.stringify(options.at)}` });
+  if (at === null)
+    problems.push({ path: '--at', message: `expected an ISO 8601 time like "2026-01-05T13:00:00Z", got ${JSON.stringify(options.at)}` });
   if (problems.length > 0 || at === null) return invalid(problems, io);
   const { scope, id } = resolvedTarget(options);
   const startTime = toIso(at);
@@ -166,7 +184,10 @@ function commonProblems(options: CommonOptions): Problem[] {
     problems.push({ path: 'REDIS_URL', message: 'expected a redis:// or rediss:// URL' });
   }
   if (options.prefix !== undefined && !PREFIX_PATTERN.test(options.prefix)) {
-    problems.push({ path: '--prefix', message: `expected letters, digits, "_", "." and "-" (no ":"), got ${JSON.stringify(options.prefix)}` });
+    problems.push({
+      path: '--prefix',
+      message: `expected letters, digits, "_", "." and "-" (no ":"), got ${JSON.stringify(options.prefix)}`,
+    });
   }
   return problems;
 }
@@ -175,16 +196,24 @@ function commonProblems(options: CommonOptions): Problem[] {
 function targetProblems(options: TargetOptions, reasonRequired: boolean | undefined): Problem[] {
   const problems: Problem[] = [];
   if (options.scope === undefined) problems.push({ path: '--scope', message: `required: one of ${STOPOUT_SCOPES.join(', ')}` });
-  else if (!isStopoutScope(options.scope)) problems.push({ path: '--scope', message: `unknown scope ${JSON.stringify(options.scope)}; expected one of ${STOPOUT_SCOPES.join(', ')}` });
+  else if (!isStopoutScope(options.scope))
+    problems.push({
+      path: '--scope',
+      message: `unknown scope ${JSON.stringify(options.scope)}; expected one of ${STOPOUT_SCOPES.join(', ')}`,
+    });
   if (options.id === undefined) {
     if (options.scope !== 'fleet') problems.push({ path: '--id', message: 'required (except for --scope fleet, whose id is "*")' });
   } else if (isStopoutScope(options.scope)) {
     const problem = stopoutIdProblem(options.scope, options.id);
     if (problem !== undefined) problems.push({ path: '--id', message: problem });
   } else if (!ANY_SCOPE_ID.test(options.id)) {
-    problems.push({ path: '--id', message: `expected "*", an id, or "<id>/<id>" (letters, digits, "_", "." and "-"), got ${JSON.stringify(options.id)}` });
+    problems.push({
+      path: '--id',
+      message: `expected "*", an id, or "<id>/<id>" (letters, digits, "_", "." and "-"), got ${JSON.stringify(options.id)}`,
+    });
   }
-  if (reasonRequired === false && options.reason === undefined) problems.push({ path: '--reason', message: 'required: the reason of the stopout to reset (see riskwarden stopouts list)' });
+  if (reasonRequired === false && options.reason === undefined)
+    problems.push({ path: '--reason', message: 'required: the reason of the stopout to reset (see riskwarden stopouts list)' });
   if (reasonRequired !== undefined && options.reason !== undefined) {
     const problem = reasonProblem(options.reason);
     if (problem !== undefined) problems.push({ path: '--reason', message: problem });
@@ -210,7 +239,7 @@ function defaultBy(): string {
 
 /** The id as a shell word an operator can paste ("*" quoted). */
 function shellWord(s: string): string {
-  return /^[A-Za-z0-9_.\/-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+  return /^[A-Za-z0-9_./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 // ---- the store ----

@@ -10,7 +10,9 @@ export const MAX_STRATEGY_BYTES = 31;
 export const accountShape = {
   id: identifier.meta({ description: 'The account id used in stopouts, the API and the timeline.' }),
   trader: address.optional().meta({ description: 'The trader address on the venue (default: the address of the configured key).' }),
-  strategy: text('a strategy id').optional().meta({ description: 'The venue strategy id (at most 31 bytes of UTF-8); defaults to the account id.' }),
+  strategy: text('a strategy id')
+    .optional()
+    .meta({ description: 'The venue strategy id (at most 31 bytes of UTF-8); defaults to the account id.' }),
   collateral: nonNegativeDecimal.optional().meta({ description: 'Collateral the simulator deposits at start.' }),
   budget: budgetSchema.prefault({}),
   riskLimits: riskLimitsSchema.optional().meta({ description: 'The strategy-level CopyFactory risk limits.' }),
@@ -25,10 +27,20 @@ interface AccountIds {
 export function checkStrategyBytes(account: AccountIds, ctx: z.RefinementCtx): void {
   if (account.strategy !== undefined) {
     if (utf8Length(account.strategy) > MAX_STRATEGY_BYTES) {
-      ctx.addIssue({ code: 'custom', path: ['strategy'], message: `expected at most ${MAX_STRATEGY_BYTES} bytes of UTF-8 (it becomes a bytes32)`, input: account.strategy });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['strategy'],
+        message: `expected at most ${MAX_STRATEGY_BYTES} bytes of UTF-8 (it becomes a bytes32)`,
+        input: account.strategy,
+      });
     }
   } else if (utf8Length(account.id) > MAX_STRATEGY_BYTES) {
-    ctx.addIssue({ code: 'custom', path: ['id'], message: `the strategy id defaults to the account id, which is longer than ${MAX_STRATEGY_BYTES} bytes; set strategy`, input: account.id });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['id'],
+      message: `the strategy id defaults to the account id, which is longer than ${MAX_STRATEGY_BYTES} bytes; set strategy`,
+      input: account.id,
+    });
   }
 }
 

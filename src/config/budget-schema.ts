@@ -8,9 +8,15 @@ export const budgetSchema = z
       .optional()
       .meta({ description: 'Absolute position size cap per symbol, e.g. { ETHP: "6" }.' }),
     maxGrossNotional: positiveDecimal.optional().meta({ description: 'Cap on the sum of |size| × mark over symbols.' }),
-    minMarginBuffer: nonNegativeDecimal.optional().meta({ description: 'Margin fraction minus maintenance requirement to keep; below it: de-risk.' }),
-    panicMarginBuffer: nonNegativeDecimal.optional().meta({ description: 'Below this margin buffer: panic exit. Must be below minMarginBuffer.' }),
-    sessionLossLimit: positiveDecimal.optional().meta({ description: 'Loss since session start (a positive amount) at which new entries stop.' }),
+    minMarginBuffer: nonNegativeDecimal
+      .optional()
+      .meta({ description: 'Margin fraction minus maintenance requirement to keep; below it: de-risk.' }),
+    panicMarginBuffer: nonNegativeDecimal
+      .optional()
+      .meta({ description: 'Below this margin buffer: panic exit. Must be below minMarginBuffer.' }),
+    sessionLossLimit: positiveDecimal
+      .optional()
+      .meta({ description: 'Loss since session start (a positive amount) at which new entries stop.' }),
   })
   .meta({ description: 'The risk budget; an absent rule never binds.' });
 

@@ -1,15 +1,16 @@
 import { z } from 'zod';
 import { accountSchema, portfolioSchema, subscriberSchema } from './account-schema.ts';
-import {
-  address, duration, envName, host, httpUrl, identifier, integerAtLeast, port, redisUrl, says, text, wsUrl,
-} from './primitives.ts';
+import { address, duration, envName, host, httpUrl, identifier, integerAtLeast, port, redisUrl, says, text, wsUrl } from './primitives.ts';
 import { liquiditySchema, productsSchema } from './product-schema.ts';
 import { defaultsSchema, sessionSchema } from './session-schema.ts';
 
 /** Where the supervisor trades. Private keys never appear here: see private-key-guard.ts. */
 export const venueSchema = z
   .strictObject({
-    kind: z.enum(['simulator', 'derivadex']).default('simulator').meta({ description: 'The local exchange simulator, or a DerivaDEX deployment.' }),
+    kind: z
+      .enum(['simulator', 'derivadex'])
+      .default('simulator')
+      .meta({ description: 'The local exchange simulator, or a DerivaDEX deployment.' }),
     url: httpUrl.optional().meta({ description: 'REST base URL of the venue.' }),
     wsUrl: wsUrl.optional().meta({ description: 'WebSocket URL of the venue (default: derived from url).' }),
     chainId: integerAtLeast(1).optional().meta({ description: 'EIP-712 domain chainId.' }),
@@ -17,9 +18,14 @@ export const venueSchema = z
     amountScaleDecimals: z
       .union([z.literal(6), z.literal(18)], { error: says('expected 6 or 18') })
       .default(6)
-      .meta({ description: 'Decimals of the integer scaling of amounts and prices in signed requests (the venue docs disagree between 1e6 and 1e18).' }),
+      .meta({
+        description:
+          'Decimals of the integer scaling of amounts and prices in signed requests (the venue docs disagree between 1e6 and 1e18).',
+      }),
     traderKeyEnv: envName.default('RISKWARDEN_TRADER_KEY').meta({ description: 'Environment variable that holds the trader private key.' }),
-    keystore: text('a file path').optional().meta({ description: 'Path to an encrypted JSON keystore holding the trader key (instead of traderKeyEnv).' }),
+    keystore: text('a file path')
+      .optional()
+      .meta({ description: 'Path to an encrypted JSON keystore holding the trader key (instead of traderKeyEnv).' }),
     keystorePasswordEnv: envName.optional().meta({ description: 'Environment variable that holds the keystore password.' }),
     staleFeedAfter: duration.prefault('5s').meta({ description: 'A feed silent for this long counts as stale (entries stop).' }),
     simulator: z
@@ -37,13 +43,20 @@ const hostPort = z.strictObject({ host, port });
 
 export const redisSchema = z
   .strictObject({
-    url: redisUrl.optional().meta({ description: 'Redis URL; the --redis option and REDIS_URL take precedence. Absent everywhere: the in-memory store.' }),
+    url: redisUrl
+      .optional()
+      .meta({ description: 'Redis URL; the --redis option and REDIS_URL take precedence. Absent everywhere: the in-memory store.' }),
     prefix: identifier.default('riskwarden').meta({ description: 'Key prefix of every key riskwarden writes.' }),
     sentinels: z.array(hostPort).min(1).optional().meta({ description: 'Redis Sentinel nodes (with sentinelName).' }),
     sentinelName: identifier.optional().meta({ description: 'The Sentinel master group name.' }),
     cluster: z.array(hostPort).min(1).optional().meta({ description: 'Redis Cluster seed nodes.' }),
-    failClosedAfter: duration.prefault('2s').meta({ description: 'After this long without the store, every account is treated as stopped out.' }),
-    reconcileEvery: duration.prefault('500ms').meta({ description: 'How often stopouts are re-read from the keys (pub/sub is only the fast path); 500 ms keeps a raw write without PUBLISH within 1 s, read time included.' }),
+    failClosedAfter: duration
+      .prefault('2s')
+      .meta({ description: 'After this long without the store, every account is treated as stopped out.' }),
+    reconcileEvery: duration.prefault('500ms').meta({
+      description:
+        'How often stopouts are re-read from the keys (pub/sub is only the fast path); 500 ms keeps a raw write without PUBLISH within 1 s, read time included.',
+    }),
   })
   .meta({ description: 'The shared stopout store.' });
 

@@ -34,7 +34,11 @@ export function jsonSyntaxErrorOffset(text: string): number | undefined {
         i++;
         const esc = text[i];
         if (esc === 'u') {
-          for (let k = 1; k <= 4; k++) if (!/[0-9a-fA-F]/.test(text[i + k] ?? '')) { i += k; fail(); }
+          for (let k = 1; k <= 4; k++)
+            if (!/[0-9a-fA-F]/.test(text[i + k] ?? '')) {
+              i += k;
+              fail();
+            }
           i += 5;
         } else if (esc !== undefined && '"\\/bfnrt'.includes(esc)) i++;
         else fail();
@@ -53,7 +57,10 @@ export function jsonSyntaxErrorOffset(text: string): number | undefined {
     if (ch === '{') {
       i++;
       space();
-      if (text[i] === '}') { i++; return; }
+      if (text[i] === '}') {
+        i++;
+        return;
+      }
       for (;;) {
         space();
         if (text[i] !== '"') fail();
@@ -63,19 +70,34 @@ export function jsonSyntaxErrorOffset(text: string): number | undefined {
         i++;
         value();
         space();
-        if (text[i] === ',') { i++; continue; }
-        if (text[i] === '}') { i++; return; }
+        if (text[i] === ',') {
+          i++;
+          continue;
+        }
+        if (text[i] === '}') {
+          i++;
+          return;
+        }
         fail();
       }
     } else if (ch === '[') {
       i++;
       space();
-      if (text[i] === ']') { i++; return; }
+      if (text[i] === ']') {
+        i++;
+        return;
+      }
       for (;;) {
         value();
         space();
-        if (text[i] === ',') { i++; continue; }
-        if (text[i] === ']') { i++; return; }
+        if (text[i] === ',') {
+          i++;
+          continue;
+        }
+        if (text[i] === ']') {
+          i++;
+          return;
+        }
         fail();
       }
     } else if (ch === '"') string();

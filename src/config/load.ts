@@ -41,11 +41,11 @@ export function parseConfigDocument(document: unknown, options: LoadOptions = {}
     const schema: z.ZodType<FleetConfig | ScenarioConfig, unknown> = kind === 'scenario' ? scenarioSchema : fleetSchema;
     const parsed = schema.safeParse(document, { error: issueMessage });
     // A guarded field's own problems ("unknown key", "expected ...") would only restate it.
-    const structural = parsed.success
-      ? []
-      : problemsFromZod(parsed.error).filter((p) => !guarded.some((g) => isUnderPath(p.path, g.path)));
+    const structural = parsed.success ? [] : problemsFromZod(parsed.error).filter((p) => !guarded.some((g) => isUnderPath(p.path, g.path)));
     const crossField = parsed.success
-      ? kind === 'scenario' ? validateScenario(parsed.data as ScenarioConfig) : validateFleet(parsed.data as FleetConfig)
+      ? kind === 'scenario'
+        ? validateScenario(parsed.data as ScenarioConfig)
+        : validateFleet(parsed.data as FleetConfig)
       : [];
     const problems = dedupeProblems([...guarded, ...structural, ...crossField]);
     if (problems.length > 0 || !parsed.success) return { ok: false, problems };
@@ -99,9 +99,15 @@ function parseJson(text: string, fileName: string): Parsed {
       offset = undefined; // too deep to scan
     }
     const raw = (error as Error).message;
-    const message = raw.replace(/, ".*" is not valid JSON$/s, '').replace(/ in JSON at position \d+.*$/s, '').replace(/ \(line \d+ column \d+\)$/, '');
+    const message = raw
+      .replace(/, ".*" is not valid JSON$/s, '')
+      .replace(/ in JSON at position \d+.*$/s, '')
+      .replace(/ \(line \d+ column \d+\)$/, '');
     const pos = offset === undefined ? undefined : lineColumn(text, offset);
-    return { ok: false, problems: [{ path: pos ? `${fileName}:${pos.line}:${pos.col}` : FILE_PATH, message: `JSON syntax error: ${message}` }] };
+    return {
+      ok: false,
+      problems: [{ path: pos ? `${fileName}:${pos.line}:${pos.col}` : FILE_PATH, message: `JSON syntax error: ${message}` }],
+    };
   }
 }
 
@@ -114,7 +120,10 @@ export function parseConfigText(text: string, fileName: string, options: LoadOpt
   const deep = tooDeepAt(text);
   if (deep !== undefined) {
     const pos = lineColumn(text, deep);
-    return { ok: false, problems: [{ path: `${fileName}:${pos.line}:${pos.col}`, message: `nested deeper than ${MAX_NESTING} levels or indented too far` }] };
+    return {
+      ok: false,
+      problems: [{ path: `${fileName}:${pos.line}:${pos.col}`, message: `nested deeper than ${MAX_NESTING} levels or indented too far` }],
+    };
   }
   let parsed: Parsed;
   try {
@@ -128,10 +137,13 @@ export function parseConfigText(text: string, fileName: string, options: LoadOpt
 function readProblem(path: string, error: unknown): LoadResult {
   const code = (error as NodeJS.ErrnoException).code;
   const message =
-    code === 'ENOENT' ? `no such file: ${path}`
-    : code === 'EISDIR' ? `is a directory, not a file: ${path}`
-    : code === 'EACCES' ? `permission denied: ${path}`
-    : `could not be read: ${(error as Error).message}`;
+    code === 'ENOENT'
+      ? `no such file: ${path}`
+      : code === 'EISDIR'
+        ? `is a directory, not a file: ${path}`
+        : code === 'EACCES'
+          ? `permission denied: ${path}`
+          : `could not be read: ${(error as Error).message}`;
   return { ok: false, problems: [{ path: FILE_PATH, message }] };
 }
 

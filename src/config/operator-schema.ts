@@ -5,7 +5,9 @@ import { boolean, duration, text } from './primitives.ts';
 const common = {
   at: duration.meta({ description: 'When the operator acts (offset from the scenario start).' }),
   scope: z.enum(STOPOUT_SCOPES),
-  id: text('an id').meta({ description: 'Id at that scope: "*" for fleet, "<portfolio>/<account>" for member, "<subscriber>/<target>" for subscription.' }),
+  id: text('an id').meta({
+    description: 'Id at that scope: "*" for fleet, "<portfolio>/<account>" for member, "<subscriber>/<target>" for subscription.',
+  }),
 };
 
 /** What a person does during a scenario run. */

@@ -110,7 +110,10 @@ export function durationToMs(value: unknown): number | undefined {
 /** A duration, normalised to an integer number of milliseconds. */
 export const duration = z
   .union(
-    [z.string().regex(DURATION_PATTERN, { error: DURATION_MESSAGE }), z.number().int({ error: DURATION_MESSAGE }).nonnegative({ error: DURATION_MESSAGE })],
+    [
+      z.string().regex(DURATION_PATTERN, { error: DURATION_MESSAGE }),
+      z.number().int({ error: DURATION_MESSAGE }).nonnegative({ error: DURATION_MESSAGE }),
+    ],
     { error: says(DURATION_MESSAGE) },
   )
   .transform((value, ctx) => {
@@ -126,8 +129,8 @@ export const duration = z
 const ISO_MESSAGE = 'expected an ISO 8601 timestamp like "2026-01-05T13:00:00Z"';
 
 /** An ISO 8601 date-time with a zone ("Z" or an offset), kept as written. */
-export const isoTimestamp = z
-  .iso.datetime({ offset: true, error: says(ISO_MESSAGE) })
+export const isoTimestamp = z.iso
+  .datetime({ offset: true, error: says(ISO_MESSAGE) })
   .meta({ description: 'An ISO 8601 date-time with a zone, e.g. "2026-01-05T13:00:00Z".' });
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;

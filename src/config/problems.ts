@@ -121,7 +121,8 @@ export function problemsFromZod(error: z.ZodError): Problem[] {
   const problems: Problem[] = [];
   for (const issue of error.issues) {
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) problems.push({ path: formatPath([...issue.path, key]), message: `unknown key ${JSON.stringify(key)}` });
+      for (const key of issue.keys)
+        problems.push({ path: formatPath([...issue.path, key]), message: `unknown key ${JSON.stringify(key)}` });
     } else if (issue.code === 'invalid_key') {
       const key = issue.path[issue.path.length - 1];
       const inner = issue.issues[0]?.message ?? 'not allowed';

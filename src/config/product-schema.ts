@@ -22,8 +22,9 @@ export const productSchema = z
   })
   .meta({ description: 'A perpetual-futures product.' });
 
-export const productsSchema = symbolRecord(productSchema)
-  .meta({ description: 'Products by symbol; ETHP and BTCP are known without being listed here.' });
+export const productsSchema = symbolRecord(productSchema).meta({
+  description: 'Products by symbol; ETHP and BTCP are known without being listed here.',
+});
 
 export type ProductConfig = z.output<typeof productSchema>;
 

@@ -41,8 +41,9 @@ export const scenarioSchema = z
     accounts: z.array(scenarioAccountSchema).min(1, { error: 'expected at least one account' }),
     portfolios: z.array(portfolioSchema).default([]),
     subscribers: z.array(subscriberSchema).default([]),
-    marks: symbolRecord(z.array(markPointSchema).min(1, { error: 'expected at least one mark point' }))
-      .meta({ description: 'Mark price path per symbol: linear between points, one mark per second; times strictly increasing from "0s".' }),
+    marks: symbolRecord(z.array(markPointSchema).min(1, { error: 'expected at least one mark point' })).meta({
+      description: 'Mark price path per symbol: linear between points, one mark per second; times strictly increasing from "0s".',
+    }),
     faults: z.array(faultSchema).default([]),
     operator: z.array(operatorActionSchema).default([]),
     until: duration.meta({ description: 'When the scenario ends.' }),

@@ -49,7 +49,8 @@ export const signalSchema = z
       })
       .superRefine(
         (s, ctx) => {
-          if (s.slow <= s.fast) ctx.addIssue({ code: 'custom', path: ['slow'], message: 'expected slow to be greater than fast', input: s.slow });
+          if (s.slow <= s.fast)
+            ctx.addIssue({ code: 'custom', path: ['slow'], message: 'expected slow to be greater than fast', input: s.slow });
         },
         { when: (p) => isRecord(p.value) && Number.isInteger(p.value.fast) && Number.isInteger(p.value.slow) },
       ),

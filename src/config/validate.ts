@@ -14,7 +14,7 @@ type Path = PropertyKey[];
 
 /** The parts fleets and scenarios share. */
 type Structure = Pick<FleetConfig, 'products' | 'defaults' | 'portfolios' | 'subscribers'> & {
-  accounts: readonly (Pick<FleetConfig['accounts'][number], 'id' | 'trader' | 'strategy' | 'budget'>)[];
+  accounts: readonly Pick<FleetConfig['accounts'][number], 'id' | 'trader' | 'strategy' | 'budget'>[];
 };
 
 class Problems {
@@ -54,7 +54,8 @@ function checkMarginBuffers(config: Structure, out: Problems): void {
   const message = (panic: string, min: string) => `panicMarginBuffer (${panic}) must be below minMarginBuffer (${min})`;
   const broken = (b: Budget | undefined) =>
     b?.panicMarginBuffer !== undefined && b.minMarginBuffer !== undefined && dec(b.panicMarginBuffer).gte(b.minMarginBuffer);
-  if (broken(defaults)) out.add(['defaults', 'budget', 'panicMarginBuffer'], message(defaults!.panicMarginBuffer!, defaults!.minMarginBuffer!));
+  if (broken(defaults))
+    out.add(['defaults', 'budget', 'panicMarginBuffer'], message(defaults!.panicMarginBuffer!, defaults!.minMarginBuffer!));
   config.accounts.forEach((account, i) => {
     const own = account.budget;
     const merged = mergeBudgets(defaults, own);
@@ -82,7 +83,11 @@ function checkStructure(config: Structure, out: Problems): void {
     const key = `${(a.trader ?? '').toLowerCase()}/${a.strategy}`;
     const earlier = venueStrategies.get(key);
     if (earlier === undefined) venueStrategies.set(key, i);
-    else out.add(['accounts', i, 'strategy'], `strategy ${JSON.stringify(a.strategy)} of the same trader is already used by accounts[${earlier}]`);
+    else
+      out.add(
+        ['accounts', i, 'strategy'],
+        `strategy ${JSON.stringify(a.strategy)} of the same trader is already used by accounts[${earlier}]`,
+      );
   });
 
   config.portfolios.forEach((p, i) => {
@@ -92,7 +97,8 @@ function checkStructure(config: Structure, out: Problems): void {
     const seen = new Set<string>();
     p.members.forEach((m, j) => {
       if (!accountIds.has(m.account)) out.add(['portfolios', i, 'members', j, 'account'], `unknown account ${JSON.stringify(m.account)}`);
-      else if (seen.has(m.account)) out.add(['portfolios', i, 'members', j, 'account'], `account ${JSON.stringify(m.account)} is listed twice`);
+      else if (seen.has(m.account))
+        out.add(['portfolios', i, 'members', j, 'account'], `account ${JSON.stringify(m.account)} is listed twice`);
       seen.add(m.account);
     });
   });
@@ -101,7 +107,8 @@ function checkStructure(config: Structure, out: Problems): void {
     const seen = new Set<string>();
     s.subscriptions.forEach((sub, j) => {
       const path = ['subscribers', i, 'subscriptions', j, 'target'];
-      if (!accountIds.has(sub.target) && !portfolioIds.has(sub.target)) out.add(path, `unknown account or portfolio ${JSON.stringify(sub.target)}`);
+      if (!accountIds.has(sub.target) && !portfolioIds.has(sub.target))
+        out.add(path, `unknown account or portfolio ${JSON.stringify(sub.target)}`);
       else if (seen.has(sub.target)) out.add(path, `${JSON.stringify(sub.target)} is subscribed twice`);
       seen.add(sub.target);
     });
@@ -118,10 +125,12 @@ export function validateFleet(config: FleetConfig): Problem[] {
   checkStructure(config, out);
   const { venue, redis } = config;
   if (venue.kind === 'derivadex' && venue.url === undefined) out.add(['venue', 'url'], 'required when kind is derivadex');
-  if (venue.keystorePasswordEnv !== undefined && venue.keystore === undefined) out.add(['venue', 'keystorePasswordEnv'], 'only meaningful with keystore');
+  if (venue.keystorePasswordEnv !== undefined && venue.keystore === undefined)
+    out.add(['venue', 'keystorePasswordEnv'], 'only meaningful with keystore');
   if (redis.sentinels !== undefined && redis.sentinelName === undefined) out.add(['redis', 'sentinelName'], 'required with sentinels');
   if (redis.sentinelName !== undefined && redis.sentinels === undefined) out.add(['redis', 'sentinels'], 'required with sentinelName');
-  if (redis.sentinels !== undefined && redis.cluster !== undefined) out.add(['redis', 'cluster'], 'use either cluster or sentinels, not both');
+  if (redis.sentinels !== undefined && redis.cluster !== undefined)
+    out.add(['redis', 'cluster'], 'use either cluster or sentinels, not both');
   if (redis.url !== undefined && redis.cluster !== undefined) out.add(['redis', 'url'], 'use either url or cluster, not both');
   return out.list;
 }
@@ -143,14 +152,16 @@ export function validateScenario(config: ScenarioConfig): Problem[] {
       const path = ['marks', symbol, k, 'at'];
       if (k === 0 && point.at !== 0) out.add(path, `the first mark must be at "0s", got ${formatMs(point.at)}`);
       const previous = points[k - 1];
-      if (previous !== undefined && point.at <= previous.at) out.add(path, `expected a time after the previous mark (${formatMs(previous.at)})`);
+      if (previous !== undefined && point.at <= previous.at)
+        out.add(path, `expected a time after the previous mark (${formatMs(previous.at)})`);
       within(point.at, path);
     });
   }
 
   // Signals: every traded symbol is a product and has marks.
   const traded = (symbol: string, path: Path) => {
-    if (checkSymbol(symbol, known, path, out) && config.marks[symbol] === undefined) out.add(path, `no marks for ${JSON.stringify(symbol)}`);
+    if (checkSymbol(symbol, known, path, out) && config.marks[symbol] === undefined)
+      out.add(path, `no marks for ${JSON.stringify(symbol)}`);
   };
   config.accounts.forEach((a, i) => {
     const signal = a.signal;
@@ -168,7 +179,8 @@ export function validateScenario(config: ScenarioConfig): Problem[] {
   const accountIds = new Set(config.accounts.map((a) => a.id));
   config.faults.forEach((f, i) => {
     within(f.at, ['faults', i, 'at']);
-    if (f.kind === 'reject-next-order' && !accountIds.has(f.account)) out.add(['faults', i, 'account'], `unknown account ${JSON.stringify(f.account)}`);
+    if (f.kind === 'reject-next-order' && !accountIds.has(f.account))
+      out.add(['faults', i, 'account'], `unknown account ${JSON.stringify(f.account)}`);
   });
 
   config.operator.forEach((op, i) => {

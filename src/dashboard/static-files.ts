@@ -93,7 +93,11 @@ export function dashboardRoutes(options: DashboardRoutesOptions = {}): ExtraRout
     const generated = path === VOCABULARY_PATH;
     const entry = generated
       ? { file: 'vocabulary.js', type: CONTENT_TYPES['.js']! }
-      : path === null ? undefined : Object.hasOwn(DASHBOARD_FILES, path) ? DASHBOARD_FILES[path] : undefined;
+      : path === null
+        ? undefined
+        : Object.hasOwn(DASHBOARD_FILES, path)
+          ? DASHBOARD_FILES[path]
+          : undefined;
     if (!entry) return false;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });

@@ -51,7 +51,7 @@ function referenceLabel(ref: unknown): string {
   return 'inline';
 }
 
-function functionLabel(fn: Function): string {
+function functionLabel(fn: { name: string }): string {
   return fn.name && fn.name !== 'anonymous' ? fn.name : 'inline';
 }
 

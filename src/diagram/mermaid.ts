@@ -36,7 +36,10 @@ export function toMermaid(graph: StateGraph, options: DiagramOptions = {}): stri
     if (container.initial !== null) lines.push(`${pad}[*] --> ${idOf(container.initial)}`);
     // A parallel state's regions are separated by `--`; its history states are not regions, so they go first.
     const children = container.children.map((id) => nodeById(graph, id));
-    const ordered = container.kind === 'parallel' ? [...children.filter((c) => c.kind === 'history'), ...children.filter((c) => c.kind !== 'history')] : children;
+    const ordered =
+      container.kind === 'parallel'
+        ? [...children.filter((c) => c.kind === 'history'), ...children.filter((c) => c.kind !== 'history')]
+        : children;
     let regions = 0;
     for (const child of ordered) {
       if (container.kind === 'parallel' && child.kind !== 'history' && regions++ > 0) lines.push(`${pad}--`);
@@ -46,7 +49,8 @@ export function toMermaid(graph: StateGraph, options: DiagramOptions = {}): stri
       if (nodeById(graph, childId).kind === 'final') lines.push(`${pad}${idOf(childId)} --> [*]`);
     }
     for (const edge of byBlock.get(container.id) ?? []) {
-      for (const target of edge.targets) lines.push(`${pad}${idOf(edge.source)} --> ${idOf(target)} : ${label(transitionLabel(edge, options.actions))}`);
+      for (const target of edge.targets)
+        lines.push(`${pad}${idOf(edge.source)} --> ${idOf(target)} : ${label(transitionLabel(edge, options.actions))}`);
     }
   };
   const declare = (state: StateGraphNode, depth: number): void => {
@@ -65,7 +69,8 @@ export function toMermaid(graph: StateGraph, options: DiagramOptions = {}): stri
     lines.push(`  [*] --> ${idOf(root.id)}`);
     declare(root, 1);
     for (const edge of byBlock.get(TOP) ?? []) {
-      for (const target of edge.targets) lines.push(`  ${idOf(edge.source)} --> ${idOf(target)} : ${label(transitionLabel(edge, options.actions))}`);
+      for (const target of edge.targets)
+        lines.push(`  ${idOf(edge.source)} --> ${idOf(target)} : ${label(transitionLabel(edge, options.actions))}`);
     }
   } else {
     block(root, 1);
@@ -112,7 +117,23 @@ function enclosingBlock(graph: StateGraph, edge: StateGraphEdge): string {
 }
 
 // Words of Mermaid's state diagram grammar; an id equal to one of them gets a trailing `_`.
-const RESERVED = new Set(['state', 'note', 'class', 'classdef', 'direction', 'end', 'as', 'style', 'click', 'hide', 'scale', 'left', 'right', 'of', 'default']);
+const RESERVED = new Set([
+  'state',
+  'note',
+  'class',
+  'classdef',
+  'direction',
+  'end',
+  'as',
+  'style',
+  'click',
+  'hide',
+  'scale',
+  'left',
+  'right',
+  'of',
+  'default',
+]);
 
 function mermaidSafe(path: readonly string[]): string {
   let id = path.map((key) => key.replace(/[^A-Za-z0-9_]/g, '_')).join('__');

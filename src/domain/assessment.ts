@@ -50,26 +50,45 @@ export function assessAccount(input: AssessmentInput): Assessment {
   const flattening = stopouts.find((s) => s.closePositions);
   if (flattening && !flat) {
     return at('panic-exit', true, 'stopout', `stopout ${flattening.reason} on ${flattening.scope} ${flattening.id} closes positions`, {
-      scope: flattening.scope, id: flattening.id, reason: flattening.reason,
+      scope: flattening.scope,
+      id: flattening.id,
+      reason: flattening.reason,
     });
   }
 
   if (buffer !== null && budget.panicMarginBuffer !== undefined && buffer.lt(budget.panicMarginBuffer)) {
-    return at('panic-exit', false, 'panic-margin-buffer', `margin buffer ${str(buffer)} below panicMarginBuffer ${budget.panicMarginBuffer}`, {
-      marginBuffer: str(buffer), limit: budget.panicMarginBuffer,
-    });
+    return at(
+      'panic-exit',
+      false,
+      'panic-margin-buffer',
+      `margin buffer ${str(buffer)} below panicMarginBuffer ${budget.panicMarginBuffer}`,
+      {
+        marginBuffer: str(buffer),
+        limit: budget.panicMarginBuffer,
+      },
+    );
   }
   // Panic exit ends once the buffer is back at the minimum (de-risking takes over from there).
   if (input.current === 'panic-exit' && buffer !== null && budget.minMarginBuffer !== undefined && buffer.lt(budget.minMarginBuffer)) {
-    return at('panic-exit', false, 'panic-margin-buffer', `margin buffer ${str(buffer)} not yet back to minMarginBuffer ${budget.minMarginBuffer}`, {
-      marginBuffer: str(buffer), limit: budget.minMarginBuffer,
-    });
+    return at(
+      'panic-exit',
+      false,
+      'panic-margin-buffer',
+      `margin buffer ${str(buffer)} not yet back to minMarginBuffer ${budget.minMarginBuffer}`,
+      {
+        marginBuffer: str(buffer),
+        limit: budget.minMarginBuffer,
+      },
+    );
   }
 
   const stop = stopouts[0];
   if (stop) {
     return at('stopped-out', false, 'stopout', `stopout ${stop.reason} on ${stop.scope} ${stop.id}`, {
-      scope: stop.scope, id: stop.id, reason: stop.reason, count: String(stopouts.length),
+      scope: stop.scope,
+      id: stop.id,
+      reason: stop.reason,
+      count: String(stopouts.length),
     });
   }
 
@@ -80,7 +99,8 @@ export function assessAccount(input: AssessmentInput): Assessment {
   if (blocked) return { mode: 'entries-blocked', flatten: false, reason: blocked };
 
   return at('trading', false, 'budget-has-room', 'the budget has room', {
-    grossNotional: metrics.grossNotional, marginBuffer: metrics.marginBuffer ?? 'flat',
+    grossNotional: metrics.grossNotional,
+    marginBuffer: metrics.marginBuffer ?? 'flat',
   });
 }
 

@@ -149,7 +149,8 @@ export function baselineAt(history: DrawdownHistory, from: number): Observation 
   consider(history.first);
   // dayOpens are in time order: binary search for the first at >= from.
   const opens = history.dayOpens;
-  let lo = 0, hi = opens.length;
+  let lo = 0,
+    hi = opens.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if (opens[mid]!.at < from) lo = mid + 1;
@@ -175,9 +176,7 @@ export function measureDrawdown(history: DrawdownHistory, limit: RiskLimit, nowI
   }
   if (startTime !== undefined && startTime > now.at) return null;
 
-  const trackingStart = limit.type === 'lifetime' && startTime === undefined
-    ? Math.min(history.first?.at ?? now.at, now.at)
-    : startTime;
+  const trackingStart = limit.type === 'lifetime' && startTime === undefined ? Math.min(history.first?.at ?? now.at, now.at) : startTime;
   const window = periodWindow(limit.type, now.at, trackingStart);
 
   let baseline = baselineAt(history, window.start);
@@ -208,8 +207,8 @@ export function measureDrawdown(history: DrawdownHistory, limit: RiskLimit, nowI
   const positiveBase = base.greaterThan(0);
   const absoluteBreached = limit.maxAbsoluteRisk !== undefined && drawdown.greaterThanOrEqualTo(limit.maxAbsoluteRisk);
   // Compare drawdown >= maxRelativeRisk × base: exact, unlike the rounded quotient.
-  const relativeBreached = limit.maxRelativeRisk !== undefined && positiveBase
-    && drawdown.greaterThanOrEqualTo(base.times(limit.maxRelativeRisk));
+  const relativeBreached =
+    limit.maxRelativeRisk !== undefined && positiveBase && drawdown.greaterThanOrEqualTo(base.times(limit.maxRelativeRisk));
   return {
     periodStart: window.start,
     periodEnd: window.end,

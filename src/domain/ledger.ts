@@ -25,13 +25,29 @@ export interface FillEvent extends EventBase {
   fee?: DecimalString;
 }
 /** A fee outside a fill: positive = paid, negative = rebate. */
-export interface FeeEvent extends EventBase { kind: 'fee'; amount: DecimalString }
+export interface FeeEvent extends EventBase {
+  kind: 'fee';
+  amount: DecimalString;
+}
 /** A funding payment, signed: positive = received. */
-export interface FundingEvent extends EventBase { kind: 'funding'; amount: DecimalString }
-export interface DepositEvent extends EventBase { kind: 'deposit'; amount: DecimalString }
-export interface WithdrawalEvent extends EventBase { kind: 'withdrawal'; amount: DecimalString }
+export interface FundingEvent extends EventBase {
+  kind: 'funding';
+  amount: DecimalString;
+}
+export interface DepositEvent extends EventBase {
+  kind: 'deposit';
+  amount: DecimalString;
+}
+export interface WithdrawalEvent extends EventBase {
+  kind: 'withdrawal';
+  amount: DecimalString;
+}
 /** The venue closed our whole position in `symbol` at `price`. */
-export interface LiquidationEvent extends EventBase { kind: 'liquidation'; symbol: string; price: DecimalString }
+export interface LiquidationEvent extends EventBase {
+  kind: 'liquidation';
+  symbol: string;
+  price: DecimalString;
+}
 
 export type LedgerEvent = FillEvent | FeeEvent | FundingEvent | DepositEvent | WithdrawalEvent | LiquidationEvent;
 
@@ -192,7 +208,15 @@ export function projectFill(
   book: LedgerBook,
   fill: { symbol: string; side: Side; amount: DecimalString; price: DecimalString },
 ): LedgerBook {
-  const parsed = parseEvent({ kind: 'fill', id: 'projection', seq: 0, symbol: fill.symbol, side: fill.side, amount: fill.amount, price: fill.price });
+  const parsed = parseEvent({
+    kind: 'fill',
+    id: 'projection',
+    seq: 0,
+    symbol: fill.symbol,
+    side: fill.side,
+    amount: fill.amount,
+    price: fill.price,
+  });
   if (typeof parsed === 'string') throw new LedgerError(`projected ${parsed}`);
   return applyToBook(book, parsed);
 }
@@ -296,7 +320,10 @@ function trade(
   } else {
     const entry = dec(held!.avgEntry);
     const closed = Decimal.min(size.abs(), delta.abs());
-    realized = price.minus(entry).times(closed).times(size.isNeg() ? -1 : 1);
+    realized = price
+      .minus(entry)
+      .times(closed)
+      .times(size.isNeg() ? -1 : 1);
     const after = size.plus(delta);
     if (after.isZero()) next = undefined;
     else if (after.isNeg() === size.isNeg()) next = { size: str(after), avgEntry: held!.avgEntry };
@@ -323,13 +350,13 @@ const KINDS = ['fill', 'fee', 'funding', 'deposit', 'withdrawal', 'liquidation']
 function parseEvent(raw: unknown): LedgerEvent | string {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return `event: expected an object, got ${describe(raw)}`;
   const o = raw as Record<string, unknown>;
-  const kind = o['kind'];
+  const kind = o.kind;
   if (typeof kind !== 'string' || !(KINDS as readonly string[]).includes(kind)) {
     return `kind: expected one of ${KINDS.join(', ')}, got ${describe(kind)}`;
   }
-  const id = o['id'];
+  const id = o.id;
   if (typeof id !== 'string' || id.length === 0) return `${kind}.id: expected a non-empty string, got ${describe(id)}`;
-  const seq = o['seq'];
+  const seq = o.seq;
   if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) {
     return `${kind}.seq: expected an integer >= 0, got ${describe(seq)}`;
   }
@@ -342,7 +369,7 @@ function parseEvent(raw: unknown): LedgerEvent | string {
     return { value: str(d) };
   };
   const symbolOf = (): string | { value: string } => {
-    const s = o['symbol'];
+    const s = o.symbol;
     return typeof s === 'string' && s.length > 0 ? { value: s } : `${kind}.symbol: expected a non-empty string, got ${describe(s)}`;
   };
 
@@ -350,14 +377,14 @@ function parseEvent(raw: unknown): LedgerEvent | string {
     case 'fill': {
       const symbol = symbolOf();
       if (typeof symbol === 'string') return symbol;
-      const side = o['side'];
+      const side = o.side;
       if (side !== 'buy' && side !== 'sell') return `fill.side: expected "buy" or "sell", got ${describe(side)}`;
       const amount = decimal('amount', 'positive');
       if (typeof amount === 'string') return amount;
       const price = decimal('price', 'positive');
       if (typeof price === 'string') return price;
       const event: FillEvent = { kind, id, seq, symbol: symbol.value, side, amount: amount.value, price: price.value };
-      if (o['fee'] !== undefined) {
+      if (o.fee !== undefined) {
         const fee = decimal('fee', 'any');
         if (typeof fee === 'string') return fee;
         event.fee = fee.value;

@@ -73,7 +73,16 @@ export function riskMetrics(input: RiskInput): RiskMetrics {
   const { ledger } = input;
   const collateral = decimalAt(ledger.collateral, 'ledger.collateral');
 
-  interface Leg { symbol: string; size: Decimal; avgEntry: Decimal; mark: Decimal; notional: Decimal; upnl: Decimal; mm: Decimal; mmr: Decimal }
+  interface Leg {
+    symbol: string;
+    size: Decimal;
+    avgEntry: Decimal;
+    mark: Decimal;
+    notional: Decimal;
+    upnl: Decimal;
+    mm: Decimal;
+    mmr: Decimal;
+  }
   const legs: Leg[] = [];
   for (const symbol of Object.keys(ledger.positions).sort()) {
     const pos = ledger.positions[symbol]!;
@@ -153,7 +162,12 @@ export function projectedMetrics(
 }
 
 /** Gross notional if `symbol`'s position became `sizeAfter` (signed) at `mark`, other positions as in `metrics`. */
-export function grossNotionalAfter(metrics: RiskMetrics, symbol: string, sizeAfter: Decimal | DecimalString, mark: Decimal | DecimalString): Decimal {
+export function grossNotionalAfter(
+  metrics: RiskMetrics,
+  symbol: string,
+  sizeAfter: Decimal | DecimalString,
+  mark: Decimal | DecimalString,
+): Decimal {
   const current = metrics.positions[symbol];
   const without = dec(metrics.grossNotional).minus(current === undefined ? ZERO : dec(current.notional));
   return without.plus(dec(sizeAfter).abs().times(mark));

@@ -3,7 +3,16 @@
  * `submitted` before any receipt. The account machine, the venue client's lifecycle tracker, the metrics
  * and the dashboard all speak this one vocabulary.
  */
-export const ORDER_STATUSES = ['submitted', 'sequenced', 'posted', 'partially-filled', 'filled', 'cancelled', 'rejected', 'liquidated'] as const;
+export const ORDER_STATUSES = [
+  'submitted',
+  'sequenced',
+  'posted',
+  'partially-filled',
+  'filled',
+  'cancelled',
+  'rejected',
+  'liquidated',
+] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 /** Statuses after which nothing more happens to an order. */

@@ -143,8 +143,7 @@ export function toIso(at: number): string {
   return new Date(at).toISOString();
 }
 
-const ISO_PATTERN =
-  /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|([+-])(\d{2}):(\d{2})))?$/;
+const ISO_PATTERN = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|([+-])(\d{2}):(\d{2})))?$/;
 
 /**
  * Epoch ms of an ISO 8601 time, or null. Accepts a date (`2026-01-05`, midnight UTC) or a date-time with
@@ -156,15 +155,20 @@ export function parseIsoTime(s: unknown): number | null {
   const m = ISO_PATTERN.exec(s);
   if (m === null) return null;
   const [, ys, mos, ds, hs, mis, ss, frac, zone, sign, ohs, oms] = m;
-  const y = Number(ys), mo = Number(mos), d = Number(ds);
+  const y = Number(ys),
+    mo = Number(mos),
+    d = Number(ds);
   if (mo < 1 || mo > 12 || d < 1 || d > daysInUtcMonth(y, mo - 1)) return null;
   if (hs !== undefined && zone === undefined) return null;
-  const h = Number(hs ?? 0), mi = Number(mis ?? 0), sec = Number(ss ?? 0);
+  const h = Number(hs ?? 0),
+    mi = Number(mis ?? 0),
+    sec = Number(ss ?? 0);
   if (h > 23 || mi > 59 || sec > 59) return null;
   const ms = frac === undefined ? 0 : Number(frac.slice(0, 3).padEnd(3, '0'));
   let offset = 0;
   if (sign !== undefined) {
-    const oh = Number(ohs), om = Number(oms);
+    const oh = Number(ohs),
+      om = Number(oms);
     if (oh > 23 || om > 59) return null;
     offset = (sign === '-' ? -1 : 1) * (oh * 60 + om) * 60_000;
   }

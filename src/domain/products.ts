@@ -84,12 +84,24 @@ function show(value: unknown): string {
 
 /** DerivaDEX-like defaults (docs/contracts.md#scenario-products): 3x, so mmr = 0.05. */
 export const DEFAULT_PRODUCTS: Readonly<Record<string, Product>> = Object.freeze({
-  ETHP: Object.freeze(productFromSpec({
-    symbol: 'ETHP', tickSize: '0.1', minOrderSize: '0.0001', maxOrderNotional: '1000000',
-    maxTakerPriceDeviation: '0.02', maxLeverage: 3,
-  })),
-  BTCP: Object.freeze(productFromSpec({
-    symbol: 'BTCP', tickSize: '1', minOrderSize: '0.00001', maxOrderNotional: '1000000',
-    maxTakerPriceDeviation: '0.02', maxLeverage: 3,
-  })),
+  ETHP: Object.freeze(
+    productFromSpec({
+      symbol: 'ETHP',
+      tickSize: '0.1',
+      minOrderSize: '0.0001',
+      maxOrderNotional: '1000000',
+      maxTakerPriceDeviation: '0.02',
+      maxLeverage: 3,
+    }),
+  ),
+  BTCP: Object.freeze(
+    productFromSpec({
+      symbol: 'BTCP',
+      tickSize: '1',
+      minOrderSize: '0.00001',
+      maxOrderNotional: '1000000',
+      maxTakerPriceDeviation: '0.02',
+      maxLeverage: 3,
+    }),
+  ),
 });

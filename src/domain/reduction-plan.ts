@@ -19,9 +19,7 @@ export interface ReductionInput {
   targetBuffer: DecimalString;
 }
 
-export type ReductionPlan =
-  | { kind: 'order'; order: OrderIntent; numbers: Record<string, DecimalString> }
-  | { kind: 'none'; why: string };
+export type ReductionPlan = { kind: 'order'; order: OrderIntent; numbers: Record<string, DecimalString> } | { kind: 'none'; why: string };
 
 /**
  * The ONE reducing order to send next: on the opposite side of the largest exposure, never larger than the
@@ -61,7 +59,10 @@ export function planReduction(input: ReductionInput): ReductionPlan {
   } else {
     needed = maxOf(bufferShortfall(metrics, mark, dec(product.mmr), dec(input.targetBuffer)), overCap(metrics, budget, target));
     if (!needed.gt(0)) {
-      return { kind: 'none', why: `nothing to reduce: margin buffer ${metrics.marginBuffer ?? 'flat'} meets the target ${input.targetBuffer} and no cap is exceeded` };
+      return {
+        kind: 'none',
+        why: `nothing to reduce: margin buffer ${metrics.marginBuffer ?? 'flat'} meets the target ${input.targetBuffer} and no cap is exceeded`,
+      };
     }
   }
   const wanted = measured ? minOf(needed, size.times(input.fraction)) : needed;
@@ -87,8 +88,14 @@ export function planReduction(input: ReductionInput): ReductionPlan {
     kind: 'order',
     order: { symbol: target.symbol, side, amount: str(amount), type: 'limit', price: str(price) },
     numbers: {
-      symbol: target.symbol, position: target.size, mark: str(mark), wanted: str(wanted), amount: str(amount), price: str(price),
-      marginBuffer: metrics.marginBuffer ?? 'flat', targetBuffer: input.targetBuffer,
+      symbol: target.symbol,
+      position: target.size,
+      mark: str(mark),
+      wanted: str(wanted),
+      amount: str(amount),
+      price: str(price),
+      marginBuffer: metrics.marginBuffer ?? 'flat',
+      targetBuffer: input.targetBuffer,
     },
   };
 }

@@ -2,8 +2,17 @@ import type { DecimalString } from './decimal.ts';
 
 /** CopyFactory period types, all in UTC. */
 export const RISK_LIMIT_TYPES = [
-  'day', 'date', 'week', 'week-to-date', 'month', 'month-to-date',
-  'quarter', 'quarter-to-date', 'year', 'year-to-date', 'lifetime',
+  'day',
+  'date',
+  'week',
+  'week-to-date',
+  'month',
+  'month-to-date',
+  'quarter',
+  'quarter-to-date',
+  'year',
+  'year-to-date',
+  'lifetime',
 ] as const;
 export type RiskLimitType = (typeof RISK_LIMIT_TYPES)[number];
 

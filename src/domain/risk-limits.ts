@@ -2,8 +2,15 @@ import { dec, isDecimalString } from './decimal.ts';
 import { measureDrawdown, type DrawdownHistory, type DrawdownMeasure, type ObservationInput } from './drawdown.ts';
 import { parseIsoTime, toIso } from './periods.ts';
 import {
-  RISK_LIMIT_APPLY_TO, RISK_LIMIT_LEVELS, RISK_LIMIT_TYPES,
-  type ResolvedRiskLimit, type RiskLimit, type RiskLimitApplyTo, type RiskLimitLevel, type RiskLimitSource, type RiskLimitType,
+  RISK_LIMIT_APPLY_TO,
+  RISK_LIMIT_LEVELS,
+  RISK_LIMIT_TYPES,
+  type ResolvedRiskLimit,
+  type RiskLimit,
+  type RiskLimitApplyTo,
+  type RiskLimitLevel,
+  type RiskLimitSource,
+  type RiskLimitType,
 } from './risk-limit.ts';
 import type { Stopout, StopoutScope } from './stopout.ts';
 
@@ -101,14 +108,16 @@ function compareOptionalTimes(a: string | undefined, b: string | undefined): num
 
 /** The canonical order of resolved limits: level, sourceId, type, applyTo, closePositions, then values. */
 export function compareResolvedRiskLimits(a: ResolvedRiskLimit, b: ResolvedRiskLimit): number {
-  return RISK_LIMIT_LEVELS.indexOf(a.level) - RISK_LIMIT_LEVELS.indexOf(b.level)
-    || compareStrings(a.sourceId, b.sourceId)
-    || RISK_LIMIT_TYPES.indexOf(a.type) - RISK_LIMIT_TYPES.indexOf(b.type)
-    || RISK_LIMIT_APPLY_TO.indexOf(a.applyTo) - RISK_LIMIT_APPLY_TO.indexOf(b.applyTo)
-    || Number(a.closePositions) - Number(b.closePositions)
-    || compareOptionalDecimals(a.maxAbsoluteRisk, b.maxAbsoluteRisk)
-    || compareOptionalDecimals(a.maxRelativeRisk, b.maxRelativeRisk)
-    || compareOptionalTimes(a.startTime, b.startTime);
+  return (
+    RISK_LIMIT_LEVELS.indexOf(a.level) - RISK_LIMIT_LEVELS.indexOf(b.level) ||
+    compareStrings(a.sourceId, b.sourceId) ||
+    RISK_LIMIT_TYPES.indexOf(a.type) - RISK_LIMIT_TYPES.indexOf(b.type) ||
+    RISK_LIMIT_APPLY_TO.indexOf(a.applyTo) - RISK_LIMIT_APPLY_TO.indexOf(b.applyTo) ||
+    Number(a.closePositions) - Number(b.closePositions) ||
+    compareOptionalDecimals(a.maxAbsoluteRisk, b.maxAbsoluteRisk) ||
+    compareOptionalDecimals(a.maxRelativeRisk, b.maxRelativeRisk) ||
+    compareOptionalTimes(a.startTime, b.startTime)
+  );
 }
 
 function resolved(limit: RiskLimit, level: RiskLimitLevel, sourceId: string): ResolvedRiskLimit {
@@ -181,7 +190,7 @@ export function evaluateRiskLimits(limits: readonly ResolvedRiskLimit[], history
   const breaches: Breach[] = [];
   for (const limit of limits) {
     const measure = measureDrawdown(history, limit, now);
-    if (measure !== null && measure.breached) breaches.push({ limit, measure, stopout: stopoutFor(limit, measure, now.at) });
+    if (measure?.breached) breaches.push({ limit, measure, stopout: stopoutFor(limit, measure, now.at) });
   }
   return breaches;
 }
@@ -214,8 +223,9 @@ export function canResetStopout(
     if (measure === null || !measure.breached) continue;
     return {
       ok: false,
-      reason: `${stopout.reason} still breached: ${breachText(limit, measure)} since ${toIso(measure.periodStart)}; `
-        + `move startTime on ${stopout.scope} ${stopout.id} to now first, then reset`,
+      reason:
+        `${stopout.reason} still breached: ${breachText(limit, measure)} since ${toIso(measure.periodStart)}; ` +
+        `move startTime on ${stopout.scope} ${stopout.id} to now first, then reset`,
     };
   }
   return { ok: true };

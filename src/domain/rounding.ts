@@ -80,7 +80,9 @@ export function roundPriceToTick(product: Product, price: DecimalInput, side: Si
   const tick = dec(product.tickSize);
   const rounded = toMultiple(p, tick, side === 'buy' ? 'down' : 'up');
   if (!rounded.gt(0)) {
-    throw new RoundingError(`${product.symbol} price: buy price ${str(p)} rounds down to ${str(rounded)}, below one tick ${product.tickSize}`);
+    throw new RoundingError(
+      `${product.symbol} price: buy price ${str(p)} rounds down to ${str(rounded)}, below one tick ${product.tickSize}`,
+    );
   }
   return rounded;
 }
@@ -95,7 +97,9 @@ export function roundAmountDown(product: Product, amount: DecimalInput): Decimal
   const step = dec(product.minOrderSize);
   const rounded = toMultiple(a, step, 'down');
   if (rounded.lt(step)) {
-    throw new RoundingError(`${product.symbol} amount: ${str(a)} rounds down to ${str(rounded)}, below minOrderSize ${product.minOrderSize}`);
+    throw new RoundingError(
+      `${product.symbol} amount: ${str(a)} rounds down to ${str(rounded)}, below minOrderSize ${product.minOrderSize}`,
+    );
   }
   return rounded;
 }
@@ -161,7 +165,10 @@ export function orderViolations(product: Product, order: OrderIntent, mark: Deci
       violations.push({ code: 'min-order-size', message: `${sym} amount ${str(amount)} is below minOrderSize ${product.minOrderSize}` });
     }
     if (!isMultiple(amount, step)) {
-      violations.push({ code: 'size-increment', message: `${sym} amount ${str(amount)} is not a multiple of the size increment ${product.minOrderSize}` });
+      violations.push({
+        code: 'size-increment',
+        message: `${sym} amount ${str(amount)} is not a multiple of the size increment ${product.minOrderSize}`,
+      });
     }
   }
 
@@ -178,10 +185,16 @@ export function orderViolations(product: Product, order: OrderIntent, mark: Deci
       }
       const band = priceBand(product, m);
       if (order.side === 'buy' && price.gt(band.high)) {
-        violations.push({ code: 'price-band', message: `${sym} buy price ${str(price)} is above the band high ${str(band.high)} (mark ${str(m)} × (1 + ${product.maxTakerPriceDeviation}))` });
+        violations.push({
+          code: 'price-band',
+          message: `${sym} buy price ${str(price)} is above the band high ${str(band.high)} (mark ${str(m)} × (1 + ${product.maxTakerPriceDeviation}))`,
+        });
       }
       if (order.side === 'sell' && price.lt(band.low)) {
-        violations.push({ code: 'price-band', message: `${sym} sell price ${str(price)} is below the band low ${str(band.low)} (mark ${str(m)} × (1 − ${product.maxTakerPriceDeviation}))` });
+        violations.push({
+          code: 'price-band',
+          message: `${sym} sell price ${str(price)} is below the band low ${str(band.low)} (mark ${str(m)} × (1 − ${product.maxTakerPriceDeviation}))`,
+        });
       }
     }
   } else if (order.price !== undefined) {

@@ -39,7 +39,9 @@ export function stopoutIdProblem(scope: StopoutScope, id: string): string | unde
 
 /** Why `reason` cannot be a stopout reason (a hash field an operator types), or undefined. */
 export function reasonProblem(reason: string): string | undefined {
-  return ID_PART.test(reason) ? undefined : `expected a reason of ${ID_RULE} (e.g. "manual", "day-balance-difference"), got ${JSON.stringify(reason)}`;
+  return ID_PART.test(reason)
+    ? undefined
+    : `expected a reason of ${ID_RULE} (e.g. "manual", "day-balance-difference"), got ${JSON.stringify(reason)}`;
 }
 
 /** Every problem of an identity a caller wants to write, named by field. */
@@ -67,11 +69,14 @@ function byCodeUnit(a: string, b: string): number {
 }
 
 /** Scope in STOPOUT_SCOPES order (fleet first), then id, then reason, by code unit (locale-independent). */
-export function compareIdentities(a: { scope: StopoutScope; id: string; reason?: string }, b: { scope: StopoutScope; id: string; reason?: string }): number {
+export function compareIdentities(
+  a: { scope: StopoutScope; id: string; reason?: string },
+  b: { scope: StopoutScope; id: string; reason?: string },
+): number {
   return (
-    STOPOUT_SCOPES.indexOf(a.scope) - STOPOUT_SCOPES.indexOf(b.scope)
-    || byCodeUnit(a.id, b.id)
-    || byCodeUnit(a.reason ?? '', b.reason ?? '')
+    STOPOUT_SCOPES.indexOf(a.scope) - STOPOUT_SCOPES.indexOf(b.scope) ||
+    byCodeUnit(a.id, b.id) ||
+    byCodeUnit(a.reason ?? '', b.reason ?? '')
   );
 }
 

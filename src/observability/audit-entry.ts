@@ -17,7 +17,16 @@ export interface AuditEntry {
 }
 
 /** What goes into the audit log: every decision, transition, order, cancel, update, stopout, liquidation and operator action. */
-export const AUDITED_KINDS: readonly TimelineKind[] = ['decision', 'state', 'order', 'cancel', 'order-update', 'stopout', 'liquidation', 'operator'];
+export const AUDITED_KINDS: readonly TimelineKind[] = [
+  'decision',
+  'state',
+  'order',
+  'cancel',
+  'order-update',
+  'stopout',
+  'liquidation',
+  'operator',
+];
 
 export function isAudited(record: TimelineRecord): boolean {
   return AUDITED_KINDS.includes(record.kind);

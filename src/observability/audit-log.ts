@@ -103,7 +103,18 @@ export class AuditLog {
 
   /** Writes to `sink` too, from the next entry on (Redis becomes known after the log has started). */
   addSink(sink: AuditSink): void {
-    this.#sinks.push({ sink, queue: [], busy: false, inFlight: 0, failing: false, written: 0, dropped: 0, droppedReported: 0, overflowing: false, retryTimer: undefined });
+    this.#sinks.push({
+      sink,
+      queue: [],
+      busy: false,
+      inFlight: 0,
+      failing: false,
+      written: 0,
+      dropped: 0,
+      droppedReported: 0,
+      overflowing: false,
+      retryTimer: undefined,
+    });
   }
 
   /** A timeline record: written when it is of an audited kind, ignored otherwise (marks, risk, summary). */
@@ -131,7 +142,8 @@ export class AuditLog {
   attribute(action: AttributedAction, who: string): void {
     const waiting = this.#staged.find((e) => e.who === undefined && e.record.kind === 'operator' && sameAction(e.record, action));
     if (waiting) waiting.who = who;
-    else this.#attributions.push({ action: action.action, scope: action.scope, id: action.id, who, until: this.#now() + ATTRIBUTION_TTL_MS });
+    else
+      this.#attributions.push({ action: action.action, scope: action.scope, id: action.id, who, until: this.#now() + ATTRIBUTION_TTL_MS });
   }
 
   /** Resolves when everything accepted so far has been written, or its sink has failed at it. */
@@ -165,7 +177,12 @@ export class AuditLog {
   stats(): AuditStats {
     return {
       accepted: this.#accepted,
-      sinks: Object.fromEntries(this.#sinks.map((s) => [s.sink.name, { written: s.written, pending: s.queue.length + s.inFlight, dropped: s.dropped, failing: s.failing }])),
+      sinks: Object.fromEntries(
+        this.#sinks.map((s) => [
+          s.sink.name,
+          { written: s.written, pending: s.queue.length + s.inFlight, dropped: s.dropped, failing: s.failing },
+        ]),
+      ),
     };
   }
 
@@ -255,7 +272,9 @@ export class AuditLog {
         if (s.failing || s.overflowing) {
           const lost = s.dropped - s.droppedReported;
           s.droppedReported = s.dropped;
-          this.#report(`audit: ${s.sink.name}: ${s.failing ? 'writing again' : 'keeping up again'}${lost > 0 ? ` (${lost} entries were dropped)` : ''}`);
+          this.#report(
+            `audit: ${s.sink.name}: ${s.failing ? 'writing again' : 'keeping up again'}${lost > 0 ? ` (${lost} entries were dropped)` : ''}`,
+          );
           s.failing = false;
           s.overflowing = false;
         }

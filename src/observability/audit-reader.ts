@@ -34,7 +34,10 @@ export function streamAuditSource(connection: RedisConnection, key: string, bloc
       const newest = (await connection.xrevrange(key, '+', '-', 'COUNT', Math.max(n, 1))) as StreamEntries;
       tailed = true;
       if (newest[0]) lastId = newest[0][0];
-      return newest.slice(0, n).reverse().map(([id, fields]) => dataOf(id, fields));
+      return newest
+        .slice(0, n)
+        .reverse()
+        .map(([id, fields]) => dataOf(id, fields));
     },
     async follow(onLine, signal) {
       if (!tailed) await this.tail(0);
@@ -85,7 +88,11 @@ export function fileAuditSource(path: string, pollMs = 200): AuditSource {
         // Bytes after the last newline are a line still being written: following starts at them.
         offset = position + lastNewline + 1;
         tailed = true;
-        const lines = bytes.subarray(0, lastNewline + 1).toString('utf8').split('\n').slice(0, -1);
+        const lines = bytes
+          .subarray(0, lastNewline + 1)
+          .toString('utf8')
+          .split('\n')
+          .slice(0, -1);
         if (position > 0) lines.shift(); // cut by the chunk boundary
         const complete = lines.filter((line) => line.trim() !== '');
         return (n === 0 ? [] : complete.slice(-n)).map((data) => ({ where: path, data }));
@@ -97,7 +104,10 @@ export function fileAuditSource(path: string, pollMs = 200): AuditSource {
       if (!tailed) await this.tail(0);
       let partial = '';
       while (!signal.aborted) {
-        const size = await stat(path).then((s) => s.size, () => 0);
+        const size = await stat(path).then(
+          (s) => s.size,
+          () => 0,
+        );
         if (size < offset) {
           // Truncated or replaced (rotation): start from its beginning.
           offset = 0;

@@ -56,9 +56,24 @@ const known = (set: readonly string[], value: string): string => (set.includes(v
 
 export function createFleetMetrics(registry: Registry = new Registry(), options: FleetMetricsOptions = {}): FleetMetrics {
   const registers = [registry];
-  const accounts = new Gauge({ name: 'riskwarden_accounts', help: 'Supervised accounts per top-level state', labelNames: ['state'] as const, registers });
-  const decisions = new Counter({ name: 'riskwarden_decisions_total', help: 'Entry decisions of the pre-trade gate, by outcome and blocking rule', labelNames: ['allowed', 'rule'] as const, registers });
-  const orders = new Counter({ name: 'riskwarden_orders_total', help: 'Orders by purpose: sent, then each status the venue reported', labelNames: ['purpose', 'status'] as const, registers });
+  const accounts = new Gauge({
+    name: 'riskwarden_accounts',
+    help: 'Supervised accounts per top-level state',
+    labelNames: ['state'] as const,
+    registers,
+  });
+  const decisions = new Counter({
+    name: 'riskwarden_decisions_total',
+    help: 'Entry decisions of the pre-trade gate, by outcome and blocking rule',
+    labelNames: ['allowed', 'rule'] as const,
+    registers,
+  });
+  const orders = new Counter({
+    name: 'riskwarden_orders_total',
+    help: 'Orders by purpose: sent, then each status the venue reported',
+    labelNames: ['purpose', 'status'] as const,
+    registers,
+  });
   const latency = new Histogram({
     name: 'riskwarden_reduction_latency_seconds',
     help: 'Seconds from a reduce/exit order to its terminal order-update',
@@ -66,11 +81,21 @@ export function createFleetMetrics(registry: Registry = new Registry(), options:
     buckets: REDUCTION_LATENCY_BUCKETS,
     registers,
   });
-  const feedStale = new Gauge({ name: 'riskwarden_feed_stale', help: 'Venue feed staleness: 1 stale, 0 fresh', labelNames: ['feed'] as const, registers });
+  const feedStale = new Gauge({
+    name: 'riskwarden_feed_stale',
+    help: 'Venue feed staleness: 1 stale, 0 fresh',
+    labelNames: ['feed'] as const,
+    registers,
+  });
   const redisUp = new Gauge({ name: 'riskwarden_redis_up', help: 'The shared stopout store is reachable: 1 yes, 0 no', registers });
   const leased = new Gauge({ name: 'riskwarden_leased_accounts', help: 'Accounts whose lease this process holds', registers });
   const liquidations = new Counter({ name: 'riskwarden_liquidations_total', help: 'Liquidations the venue reported', registers });
-  const stopouts = new Counter({ name: 'riskwarden_stopouts_total', help: 'Stopouts set and reset, by scope', labelNames: ['scope', 'action'] as const, registers });
+  const stopouts = new Counter({
+    name: 'riskwarden_stopouts_total',
+    help: 'Stopouts set and reset, by scope',
+    labelNames: ['scope', 'action'] as const,
+    registers,
+  });
   if (options.processMetrics) collectDefaultMetrics({ register: registry, prefix: 'riskwarden_' });
 
   // Every state has a series from the start, so a dashboard shows 0 rather than nothing.
@@ -127,7 +152,8 @@ export function createFleetMetrics(registry: Registry = new Registry(), options:
         order.status = status;
         if (isTerminal(status)) {
           tracked.delete(key);
-          if (order.purpose === 'reduce' || order.purpose === 'exit') latency.observe({ purpose: order.purpose }, Math.max(0, record.t - order.t) / 1000);
+          if (order.purpose === 'reduce' || order.purpose === 'exit')
+            latency.observe({ purpose: order.purpose }, Math.max(0, record.t - order.t) / 1000);
         }
         break;
       }

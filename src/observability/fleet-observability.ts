@@ -75,11 +75,13 @@ export function createFleetObservability(options: FleetObservabilityOptions): Fl
   const { config, env } = options;
   const scrubber = createScrubber({ secrets: secretsOf(config, env) });
   const logFile = env.RISKWARDEN_LOG_FILE;
-  const logger = options.logger ?? createLogger({
-    level: logFile ? (env.RISKWARDEN_LOG_LEVEL ?? 'info') : 'silent',
-    ...(logFile ? { destination: logFile } : {}),
-    secrets: secretsOf(config, env),
-  });
+  const logger =
+    options.logger ??
+    createLogger({
+      level: logFile ? (env.RISKWARDEN_LOG_LEVEL ?? 'info') : 'silent',
+      ...(logFile ? { destination: logFile } : {}),
+      secrets: secretsOf(config, env),
+    });
   const metrics = options.metrics ?? createFleetMetrics(undefined, { processMetrics: true });
   const say = (level: 'info' | 'warn', message: string): void => {
     const clean = scrubber.text(message);
@@ -91,10 +93,14 @@ export function createFleetObservability(options: FleetObservabilityOptions): Fl
   if (auditFile) audit.addSink(auditFileSink(auditFile));
   const capText = env.RISKWARDEN_AUDIT_CAP;
   const cap = capText === undefined || capText === '' ? DEFAULT_AUDIT_STREAM_CAP : Number(capText);
-  if (!Number.isSafeInteger(cap) || cap < 1) say('warn', `RISKWARDEN_AUDIT_CAP: expected a positive integer, got "${capText}"; using ${DEFAULT_AUDIT_STREAM_CAP}`);
+  if (!Number.isSafeInteger(cap) || cap < 1)
+    say('warn', `RISKWARDEN_AUDIT_CAP: expected a positive integer, got "${capText}"; using ${DEFAULT_AUDIT_STREAM_CAP}`);
 
   return {
-    metrics, audit, logger, scrubber,
+    metrics,
+    audit,
+    logger,
+    scrubber,
     note: (message) => say('info', message),
     scrubRecord(record) {
       const text = JSON.stringify(record);

@@ -17,7 +17,8 @@ export const EPOCH_FACTOR = 1_000_000_000;
 export const MAX_EPOCH = Math.floor(Number.MAX_SAFE_INTEGER / EPOCH_FACTOR) - 1;
 
 export function fencedVersion(epoch: number, counter: number): number {
-  if (!Number.isSafeInteger(epoch) || epoch < 1 || epoch > MAX_EPOCH) throw new Error(`fencing epoch: expected a whole number from 1 to ${MAX_EPOCH}, got ${epoch}`);
+  if (!Number.isSafeInteger(epoch) || epoch < 1 || epoch > MAX_EPOCH)
+    throw new Error(`fencing epoch: expected a whole number from 1 to ${MAX_EPOCH}, got ${epoch}`);
   if (!Number.isSafeInteger(counter) || counter < 0 || counter >= EPOCH_FACTOR) {
     throw new Error(`fencing counter: expected a whole number from 0 to ${EPOCH_FACTOR - 1}, got ${counter}`);
   }

@@ -37,7 +37,11 @@ export class LeaseKeeper {
   readonly #timers: LeaseTimers;
   readonly #renewEveryMs: number;
   readonly #acquireEveryMs: number;
-  readonly #listeners = { acquired: new Set<(accountId: string) => void>(), lost: new Set<(accountId: string) => void>(), error: new Set<(error: unknown) => void>() };
+  readonly #listeners = {
+    acquired: new Set<(accountId: string) => void>(),
+    lost: new Set<(accountId: string) => void>(),
+    error: new Set<(error: unknown) => void>(),
+  };
   #running = false;
   #renewTimer: unknown = undefined;
   #acquireTimer: unknown = undefined;

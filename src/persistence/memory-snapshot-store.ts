@@ -1,4 +1,10 @@
-import { checkSnapshotMeta, type SnapshotMeta, type SnapshotStore, type SnapshotStoreStats, type StoredSnapshot } from './snapshot-store.ts';
+import {
+  checkSnapshotMeta,
+  type SnapshotMeta,
+  type SnapshotStore,
+  type SnapshotStoreStats,
+  type StoredSnapshot,
+} from './snapshot-store.ts';
 import { decodeStoredSnapshot, encodeStoredSnapshot } from './stored-snapshot.ts';
 
 /**

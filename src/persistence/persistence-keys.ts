@@ -25,7 +25,9 @@ export function persistenceKey(prefix: string, kind: PersistenceKeyKind, group: 
   checkPrefix(prefix);
   if (group === '') throw new Error(`group of account ${JSON.stringify(accountId)}: expected a non-empty string`);
   if (/[{}]/.test(group)) {
-    throw new Error(`group of account ${JSON.stringify(accountId)}: ${JSON.stringify(group)} must not contain "{" or "}" (it is a Redis Cluster hash tag)`);
+    throw new Error(
+      `group of account ${JSON.stringify(accountId)}: ${JSON.stringify(group)} must not contain "{" or "}" (it is a Redis Cluster hash tag)`,
+    );
   }
   if (accountId === '') throw new Error('accountId: expected a non-empty string');
   return `${prefix}:${kind}:{${group}}:${accountId}`;
@@ -55,5 +57,6 @@ export function accountIdOfKey(prefix: string, kind: PersistenceKeyKind, key: st
 
 function checkPrefix(prefix: string): void {
   if (prefix === '') throw new Error('prefix: expected a non-empty string');
-  if (/[{}]/.test(prefix)) throw new Error(`prefix: ${JSON.stringify(prefix)} must not contain "{" or "}" (the hash tag must be the group)`);
+  if (/[{}]/.test(prefix))
+    throw new Error(`prefix: ${JSON.stringify(prefix)} must not contain "{" or "}" (the hash tag must be the group)`);
 }

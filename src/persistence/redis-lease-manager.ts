@@ -67,7 +67,8 @@ export class RedisLeaseManager implements LeaseManager {
   readonly #retryAfter = new Map<string, number>();
 
   constructor(options: RedisLeaseManagerOptions) {
-    if (!Number.isSafeInteger(options.ttlMs) || options.ttlMs < 3) throw new Error(`ttlMs: expected a whole number of milliseconds ≥ 3, got ${options.ttlMs}`);
+    if (!Number.isSafeInteger(options.ttlMs) || options.ttlMs < 3)
+      throw new Error(`ttlMs: expected a whole number of milliseconds ≥ 3, got ${options.ttlMs}`);
     this.#client = options.client;
     this.ttlMs = options.ttlMs;
     this.#prefix = options.prefix ?? DEFAULT_PREFIX;
@@ -162,6 +163,7 @@ export class RedisLeaseManager implements LeaseManager {
 }
 
 function parseAcquireReply(key: string, reply: unknown): [epoch: number, leftMs: number] {
-  if (Array.isArray(reply) && reply.length === 2 && reply.every((n) => Number.isSafeInteger(n))) return [reply[0] as number, reply[1] as number];
+  if (Array.isArray(reply) && reply.length === 2 && reply.every((n) => Number.isSafeInteger(n)))
+    return [reply[0] as number, reply[1] as number];
   throw new Error(`lease acquire script for ${key}: expected [epoch, pttl], got ${JSON.stringify(reply)}`);
 }

@@ -3,7 +3,13 @@ import { LuaScript } from '../redis/lua-script.ts';
 import { scanKeys } from '../redis/scan-keys.ts';
 import { accountIdOfKey, accountKey, DEFAULT_PREFIX, groupByAccount, keyPattern, type GroupOf } from './persistence-keys.ts';
 import { SaveCoalescer } from './save-coalescer.ts';
-import { checkSnapshotMeta, type SnapshotMeta, type SnapshotStore, type SnapshotStoreStats, type StoredSnapshot } from './snapshot-store.ts';
+import {
+  checkSnapshotMeta,
+  type SnapshotMeta,
+  type SnapshotStore,
+  type SnapshotStoreStats,
+  type StoredSnapshot,
+} from './snapshot-store.ts';
 import { decodeStoredSnapshot, encodeStoredSnapshot } from './stored-snapshot.ts';
 
 /**

@@ -69,11 +69,19 @@ export function priceChart(ctx: ChartContext, symbol: string, index: number): st
   const markPoints = marks.map((p) => point(p));
   const markers = [
     ...account.orders.filter((o) => o.symbol === symbol).flatMap((o) => orderMarker(o, marks)),
-    ...account.log.flatMap((e) => (e.kind === 'liquidation' && e.symbol === symbol ? liquidationMarker(e.t, e.price ?? markAt(marks, e.t)) : [])),
+    ...account.log.flatMap((e) =>
+      e.kind === 'liquidation' && e.symbol === symbol ? liquidationMarker(e.t, e.price ?? markAt(marks, e.t)) : [],
+    ),
   ];
   const levels = account.levels[symbol] ?? [];
   const levelSeries: { series: ChartSeries; last: number | null; name: string }[] = [];
-  const addLevel = (name: string, pick: (l: LevelPoint) => DecimalString | null, colour: string, dash: string | undefined, label: (v: DecimalString) => string): void => {
+  const addLevel = (
+    name: string,
+    pick: (l: LevelPoint) => DecimalString | null,
+    colour: string,
+    dash: string | undefined,
+    label: (v: DecimalString) => string,
+  ): void => {
     const points: ChartPoint[] = levels.map((l) => ({ x: l.t / 1000, y: nullable(pick(l)) }));
     if (points.every((p) => p.y === null)) return;
     points.push({ x: end, y: null });
@@ -83,15 +91,41 @@ export function priceChart(ctx: ChartContext, symbol: string, index: number): st
       name,
       last: nullable(lastValue),
       series: {
-        label: name, colour, points, shape: 'step', risers: false, width: 1.6, ...(dash ? { dash } : {}),
+        label: name,
+        colour,
+        points,
+        shape: 'step',
+        risers: false,
+        width: 1.6,
+        ...(dash ? { dash } : {}),
         ...(lastValue !== null ? { endLabel: label(lastValue) } : {}),
       },
     });
   };
-  addLevel('liquidation price', (l) => l.liquidation, LINE_COLOURS.liquidation, undefined, (v) => `liq ${rounded(v)}`);
+  addLevel(
+    'liquidation price',
+    (l) => l.liquidation,
+    LINE_COLOURS.liquidation,
+    undefined,
+    (v) => `liq ${rounded(v)}`,
+  );
   const { minMarginBuffer, panicMarginBuffer } = account.budget;
-  if (minMarginBuffer !== undefined) addLevel(`min buffer ${minMarginBuffer}`, (l) => l.minBuffer, LINE_COLOURS.minBuffer, '6 4', (v) => `min ${minMarginBuffer}: ${rounded(v)}`);
-  if (panicMarginBuffer !== undefined) addLevel(`panic buffer ${panicMarginBuffer}`, (l) => l.panicBuffer, LINE_COLOURS.panicBuffer, '3 3', (v) => `panic ${panicMarginBuffer}: ${rounded(v)}`);
+  if (minMarginBuffer !== undefined)
+    addLevel(
+      `min buffer ${minMarginBuffer}`,
+      (l) => l.minBuffer,
+      LINE_COLOURS.minBuffer,
+      '6 4',
+      (v) => `min ${minMarginBuffer}: ${rounded(v)}`,
+    );
+  if (panicMarginBuffer !== undefined)
+    addLevel(
+      `panic buffer ${panicMarginBuffer}`,
+      (l) => l.panicBuffer,
+      LINE_COLOURS.panicBuffer,
+      '3 3',
+      (v) => `panic ${panicMarginBuffer}: ${rounded(v)}`,
+    );
 
   // The axis follows the marks and orders; levels widen it only within reach, the rest is noted as off scale.
   const base = [...markPoints.map((p) => p.y), ...markers.map((m) => m.y)].filter((y): y is number => y !== null);
@@ -117,7 +151,14 @@ export function priceChart(ctx: ChartContext, symbol: string, index: number): st
     bands: bands(account),
     series: [
       ...levelSeries.map((l) => l.series),
-      { label: `${symbol} mark`, colour: LINE_COLOURS.mark, points: markPoints, shape: 'line', width: 1.6, ...(last?.value ? { endLabel: `mark ${rounded(last.value)}` } : {}) },
+      {
+        label: `${symbol} mark`,
+        colour: LINE_COLOURS.mark,
+        points: markPoints,
+        shape: 'line',
+        width: 1.6,
+        ...(last?.value ? { endLabel: `mark ${rounded(last.value)}` } : {}),
+      },
     ],
     markers,
     ...(offScale.length > 0 ? { note: `off scale: ${offScale.join(', ')}` } : {}),
@@ -132,19 +173,30 @@ function orderMarker(o: OrderRow, marks: readonly TimePoint[]): ChartMarker[] {
   const filled = dec(o.filled).gt(0);
   const price = o.type === 'market' ? 'market' : `limit ${o.price}`;
   const outcome = o.status === null ? 'no update' : `${o.status}, filled ${o.filled}`;
-  return [{
-    x: o.t / 1000,
-    y: plotValue(at),
-    shape: style.shape,
-    colour: style.colour,
-    hollow: !filled,
-    title: `${seconds(o.t)} s ${o.orderId}: ${o.purpose} ${o.side} ${o.amount} ${o.symbol} ${price} — ${outcome}${o.reason ? ` (${o.reason})` : ''}${o.cancel ? `; cancel requested: ${o.cancel.reason}` : ''}`,
-  }];
+  return [
+    {
+      x: o.t / 1000,
+      y: plotValue(at),
+      shape: style.shape,
+      colour: style.colour,
+      hollow: !filled,
+      title: `${seconds(o.t)} s ${o.orderId}: ${o.purpose} ${o.side} ${o.amount} ${o.symbol} ${price} — ${outcome}${o.reason ? ` (${o.reason})` : ''}${o.cancel ? `; cancel requested: ${o.cancel.reason}` : ''}`,
+    },
+  ];
 }
 
 function liquidationMarker(t: number, price: DecimalString | null): ChartMarker[] {
   if (price === null) return [];
-  return [{ x: t / 1000, y: plotValue(price), shape: 'cross', colour: LINE_COLOURS.liquidation, hollow: false, title: `${seconds(t)} s liquidated at ${price}` }];
+  return [
+    {
+      x: t / 1000,
+      y: plotValue(price),
+      shape: 'cross',
+      colour: LINE_COLOURS.liquidation,
+      hollow: false,
+      title: `${seconds(t)} s liquidated at ${price}`,
+    },
+  ];
 }
 
 function markAt(marks: readonly TimePoint[], t: number): DecimalString | null {
@@ -166,15 +218,32 @@ export function bufferChart(ctx: ChartContext): string {
   const thresholds: number[] = [];
   if (minMarginBuffer !== undefined) {
     thresholds.push(plotValue(minMarginBuffer));
-    series.push(constant(`minMarginBuffer ${minMarginBuffer}`, minMarginBuffer, LINE_COLOURS.minBuffer, '6 4', x0, x1, `min ${minMarginBuffer}`));
+    series.push(
+      constant(`minMarginBuffer ${minMarginBuffer}`, minMarginBuffer, LINE_COLOURS.minBuffer, '6 4', x0, x1, `min ${minMarginBuffer}`),
+    );
   }
   if (panicMarginBuffer !== undefined) {
     thresholds.push(plotValue(panicMarginBuffer));
-    series.push(constant(`panicMarginBuffer ${panicMarginBuffer}`, panicMarginBuffer, LINE_COLOURS.panicBuffer, '3 3', x0, x1, `panic ${panicMarginBuffer}`));
+    series.push(
+      constant(
+        `panicMarginBuffer ${panicMarginBuffer}`,
+        panicMarginBuffer,
+        LINE_COLOURS.panicBuffer,
+        '3 3',
+        x0,
+        x1,
+        `panic ${panicMarginBuffer}`,
+      ),
+    );
   }
   const lastValue = [...account.marginBuffer].reverse().find((p) => p.value !== null)?.value;
   series.push({
-    label: 'margin buffer', colour: LINE_COLOURS.marginBuffer, points, shape: 'line', dots: true, width: 1.8,
+    label: 'margin buffer',
+    colour: LINE_COLOURS.marginBuffer,
+    points,
+    shape: 'line',
+    dots: true,
+    width: 1.8,
     ...(lastValue ? { endLabel: `buffer ${rounded(lastValue, 4)}` } : {}),
   });
   const values = [...points.map((p) => p.y), ...thresholds].filter((y): y is number => y !== null);
@@ -225,9 +294,28 @@ export function positionChart(ctx: ChartContext): string {
   });
 }
 
-function constant(label: string, value: DecimalString, colour: string, dash: string, x0: number, x1: number, endLabel: string): ChartSeries {
+function constant(
+  label: string,
+  value: DecimalString,
+  colour: string,
+  dash: string,
+  x0: number,
+  x1: number,
+  endLabel: string,
+): ChartSeries {
   const y = plotValue(value);
-  return { label, colour, points: [{ x: x0, y }, { x: x1, y }], shape: 'line', width: 1.3, dash, endLabel };
+  return {
+    label,
+    colour,
+    points: [
+      { x: x0, y },
+      { x: x1, y },
+    ],
+    shape: 'line',
+    width: 1.3,
+    dash,
+    endLabel,
+  };
 }
 
 function point(p: TimePoint): ChartPoint {

@@ -46,7 +46,8 @@ export function renderAccountSection(model: ReportModel, account: AccountReport,
 
 function renderBudget(budget: Budget): string {
   const parts: string[] = [];
-  for (const [symbol, size] of Object.entries(budget.maxPositionSize ?? {})) parts.push(`maxPositionSize ${escapeHtml(symbol)} <b>${escapeHtml(size)}</b>`);
+  for (const [symbol, size] of Object.entries(budget.maxPositionSize ?? {}))
+    parts.push(`maxPositionSize ${escapeHtml(symbol)} <b>${escapeHtml(size)}</b>`);
   const rules = ['maxGrossNotional', 'minMarginBuffer', 'panicMarginBuffer', 'sessionLossLimit'] as const;
   for (const rule of rules) if (budget[rule] !== undefined) parts.push(`${rule} <b>${escapeHtml(budget[rule]!)}</b>`);
   return parts.length > 0 ? parts.join(' · ') : 'no rules (nothing binds)';
@@ -54,7 +55,9 @@ function renderBudget(budget: Budget): string {
 
 /** The colours of the state bands. */
 export function stateLegend(): string {
-  const items = ACCOUNT_MODES.map((mode) => `<span class="legend-item"><span class="swatch" style="background:${STATE_COLOURS[mode]}"></span>${mode}</span>`);
+  const items = ACCOUNT_MODES.map(
+    (mode) => `<span class="legend-item"><span class="swatch" style="background:${STATE_COLOURS[mode]}"></span>${mode}</span>`,
+  );
   return `<div class="legend state-legend" aria-label="state legend"><span class="legend-title">States:</span>${items.join('')}</div>`;
 }
 
@@ -67,18 +70,23 @@ function priceLegend(account: AccountReport, symbol: string): string {
     lineItem('mark', LINE_COLOURS.mark),
     ...(has((l) => l.liquidation) ? [lineItem('liquidation price', LINE_COLOURS.liquidation)] : []),
     ...(has((l) => l.minBuffer) ? [lineItem(`buffer = minMarginBuffer ${budget.minMarginBuffer}`, LINE_COLOURS.minBuffer, '6 4')] : []),
-    ...(has((l) => l.panicBuffer) ? [lineItem(`buffer = panicMarginBuffer ${budget.panicMarginBuffer}`, LINE_COLOURS.panicBuffer, '3 3')] : []),
+    ...(has((l) => l.panicBuffer)
+      ? [lineItem(`buffer = panicMarginBuffer ${budget.panicMarginBuffer}`, LINE_COLOURS.panicBuffer, '3 3')]
+      : []),
   ];
   const orders = account.orders.filter((o) => o.symbol === symbol);
   const markers = Object.entries(PURPOSE_MARKERS)
     .filter(([purpose]) => orders.some((o) => o.purpose === purpose))
     .map(([, m]) => `<span class="legend-item">${markerIcon(m.shape, m.colour, false)}${m.label}</span>`);
-  if (orders.some((o) => dec(o.filled).isZero())) markers.push(`<span class="legend-item">${markerIcon('circle', '#555555', true)}hollow: not filled</span>`);
+  if (orders.some((o) => dec(o.filled).isZero()))
+    markers.push(`<span class="legend-item">${markerIcon('circle', '#555555', true)}hollow: not filled</span>`);
   if (account.log.some((e) => e.kind === 'liquidation' && e.symbol === symbol)) {
     markers.push(`<span class="legend-item">${markerIcon('cross', LINE_COLOURS.liquidation, false)}liquidation</span>`);
   }
   const shown = has((l) => l.liquidation) || has((l) => l.minBuffer) || has((l) => l.panicBuffer);
-  const estimate = heldTogether(account) ? ' While several symbols are held, the others stay at their marks and the blended maintenance rate is used: an estimate.' : '';
+  const estimate = heldTogether(account)
+    ? ' While several symbols are held, the others stay at their marks and the blended maintenance rate is used: an estimate.'
+    : '';
   const hint = shown
     ? `<span class="legend-hint">Levels: the mark at which the margin buffer would reach the value, with the position and equity of each risk record.${estimate}</span>`
     : '';
@@ -90,7 +98,10 @@ function heldTogether(account: AccountReport): boolean {
   const series = Object.values(account.position);
   const length = series[0]?.length ?? 0;
   for (let i = 0; i < length; i++) {
-    if (series.filter((points) => points[i]?.value !== undefined && points[i]?.value !== null && !dec(points[i]!.value!).isZero()).length > 1) return true;
+    if (
+      series.filter((points) => points[i]?.value !== undefined && points[i]?.value !== null && !dec(points[i]!.value!).isZero()).length > 1
+    )
+      return true;
   }
   return false;
 }
@@ -98,8 +109,12 @@ function heldTogether(account: AccountReport): boolean {
 function bufferLegend(budget: Budget): string {
   const items = [
     lineItem('margin buffer (risk records)', LINE_COLOURS.marginBuffer),
-    ...(budget.minMarginBuffer !== undefined ? [lineItem(`minMarginBuffer ${budget.minMarginBuffer}: de-risk below`, LINE_COLOURS.minBuffer, '6 4')] : []),
-    ...(budget.panicMarginBuffer !== undefined ? [lineItem(`panicMarginBuffer ${budget.panicMarginBuffer}: panic exit below`, LINE_COLOURS.panicBuffer, '3 3')] : []),
+    ...(budget.minMarginBuffer !== undefined
+      ? [lineItem(`minMarginBuffer ${budget.minMarginBuffer}: de-risk below`, LINE_COLOURS.minBuffer, '6 4')]
+      : []),
+    ...(budget.panicMarginBuffer !== undefined
+      ? [lineItem(`panicMarginBuffer ${budget.panicMarginBuffer}: panic exit below`, LINE_COLOURS.panicBuffer, '3 3')]
+      : []),
   ];
   return `<figcaption class="legend">${items.join('')}</figcaption>`;
 }

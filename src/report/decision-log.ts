@@ -16,7 +16,10 @@ export function renderDecisionLog(entries: readonly LogEntry[], options: { empty
       { html: detail, class: 'wrap' },
     ];
   });
-  return renderTable(['t (s)', 'event', 'details'], rows, { class: 'log', empty: options.empty ?? 'Nothing was blocked, stopped or done by an operator.' });
+  return renderTable(['t (s)', 'event', 'details'], rows, {
+    class: 'log',
+    empty: options.empty ?? 'Nothing was blocked, stopped or done by an operator.',
+  });
 }
 
 /** Event and detail markup of one entry, and a tone for its row. */
@@ -31,20 +34,34 @@ function describe(e: LogEntry): [string, string, string | undefined] {
     }
     case 'state': {
       const numbers = e.numbers
-        ? ` <span class="numbers">${Object.entries(e.numbers).map(([k, v]) => `${escapeHtml(k)}=${escapeHtml(v)}`).join(' ')}</span>`
+        ? ` <span class="numbers">${Object.entries(e.numbers)
+            .map(([k, v]) => `${escapeHtml(k)}=${escapeHtml(v)}`)
+            .join(' ')}</span>`
         : '';
       const change = e.from === e.to ? escapeHtml(e.detail ?? e.to) : `${escapeHtml(e.from)} → <b>${escapeHtml(e.to)}</b>`;
-      const detail = e.from !== e.to && e.detail !== undefined && e.detail !== e.to ? ` <span class="numbers">(${escapeHtml(e.detail)})</span>` : '';
+      const detail =
+        e.from !== e.to && e.detail !== undefined && e.detail !== e.to ? ` <span class="numbers">(${escapeHtml(e.detail)})</span>` : '';
       return ['state', `${change}${detail}: ${escapeHtml(e.reason)}${numbers}`, undefined];
     }
     case 'stopout': {
       const till = e.stoppedTill ? `, till ${escapeHtml(e.stoppedTill)}` : '';
       const close = e.closePositions ? ', closing positions' : '';
-      return [`stopout ${escapeHtml(e.action)}`, `${escapeHtml(e.scope)} <code>${escapeHtml(e.id)}</code>: ${escapeHtml(e.reason)}${close}${till}`, e.action === 'set' ? 'bad' : 'good'];
+      return [
+        `stopout ${escapeHtml(e.action)}`,
+        `${escapeHtml(e.scope)} <code>${escapeHtml(e.id)}</code>: ${escapeHtml(e.reason)}${close}${till}`,
+        e.action === 'set' ? 'bad' : 'good',
+      ];
     }
     case 'operator': {
-      const result = e.result === 'ok' ? '<b class="ok">ok</b>' : `<b class="refused">refused</b>${e.reason !== undefined ? `: ${escapeHtml(e.reason)}` : ''}`;
-      return [`operator ${escapeHtml(e.action)}`, `${escapeHtml(e.scope)} <code>${escapeHtml(e.id)}</code> → ${result}`, e.result === 'refused' ? 'warn' : undefined];
+      const result =
+        e.result === 'ok'
+          ? '<b class="ok">ok</b>'
+          : `<b class="refused">refused</b>${e.reason !== undefined ? `: ${escapeHtml(e.reason)}` : ''}`;
+      return [
+        `operator ${escapeHtml(e.action)}`,
+        `${escapeHtml(e.scope)} <code>${escapeHtml(e.id)}</code> → ${result}`,
+        e.result === 'refused' ? 'warn' : undefined,
+      ];
     }
     case 'liquidation':
       return ['liquidation', `${escapeHtml(e.symbol)}${e.price !== undefined ? ` at ${escapeHtml(e.price)}` : ''}`, 'bad'];

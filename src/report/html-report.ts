@@ -15,7 +15,12 @@ import { reportStyle } from './report-style.ts';
  * Writes the self-contained HTML report of a scenario run: inline CSS and SVG, no script, nothing
  * fetched — it works opened from disk.
  */
-export async function writeHtmlReport(path: string, scenario: ScenarioConfig, records: readonly TimelineRecord[], options: ReportModelOptions = {}): Promise<void> {
+export async function writeHtmlReport(
+  path: string,
+  scenario: ScenarioConfig,
+  records: readonly TimelineRecord[],
+  options: ReportModelOptions = {},
+): Promise<void> {
   await writeFile(path, renderHtmlReport(scenario, records, options));
 }
 
@@ -64,7 +69,9 @@ function renderHeader(model: ReportModel, recordCount: number): string {
     `<span>records <b>${recordCount}</b></span>`,
     '</div>',
     `<nav>Accounts: ${nav}</nav>`,
-    model.accounts.length > OPEN_SECTIONS ? `<p class="note">${model.accounts.length} accounts: only liquidated accounts start open; click an account to open it.</p>` : '',
+    model.accounts.length > OPEN_SECTIONS
+      ? `<p class="note">${model.accounts.length} accounts: only liquidated accounts start open; click an account to open it.</p>`
+      : '',
     '</header>',
   ].join('\n');
 }
@@ -73,7 +80,8 @@ const ORDER_PURPOSES = Object.keys(PURPOSE_MARKERS) as OrderPurpose[];
 
 function renderSummary(model: ReportModel): string {
   const s = model.summary;
-  if (s === null) return '<section class="summary"><h2>Summary</h2><p class="note">No summary record: the run did not finish.</p></section>';
+  if (s === null)
+    return '<section class="summary"><h2>Summary</h2><p class="note">No summary record: the run did not finish.</p></section>';
   const ids = [...new Set([...model.accounts.map((a) => a.id), ...Object.keys(s.finalStates)])];
   const rows = ids.map((id): Cell[] => {
     const state = s.finalStates[id];
@@ -91,7 +99,9 @@ function renderSummary(model: ReportModel): string {
     ];
   });
   const headers: (string | Cell)[] = [
-    'account', 'final state', 'liquidated',
+    'account',
+    'final state',
+    'liquidated',
     ...ORDER_PURPOSES.map((p): Cell => ({ html: `${p} orders`, class: 'num' })),
     { html: 'max reductions in flight', class: 'num' },
     { html: 'blocked entries', class: 'num' },

@@ -5,7 +5,11 @@ export interface Cell {
 }
 
 /** A plain HTML table; cells must already be escaped. An empty table says so instead. */
-export function renderTable(headers: readonly (string | Cell)[], rows: readonly (readonly (string | Cell)[])[], options: { class?: string; empty?: string } = {}): string {
+export function renderTable(
+  headers: readonly (string | Cell)[],
+  rows: readonly (readonly (string | Cell)[])[],
+  options: { class?: string; empty?: string } = {},
+): string {
   if (rows.length === 0) return `<p class="empty">${options.empty ?? 'None.'}</p>`;
   const cell = (tag: 'th' | 'td', c: string | Cell): string =>
     typeof c === 'string' ? `<${tag}>${c}</${tag}>` : `<${tag}${c.class ? ` class="${c.class}"` : ''}>${c.html}</${tag}>`;

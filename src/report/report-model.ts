@@ -58,7 +58,16 @@ export interface OrderRow {
 export type LogEntry =
   | { t: number; kind: 'blocked'; order: OrderIntent; rules: string[]; reasons: string[] }
   | { t: number; kind: 'state'; from: AccountMode; to: AccountMode; reason: string; detail?: string; numbers?: Record<string, string> }
-  | { t: number; kind: 'stopout'; action: 'set' | 'reset'; scope: StopoutScope; id: string; reason: string; closePositions: boolean; stoppedTill?: string }
+  | {
+      t: number;
+      kind: 'stopout';
+      action: 'set' | 'reset';
+      scope: StopoutScope;
+      id: string;
+      reason: string;
+      closePositions: boolean;
+      stoppedTill?: string;
+    }
   | { t: number; kind: 'operator'; action: string; scope: StopoutScope; id: string; result: 'ok' | 'refused'; reason?: string }
   | { t: number; kind: 'liquidation'; symbol: string; price?: DecimalString };
 
@@ -99,7 +108,11 @@ export interface ReportModelOptions {
 }
 
 /** Turns a run's timeline into what the report draws: series, bands, orders and logs per account. */
-export function buildReportModel(scenario: ScenarioConfig, records: readonly TimelineRecord[], options: ReportModelOptions = {}): ReportModel {
+export function buildReportModel(
+  scenario: ScenarioConfig,
+  records: readonly TimelineRecord[],
+  options: ReportModelOptions = {},
+): ReportModel {
   const lastT = records.reduce((max, r) => Math.max(max, r.t), 0);
   const end = Math.max(scenario.until, lastT);
   const marks: Record<string, TimePoint[]> = {};
@@ -148,11 +161,25 @@ export function buildReportModel(scenario: ScenarioConfig, records: readonly Tim
 function logEntryOf(r: RecordOf<'stopout'> | RecordOf<'operator'>): LogEntry {
   if (r.kind === 'stopout') {
     return {
-      t: r.t, kind: 'stopout', action: r.action, scope: r.scope, id: r.id, reason: r.reason, closePositions: r.closePositions,
+      t: r.t,
+      kind: 'stopout',
+      action: r.action,
+      scope: r.scope,
+      id: r.id,
+      reason: r.reason,
+      closePositions: r.closePositions,
       ...(r.stoppedTill !== undefined ? { stoppedTill: r.stoppedTill } : {}),
     };
   }
-  return { t: r.t, kind: 'operator', action: r.action, scope: r.scope, id: r.id, result: r.result, ...(r.reason !== undefined ? { reason: r.reason } : {}) };
+  return {
+    t: r.t,
+    kind: 'operator',
+    action: r.action,
+    scope: r.scope,
+    id: r.id,
+    result: r.result,
+    ...(r.reason !== undefined ? { reason: r.reason } : {}),
+  };
 }
 
 type AccountRecord = Exclude<TimelineRecord, RecordOf<'mark'> | RecordOf<'stopout'> | RecordOf<'operator'> | RecordOf<'summary'>>;
@@ -175,7 +202,12 @@ class AccountBuilder {
   ) {
     const known = scenario.accounts.some((a) => a.id === id);
     this.budget = known ? effectiveBudget(scenario, id) : {};
-    this.scopes = known ? stopoutScopesOf(scenario, id) : [{ scope: 'fleet', id: '*' }, { scope: 'account', id }];
+    this.scopes = known
+      ? stopoutScopesOf(scenario, id)
+      : [
+          { scope: 'fleet', id: '*' },
+          { scope: 'account', id },
+        ];
   }
 
   concerns(scope: StopoutScope, id: string): boolean {
@@ -194,7 +226,11 @@ class AccountBuilder {
           this.changes.push(r);
         }
         this.log.push({
-          t: r.t, kind: 'state', from: r.from, to: r.to, reason: r.reason,
+          t: r.t,
+          kind: 'state',
+          from: r.from,
+          to: r.to,
+          reason: r.reason,
           ...(r.detail !== undefined ? { detail: r.detail } : {}),
           ...(r.numbers !== undefined ? { numbers: r.numbers } : {}),
         });
@@ -206,8 +242,19 @@ class AccountBuilder {
       case 'order':
         this.symbols.add(r.symbol);
         this.orders.set(r.orderId, {
-          t: r.t, orderId: r.orderId, symbol: r.symbol, purpose: r.purpose, side: r.side, amount: r.amount, price: r.price, type: r.type,
-          status: null, filled: '0', reason: null, cancel: null, markAtOrder: marks[r.symbol] ?? null,
+          t: r.t,
+          orderId: r.orderId,
+          symbol: r.symbol,
+          purpose: r.purpose,
+          side: r.side,
+          amount: r.amount,
+          price: r.price,
+          type: r.type,
+          status: null,
+          filled: '0',
+          reason: null,
+          cancel: null,
+          markAtOrder: marks[r.symbol] ?? null,
         });
         break;
       case 'order-update': {
@@ -234,8 +281,19 @@ class AccountBuilder {
     let row = this.orders.get(orderId);
     if (row === undefined) {
       row = {
-        t, orderId, symbol: '?', purpose: 'entry', side: 'buy', amount: '0', price: '0', type: 'market',
-        status: null, filled: '0', reason: null, cancel: null, markAtOrder: null,
+        t,
+        orderId,
+        symbol: '?',
+        purpose: 'entry',
+        side: 'buy',
+        amount: '0',
+        price: '0',
+        type: 'market',
+        status: null,
+        filled: '0',
+        reason: null,
+        cancel: null,
+        markAtOrder: null,
       };
       this.orders.set(orderId, row);
     }
@@ -287,7 +345,13 @@ class AccountBuilder {
  * exactly grossNotional / |size| (the mark the record was computed at); with several symbols the last
  * mark written before the record is used.
  */
-function levelInput(r: RecordOf<'risk'>, symbol: string, size: DecimalString, heldCount: number, marks: Record<string, DecimalString>): LevelInput | null {
+function levelInput(
+  r: RecordOf<'risk'>,
+  symbol: string,
+  size: DecimalString,
+  heldCount: number,
+  marks: Record<string, DecimalString>,
+): LevelInput | null {
   const notional = dec(r.grossNotional);
   let mark: DecimalString | undefined;
   if (heldCount === 1) mark = str(notional.div(dec(size).abs()));
@@ -298,7 +362,11 @@ function levelInput(r: RecordOf<'risk'>, symbol: string, size: DecimalString, he
 }
 
 /** Top-level state over time: one band per stretch between changes; a change at the same t gives a zero-width band. */
-export function stateBands(initial: AccountMode, changes: readonly { t: number; to: AccountMode; reason: string; detail?: string }[], end: number): StateBand[] {
+export function stateBands(
+  initial: AccountMode,
+  changes: readonly { t: number; to: AccountMode; reason: string; detail?: string }[],
+  end: number,
+): StateBand[] {
   const bands: StateBand[] = [];
   let current: StateBand = { from: 0, to: end, state: initial, reason: 'start' };
   for (const c of changes) {

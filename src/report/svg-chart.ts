@@ -106,7 +106,9 @@ export function renderChart(spec: ChartSpec): string {
     parts.push(`<text x="${fx(x)}" y="${fx(plot.bottom + 15)}" text-anchor="middle">${escapeHtml(formatTick(v, xTicks.decimals))}</text>`);
   }
   parts.push(`<line x1="${fx(plot.left)}" y1="${fx(plot.bottom)}" x2="${fx(plot.right)}" y2="${fx(plot.bottom)}"/>`);
-  parts.push(`<text class="axis-label" x="${fx(plot.right)}" y="${fx(plot.bottom + 28)}" text-anchor="end">${escapeHtml(spec.x.label)}</text>`);
+  parts.push(
+    `<text class="axis-label" x="${fx(plot.right)}" y="${fx(plot.bottom + 28)}" text-anchor="end">${escapeHtml(spec.x.label)}</text>`,
+  );
   parts.push('</g>');
   if (spec.y) {
     const yTicks = niceTicks(y0, y1, Math.max(3, Math.round((plot.bottom - plot.top) / 32)));
@@ -115,7 +117,9 @@ export function renderChart(spec: ChartSpec): string {
       const y = sy(v);
       parts.push(`<line class="grid" x1="${fx(plot.left)}" y1="${fx(y)}" x2="${fx(plot.right)}" y2="${fx(y)}"/>`);
       parts.push(`<line x1="${fx(plot.left - 4)}" y1="${fx(y)}" x2="${fx(plot.left)}" y2="${fx(y)}"/>`);
-      parts.push(`<text x="${fx(plot.left - 7)}" y="${fx(y + 3.5)}" text-anchor="end">${escapeHtml(formatTick(v, yTicks.decimals))}</text>`);
+      parts.push(
+        `<text x="${fx(plot.left - 7)}" y="${fx(y + 3.5)}" text-anchor="end">${escapeHtml(formatTick(v, yTicks.decimals))}</text>`,
+      );
     }
     parts.push(`<line x1="${fx(plot.left)}" y1="${fx(plot.top)}" x2="${fx(plot.left)}" y2="${fx(plot.bottom)}"/>`);
     parts.push(
@@ -129,7 +133,9 @@ export function renderChart(spec: ChartSpec): string {
   for (const marker of spec.markers ?? []) parts.push(renderMarker(marker, sx(marker.x), sy(marker.y)));
   parts.push('</g>');
   parts.push(renderEndLabels(spec.series ?? [], sx, sy, plot));
-  parts.push(`<rect class="frame" x="${fx(plot.left)}" y="${fx(plot.top)}" width="${fx(plot.right - plot.left)}" height="${fx(plot.bottom - plot.top)}"/>`);
+  parts.push(
+    `<rect class="frame" x="${fx(plot.left)}" y="${fx(plot.top)}" width="${fx(plot.right - plot.left)}" height="${fx(plot.bottom - plot.top)}"/>`,
+  );
   parts.push('</svg>');
   return parts.join('');
 }
@@ -184,7 +190,9 @@ function renderSeries(s: ChartSeries, sx: (x: number) => number, sy: (y: number)
 
 function renderMarker(marker: ChartMarker, x: number, y: number): string {
   const colour = escapeHtml(marker.colour);
-  const paint = marker.hollow ? `fill="#ffffff" stroke="${colour}" stroke-width="1.8"` : `fill="${colour}" stroke="#ffffff" stroke-width="0.8"`;
+  const paint = marker.hollow
+    ? `fill="#ffffff" stroke="${colour}" stroke-width="1.8"`
+    : `fill="${colour}" stroke="#ffffff" stroke-width="0.8"`;
   const r = 5;
   let shape: string;
   switch (marker.shape) {

@@ -46,7 +46,8 @@ export class FleetOwnership {
     // dies its heartbeat expires with its leases, and its accounts fall to the others.
     this.keeper = new LeaseKeeper({
       leases: options.leases,
-      accounts: () => options.accounts().filter((id) => preferredOwner(id, this.#live) === options.leases.ownerId && !this.#handingOver.has(id)),
+      accounts: () =>
+        options.accounts().filter((id) => preferredOwner(id, this.#live) === options.leases.ownerId && !this.#handingOver.has(id)),
     });
     this.keeper.on('acquired', (accountId) => this.#acquired(accountId));
     this.keeper.on('lost', (accountId) => this.#lost(accountId));
@@ -146,7 +147,11 @@ export class FleetOwnership {
       await this.#o.runtime.resumeAccount(accountId, stored.snapshot as PersistedAccount, this.#o.ledgerOf(accountId));
     } else {
       const ledger = this.#o.ledgerOf(accountId);
-      this.#o.runtime.addAccount(accountId, { collateral: this.#o.collateralOf(accountId), marks: this.#o.marks(), ...(ledger ? { ledger } : {}) });
+      this.#o.runtime.addAccount(accountId, {
+        collateral: this.#o.collateralOf(accountId),
+        marks: this.#o.marks(),
+        ...(ledger ? { ledger } : {}),
+      });
     }
     this.#o.onChange?.(accountId, true);
   }

@@ -85,7 +85,6 @@ export const STORE_UNREACHABLE = 'store-unreachable';
 
 const noWork = { begin(): void {}, end(): void {} };
 
-
 /**
  * Runs a fleet: the supervisor actor and its account actors, fed by the venue client, the clock and the
  * stopout store, with the accounts' effects carried out against the venue and the store, and every
@@ -202,14 +201,26 @@ export class FleetRuntime {
   async operate(action: OperatorAction): Promise<{ result: 'ok' | 'refused'; reason?: string }> {
     const at = this.#o.clock.now();
     const write = (outcome: { result: 'ok' | 'refused'; reason?: string }) => {
-      this.#write({ t: at - this.#o.origin, kind: 'operator', action: action.action, scope: action.scope, id: action.id, ...outcome, ...(action.by ? { by: action.by } : {}) });
+      this.#write({
+        t: at - this.#o.origin,
+        kind: 'operator',
+        action: action.action,
+        scope: action.scope,
+        id: action.id,
+        ...outcome,
+        ...(action.by ? { by: action.by } : {}),
+      });
       return outcome;
     };
     try {
       if (action.action === 'set-stopout') {
         await this.#o.store.set({
-          scope: action.scope, id: action.id, reason: action.reason ?? 'manual', closePositions: action.closePositions ?? false,
-          stoppedAt: toIso(at), ...(action.by ? { by: action.by } : {}),
+          scope: action.scope,
+          id: action.id,
+          reason: action.reason ?? 'manual',
+          closePositions: action.closePositions ?? false,
+          stoppedAt: toIso(at),
+          ...(action.by ? { by: action.by } : {}),
         });
         return write({ result: 'ok' });
       }
@@ -300,7 +311,12 @@ export class FleetRuntime {
   async resumeAccount(accountId: string, persisted: PersistedAccount, ledger?: LedgerState): Promise<void> {
     const plan = this.#plan(accountId);
     this.#orderHashes.set(accountId, new Map(Object.entries(persisted.orderHashes)));
-    this.supervisor.send({ type: 'SPAWN', accountId, input: { persisted: persistedSnapshot(`snapshot of ${accountId}`, persisted.snapshot) }, scopes: plan.scopes });
+    this.supervisor.send({
+      type: 'SPAWN',
+      accountId,
+      input: { persisted: persistedSnapshot(`snapshot of ${accountId}`, persisted.snapshot) },
+      scopes: plan.scopes,
+    });
     this.#watchAccount(accountId);
     const at = this.#o.clock.now();
     if (ledger) this.#route(accountId, { type: 'RESYNC', ledger, at });
@@ -309,9 +325,23 @@ export class FleetRuntime {
       const hash = persisted.orderHashes[order.clientOrderId];
       const found = hash && this.#o.venue.reclaimOrder ? await this.#o.venue.reclaimOrder(accountId, order.clientOrderId, hash) : null;
       if (found === null) {
-        this.#onLifecycle({ strategyId: accountId, clientOrderId: order.clientOrderId, status: 'rejected', filled: order.filled, reason: 'NotSequenced', at: this.#o.clock.now() });
+        this.#onLifecycle({
+          strategyId: accountId,
+          clientOrderId: order.clientOrderId,
+          status: 'rejected',
+          filled: order.filled,
+          reason: 'NotSequenced',
+          at: this.#o.clock.now(),
+        });
       } else if (found.status !== order.status) {
-        this.#onLifecycle({ strategyId: accountId, clientOrderId: order.clientOrderId, status: found.status, filled: found.filled, ...(found.reason ? { reason: found.reason } : {}), at: this.#o.clock.now() });
+        this.#onLifecycle({
+          strategyId: accountId,
+          clientOrderId: order.clientOrderId,
+          status: found.status,
+          filled: found.filled,
+          ...(found.reason ? { reason: found.reason } : {}),
+          at: this.#o.clock.now(),
+        });
       }
     }
   }
@@ -331,7 +361,12 @@ export class FleetRuntime {
   }
 
   #freshContext(settings: FleetPlan['accounts'][number]['settings'], start: AccountStart): AccountContext {
-    return createAccountContext(settings, { collateral: start.collateral, at: this.#o.clock.now(), ...(start.marks ? { marks: start.marks } : {}), ...(start.ledger ? { ledger: start.ledger } : {}) });
+    return createAccountContext(settings, {
+      collateral: start.collateral,
+      at: this.#o.clock.now(),
+      ...(start.marks ? { marks: start.marks } : {}),
+      ...(start.ledger ? { ledger: start.ledger } : {}),
+    });
   }
 
   #watchAccount(accountId: string): void {
@@ -379,7 +414,7 @@ export class FleetRuntime {
     // Context updates are immutable, so identity tells what changed; the state value is compared as text.
     const key = [JSON.stringify(snapshot.value), c.reduction, c.stopouts, c.orderSeq, c.orders, c.settings.riskLimits];
     const last = this.#persistKey.get(accountId);
-    if (last && last.every((v, i) => v === key[i])) return;
+    if (last?.every((v, i) => v === key[i])) return;
     this.#persistKey.set(accountId, key);
     const persisted = ref.getPersistedSnapshot();
     this.#lastPersisted.set(accountId, persisted);
@@ -394,7 +429,12 @@ export class FleetRuntime {
       this.#report(`account ${accountId} failed before any snapshot was saved: ${String(error)}`);
       return;
     }
-    this.supervisor.send({ type: 'CHILD_FAILED', accountId, error: String(error), input: { persisted: JSON.parse(JSON.stringify(persisted)) } });
+    this.supervisor.send({
+      type: 'CHILD_FAILED',
+      accountId,
+      error: String(error),
+      input: { persisted: JSON.parse(JSON.stringify(persisted)) },
+    });
     this.#watchAccount(accountId);
   }
 
@@ -421,15 +461,34 @@ export class FleetRuntime {
           this.#maxReductions.set(account, Math.max(this.#maxReductions.get(account) ?? 0, inFlight.size));
         }
         this.#write({
-          t, kind: 'order', account, orderId: placed.clientOrderId, symbol: placed.intent.symbol, side: placed.intent.side,
-          amount: placed.intent.amount, price: placed.intent.type === 'market' ? '0' : (placed.intent.price ?? '0'), type: placed.intent.type, purpose: placed.purpose,
+          t,
+          kind: 'order',
+          account,
+          orderId: placed.clientOrderId,
+          symbol: placed.intent.symbol,
+          side: placed.intent.side,
+          amount: placed.intent.amount,
+          price: placed.intent.type === 'market' ? '0' : (placed.intent.price ?? '0'),
+          type: placed.intent.type,
+          purpose: placed.purpose,
         });
-        this.#venueCall(account, placed.clientOrderId, () => this.#o.venue.placeOrder(account, placed.clientOrderId, placed.intent), orderPriority(placed.purpose, context.metrics?.marginBuffer ?? null));
+        this.#venueCall(
+          account,
+          placed.clientOrderId,
+          () => this.#o.venue.placeOrder(account, placed.clientOrderId, placed.intent),
+          orderPriority(placed.purpose, context.metrics?.marginBuffer ?? null),
+        );
       },
       cancelOrder: (cancel, context) => {
         const account = context.settings.accountId;
         this.#noteState(account, context.mode, context);
-        this.#write({ t: this.#o.clock.now() - this.#o.origin, kind: 'cancel', account, orderId: cancel.clientOrderId, reason: cancel.reason });
+        this.#write({
+          t: this.#o.clock.now() - this.#o.origin,
+          kind: 'cancel',
+          account,
+          orderId: cancel.clientOrderId,
+          reason: cancel.reason,
+        });
         this.#venueCall(account, cancel.clientOrderId, () => this.#o.venue.cancelOrder(account, cancel.clientOrderId));
       },
       decision: (decision, context) => {
@@ -437,7 +496,12 @@ export class FleetRuntime {
         this.#noteState(account, context.mode, context);
         if (!decision.allowed) this.#blocked.set(account, (this.#blocked.get(account) ?? 0) + 1);
         this.#write({
-          t: this.#o.clock.now() - this.#o.origin, kind: 'decision', account, allowed: decision.allowed, rules: decision.rules, order: decision.order,
+          t: this.#o.clock.now() - this.#o.origin,
+          kind: 'decision',
+          account,
+          allowed: decision.allowed,
+          rules: decision.rules,
+          order: decision.order,
           ...(decision.blocks.length ? { reasons: decision.blocks.map((b) => b.message) } : {}),
         });
       },
@@ -467,7 +531,14 @@ export class FleetRuntime {
         () => undefined,
         (error: Error) => {
           this.#report(`venue request for ${account} ${clientOrderId} failed: ${error.message}`);
-          this.#onLifecycle({ strategyId: account, clientOrderId, status: 'rejected', filled: '0', reason: error.name || 'RequestFailed', at: this.#o.clock.now() });
+          this.#onLifecycle({
+            strategyId: account,
+            clientOrderId,
+            status: 'rejected',
+            filled: '0',
+            reason: error.name || 'RequestFailed',
+            at: this.#o.clock.now(),
+          });
         },
       );
     };
@@ -486,7 +557,9 @@ export class FleetRuntime {
       .set(stopout)
       .catch((error: Error) => {
         this.#unsaved.set(stopoutKey(stopout), stopout);
-        this.#report(`stopout store: raise ${stopout.reason} on ${stopout.scope} ${stopout.id} failed: ${error.message}; it will be written when the store is back`);
+        this.#report(
+          `stopout store: raise ${stopout.reason} on ${stopout.scope} ${stopout.id} failed: ${error.message}; it will be written when the store is back`,
+        );
       })
       .finally(() => this.#work.end());
   }
@@ -513,7 +586,13 @@ export class FleetRuntime {
     venue.on('lifecycle', (event) => this.#onLifecycle(event));
     venue.on('liquidation', (notice) => {
       this.#liquidated.add(notice.strategyId);
-      this.#write({ t: notice.at - this.#o.origin, kind: 'liquidation', account: notice.strategyId, symbol: notice.symbol, price: notice.price });
+      this.#write({
+        t: notice.at - this.#o.origin,
+        kind: 'liquidation',
+        account: notice.strategyId,
+        symbol: notice.symbol,
+        price: notice.price,
+      });
     });
     venue.on('feed-status', (status) => {
       if (status.stale) this.#staleFeeds.add(status.feed);
@@ -522,7 +601,15 @@ export class FleetRuntime {
     });
   }
 
-  #onLifecycle(event: { strategyId: string; clientOrderId: string; orderHash?: string; status: OrderStatus; filled: DecimalString; reason?: string; at: number }): void {
+  #onLifecycle(event: {
+    strategyId: string;
+    clientOrderId: string;
+    orderHash?: string;
+    status: OrderStatus;
+    filled: DecimalString;
+    reason?: string;
+    at: number;
+  }): void {
     if (event.orderHash) {
       const hashes = this.#orderHashes.get(event.strategyId) ?? new Map<string, string>();
       hashes.set(event.clientOrderId, event.orderHash);
@@ -543,21 +630,50 @@ export class FleetRuntime {
       this.#orderHashes.get(account)?.delete(event.clientOrderId);
     }
     this.#write({
-      t: event.at - this.#o.origin, kind: 'order-update', account, orderId: event.clientOrderId, status: event.status, filled: event.filled,
+      t: event.at - this.#o.origin,
+      kind: 'order-update',
+      account,
+      orderId: event.clientOrderId,
+      status: event.status,
+      filled: event.filled,
       ...(event.reason ? { reason: event.reason } : {}),
     });
-    this.#route(account, { type: 'ORDER_UPDATE', clientOrderId: event.clientOrderId, status: event.status, filled: event.filled, ...(event.reason ? { reason: event.reason } : {}), at: event.at });
+    this.#route(account, {
+      type: 'ORDER_UPDATE',
+      clientOrderId: event.clientOrderId,
+      status: event.status,
+      filled: event.filled,
+      ...(event.reason ? { reason: event.reason } : {}),
+      at: event.at,
+    });
   }
 
   #onStoreChange(change: StoreChange): void {
     const t = this.#o.clock.now() - this.#o.origin;
     switch (change.kind) {
       case 'set':
-        this.#write({ t, kind: 'stopout', scope: change.stopout.scope, id: change.stopout.id, reason: change.stopout.reason, closePositions: change.stopout.closePositions, action: 'set', ...(change.stopout.stoppedTill ? { stoppedTill: change.stopout.stoppedTill } : {}) });
+        this.#write({
+          t,
+          kind: 'stopout',
+          scope: change.stopout.scope,
+          id: change.stopout.id,
+          reason: change.stopout.reason,
+          closePositions: change.stopout.closePositions,
+          action: 'set',
+          ...(change.stopout.stoppedTill ? { stoppedTill: change.stopout.stoppedTill } : {}),
+        });
         this.supervisor.send({ type: 'STOPOUT_SEEN', stopout: change.stopout });
         break;
       case 'reset':
-        this.#write({ t, kind: 'stopout', scope: change.stopout.scope, id: change.stopout.id, reason: change.stopout.reason, closePositions: change.stopout.closePositions, action: 'reset' });
+        this.#write({
+          t,
+          kind: 'stopout',
+          scope: change.stopout.scope,
+          id: change.stopout.id,
+          reason: change.stopout.reason,
+          closePositions: change.stopout.closePositions,
+          action: 'reset',
+        });
         this.supervisor.send({ type: 'STOPOUT_GONE', scope: change.stopout.scope, id: change.stopout.id, reason: change.stopout.reason });
         break;
       case 'start-time':
@@ -598,7 +714,9 @@ export class FleetRuntime {
       for (const accountId of group.accounts) {
         const ctx = sup.accounts.includes(accountId) ? this.accountContext(accountId) : undefined;
         const values: MemberValues | undefined = ctx
-          ? ctx.metrics ? { balance: ctx.metrics.collateral, equity: ctx.metrics.equity, netTransfers: ctx.ledger.netTransfers } : undefined
+          ? ctx.metrics
+            ? { balance: ctx.metrics.collateral, equity: ctx.metrics.equity, netTransfers: ctx.ledger.netTransfers }
+            : undefined
           : this.#o.remoteMember?.(accountId);
         if (!values) {
           complete = false;
@@ -609,7 +727,11 @@ export class FleetRuntime {
         transfers = transfers.plus(values.netTransfers);
       }
       if (!complete) continue;
-      this.supervisor.send({ type: 'GROUP_OBSERVE', group: key, observation: { at, balance: str(balance), equity: str(equity), netTransfers: str(transfers) } });
+      this.supervisor.send({
+        type: 'GROUP_OBSERVE',
+        group: key,
+        observation: { at, balance: str(balance), equity: str(equity), netTransfers: str(transfers) },
+      });
     }
   }
 
@@ -647,12 +769,17 @@ export class FleetRuntime {
         const ctx = this.accountContext(accountId);
         return ctx?.drawdown.latest ? [{ limits: ctx.settings.riskLimits, drawdown: ctx.drawdown, latest: ctx.drawdown.latest }] : [];
       }),
-      ...Object.values(this.supervisor.getSnapshot().context.groups).flatMap((g) => (g.drawdown.latest ? [{ limits: g.limits, drawdown: g.drawdown, latest: g.drawdown.latest }] : [])),
+      ...Object.values(this.supervisor.getSnapshot().context.groups).flatMap((g) =>
+        g.drawdown.latest ? [{ limits: g.limits, drawdown: g.drawdown, latest: g.drawdown.latest }] : [],
+      ),
     ];
     for (const source of sources) {
       for (const b of evaluateRiskLimits(source.limits, source.drawdown, source.latest)) {
         now.set(stopoutKey(b.stopout), {
-          scope: b.stopout.scope, id: b.stopout.id, reason: b.stopout.reason, message: `drawdown ${b.measure.drawdown} since ${toIso(b.measure.periodStart)}`,
+          scope: b.stopout.scope,
+          id: b.stopout.id,
+          reason: b.stopout.reason,
+          message: `drawdown ${b.measure.drawdown} since ${toIso(b.measure.periodStart)}`,
         });
       }
     }

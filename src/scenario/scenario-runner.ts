@@ -68,11 +68,20 @@ export async function runScenario(scenario: ScenarioConfig, options: ScenarioRun
   };
 
   const sim = await startSimulator({
-    clock, tracker: work, seed, mode: 'stepped', rateLimit: null, products,
+    clock,
+    tracker: work,
+    seed,
+    mode: 'stepped',
+    rateLimit: null,
+    products,
     liquidity: { depth: scenario.liquidity.depth, levels: scenario.liquidity.levels, spreadTicks: scenario.liquidity.spreadTicks },
   });
   const client = new VenueClient({
-    restUrl: sim.url, wsUrl: sim.wsUrl, clock, work, seed,
+    restUrl: sim.url,
+    wsUrl: sim.wsUrl,
+    clock,
+    work,
+    seed,
     sleep: () => new Promise((resolve) => setImmediate(resolve)),
   });
   const store = options.store ?? new MemoryStopoutStore({ clock });
@@ -90,14 +99,27 @@ export async function runScenario(scenario: ScenarioConfig, options: ScenarioRun
 
     const plan = planFleet(scenario, { ...client.products });
     runtime = new FleetRuntime({
-      plan, clock, venue: client, store, origin, work, serializeRequests: true,
+      plan,
+      clock,
+      venue: client,
+      store,
+      origin,
+      work,
+      serializeRequests: true,
       timeline: { write },
       ...(options.onProblem ? { report: options.onProblem } : {}),
     });
     options.onRuntime?.(runtime, { plan, store, clock });
     const startMarks = Object.fromEntries([...marks].flatMap(([symbol, s]) => (s[0]?.at === 0 ? [[symbol, s[0].price]] : [])));
     for (const [symbol, price] of Object.entries(startMarks)) write({ t: 0, kind: 'mark', symbol, price });
-    runtime.start(Object.fromEntries(scenario.accounts.map((a) => [a.id, { collateral: a.collateral, marks: startMarks, ...(client.ledger(a.id) ? { ledger: client.ledger(a.id)! } : {}) }])));
+    runtime.start(
+      Object.fromEntries(
+        scenario.accounts.map((a) => [
+          a.id,
+          { collateral: a.collateral, marks: startMarks, ...(client.ledger(a.id) ? { ledger: client.ledger(a.id)! } : {}) },
+        ]),
+      ),
+    );
     runtime.writeRiskRecords();
     await settle(sim, work, options.settleTimeoutMs, 0);
 
@@ -123,7 +145,10 @@ export async function runScenario(scenario: ScenarioConfig, options: ScenarioRun
       while (operator[0] && operator[0].at <= t) {
         const action = operator.shift()!;
         await runtime.operate({
-          action: action.action, scope: action.scope, id: action.id, by: 'scenario',
+          action: action.action,
+          scope: action.scope,
+          id: action.id,
+          by: 'scenario',
           ...('reason' in action ? { reason: action.reason } : {}),
           ...('closePositions' in action ? { closePositions: action.closePositions } : {}),
         });
@@ -170,7 +195,10 @@ function scheduleMarks(scenario: ScenarioConfig, products: Record<string, Produc
   for (const [symbol, points] of Object.entries(scenario.marks).sort(([a], [b]) => a.localeCompare(b))) {
     const product = products[symbol];
     if (!product) throw new Error(`marks.${symbol}: unknown product`);
-    const schedule = markSchedule(points.map((p) => ({ at: p.at, price: p.price, jump: p.jump })), product.tickSize).map((m) => ({ at: m.at, price: String(m.price) }));
+    const schedule = markSchedule(
+      points.map((p) => ({ at: p.at, price: p.price, jump: p.jump })),
+      product.tickSize,
+    ).map((m) => ({ at: m.at, price: String(m.price) }));
     // A venue keeps publishing its mark: after the last point the price holds, one mark a second.
     const last = schedule[schedule.length - 1];
     if (last) for (let at = last.at + STEP_MS; at <= scenario.until; at += STEP_MS) schedule.push({ at, price: last.price });

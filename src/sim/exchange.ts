@@ -219,7 +219,8 @@ export class Exchange {
       this.#markHistory.set(product.symbol, []);
     }
     this.#liquidity = checkLiquidity({ ...DEFAULT_LIQUIDITY, ...options.liquidity });
-    if (this.#liquidity.spreadTicks < 1) throw new Error('liquidity.spreadTicks: expected a whole number >= 1 (0 would cross the synthetic book)');
+    if (this.#liquidity.spreadTicks < 1)
+      throw new Error('liquidity.spreadTicks: expected a whole number >= 1 (0 would cross the synthetic book)');
     const fees = { ...DEFAULT_FEES, ...options.fees };
     for (const name of ['makerFee', 'takerFee'] as const) {
       if (!isDecimalString(fees[name])) throw new Error(`fees.${name}: expected a decimal string, got ${JSON.stringify(fees[name])}`);
@@ -227,7 +228,8 @@ export class Exchange {
     this.#fees = { maker: dec(fees.makerFee), taker: dec(fees.takerFee) };
     this.#funding = options.funding ?? null;
     if (this.#funding !== null) {
-      if (!isDecimalString(this.#funding.rate)) throw new Error(`funding.rate: expected a decimal string, got ${JSON.stringify(this.#funding.rate)}`);
+      if (!isDecimalString(this.#funding.rate))
+        throw new Error(`funding.rate: expected a decimal string, got ${JSON.stringify(this.#funding.rate)}`);
       if (!Number.isSafeInteger(this.#funding.intervalMs) || this.#funding.intervalMs <= 0) {
         throw new Error(`funding.intervalMs: expected whole milliseconds > 0, got ${String(this.#funding.intervalMs)}`);
       }
@@ -283,7 +285,8 @@ export class Exchange {
   /** Mark rows with globalOrdinal > sinceOrdinal for the given symbols, in ordinal order. */
   markPrices(symbols: readonly string[], sinceOrdinal = 0): MarkPriceRow[] {
     const rows: MarkPriceRow[] = [];
-    for (const symbol of symbols) for (const row of this.#markHistory.get(symbol) ?? []) if (row.globalOrdinal > sinceOrdinal) rows.push(row);
+    for (const symbol of symbols)
+      for (const row of this.#markHistory.get(symbol) ?? []) if (row.globalOrdinal > sinceOrdinal) rows.push(row);
     return rows.sort((a, b) => a.globalOrdinal - b.globalOrdinal);
   }
 
@@ -365,7 +368,8 @@ export class Exchange {
 
   /** Credits collateral (a STRATEGY_UPDATE Deposit row). */
   deposit(trader: string, strategyId: string, amount: DecimalString): StrategyUpdateRow {
-    if (!isDecimalString(amount) || !dec(amount).gt(0)) throw new Error(`deposit amount: expected a positive decimal string, got ${JSON.stringify(amount)}`);
+    if (!isDecimalString(amount) || !dec(amount).gt(0))
+      throw new Error(`deposit amount: expected a positive decimal string, got ${JSON.stringify(amount)}`);
     return this.#operation(() => {
       const s = this.#strategy(normalizeTrader(trader), strategyId);
       this.#applyLedger(s, { kind: 'deposit', id: `deposit:${s.ledgerSeq + 1}`, seq: 0, amount });
@@ -386,7 +390,8 @@ export class Exchange {
   setMark(symbol: string, price: DecimalString): MarkPriceRow {
     const product = this.#products[symbol];
     if (product === undefined) throw new Error(`setMark: unknown symbol ${JSON.stringify(symbol)}`);
-    if (!isDecimalString(price) || !dec(price).gt(0)) throw new Error(`setMark ${symbol}: expected a positive decimal string, got ${JSON.stringify(price)}`);
+    if (!isDecimalString(price) || !dec(price).gt(0))
+      throw new Error(`setMark ${symbol}: expected a positive decimal string, got ${JSON.stringify(price)}`);
     return this.#operation(() => {
       const mark = dec(price);
       this.#marks.set(symbol, mark);
@@ -435,7 +440,10 @@ export class Exchange {
           (p) => p.request.kind === 'Order' && p.strategy === strategy && p.request.symbol === symbol && p.request.orderType === 0,
         ).length;
         if (order.orderType === 0 && openHere + pendingHere >= this.#maxOpenOrders) {
-          throw new ExchangeError('SafetyFailure', `${symbol}: strategy ${request.strategyId} already has ${openHere + pendingHere} open orders (at most ${this.#maxOpenOrders})`);
+          throw new ExchangeError(
+            'SafetyFailure',
+            `${symbol}: strategy ${request.strategyId} already has ${openHere + pendingHere} open orders (at most ${this.#maxOpenOrders})`,
+          );
         }
         orderHash = order.orderHash;
         const record: OrderRecord = { ...order, strategyKey: strategy.key, filled: ZERO, status: 'pending', createdAt: this.#now(), nonce };
@@ -532,7 +540,12 @@ export class Exchange {
     const limit = order.orderType === 0;
     if (limit && (buy ? order.price.gt(band.high) : order.price.lt(band.low))) return this.#reject(s, order, 'MaxTakerPriceDeviation');
 
-    const plan = book.plan({ owner: s.key, side: order.side, amount: order.amount, limit: limit ? order.price : buy ? band.high : band.low });
+    const plan = book.plan({
+      owner: s.key,
+      side: order.side,
+      amount: order.amount,
+      limit: limit ? order.price : buy ? band.high : band.low,
+    });
     if (plan.selfMatch) return this.#reject(s, order, 'SelfMatch');
     if (!limit && !plan.filled.gt(0)) return this.#reject(s, order, 'NoLiquidity');
     if (this.#increasesExposure(s, order) && !this.#solventAfter(s, order, plan)) return this.#reject(s, order, 'SolvencyGuard');
@@ -662,7 +675,13 @@ export class Exchange {
         }
         const rest = level.amount.minus(plan.filled);
         if (rest.gt(0)) {
-          book.add({ orderHash: `${SYNTHETIC_HASH_PREFIX}${product.symbol}:${side}:${i}`, owner: SYNTHETIC_OWNER, side, price: level.price, remaining: rest });
+          book.add({
+            orderHash: `${SYNTHETIC_HASH_PREFIX}${product.symbol}:${side}:${i}`,
+            owner: SYNTHETIC_OWNER,
+            side,
+            price: level.price,
+            remaining: rest,
+          });
         }
       });
     };
@@ -786,7 +805,11 @@ export class Exchange {
     };
     if (extra.symbol !== undefined) {
       row.symbol = extra.symbol;
-      if (reason === STRATEGY_UPDATE_REASON.Trade || reason === STRATEGY_UPDATE_REASON.Liquidation || reason === STRATEGY_UPDATE_REASON.ADL) {
+      if (
+        reason === STRATEGY_UPDATE_REASON.Trade ||
+        reason === STRATEGY_UPDATE_REASON.Liquidation ||
+        reason === STRATEGY_UPDATE_REASON.ADL
+      ) {
         const held = s.ledger.positions[extra.symbol];
         row.positionSide = held === undefined ? null : dec(held.size).gt(0) ? 0 : 1;
         row.positionSize = held === undefined ? '0' : str(dec(held.size).abs());
@@ -817,8 +840,12 @@ export class Exchange {
     }
   }
 
-  #validateOrder(request: ExchangeRequest & { kind: 'Order' }, product: Product): Pick<OrderRecord, 'orderHash' | 'symbol' | 'side' | 'orderType' | 'amount' | 'price'> {
-    if (request.side !== 0 && request.side !== 1) throw new ExchangeError('InvalidRequestPayload', `side: expected 0 (Bid) or 1 (Ask), got ${String(request.side)}`);
+  #validateOrder(
+    request: ExchangeRequest & { kind: 'Order' },
+    product: Product,
+  ): Pick<OrderRecord, 'orderHash' | 'symbol' | 'side' | 'orderType' | 'amount' | 'price'> {
+    if (request.side !== 0 && request.side !== 1)
+      throw new ExchangeError('InvalidRequestPayload', `side: expected 0 (Bid) or 1 (Ask), got ${String(request.side)}`);
     if (request.orderType !== 0 && request.orderType !== 1) {
       throw new ExchangeError('InvalidRequestPayload', `orderType: expected 0 (Limit) or 1 (Market), got ${String(request.orderType)}`);
     }
@@ -829,19 +856,34 @@ export class Exchange {
       throw new ExchangeError('InvalidRequestPayload', `price: expected a decimal string >= 0, got ${JSON.stringify(request.price)}`);
     }
     const limit = request.orderType === 0;
-    if (!limit && !dec(request.price).isZero()) throw new ExchangeError('InvalidRequestPayload', `price: a market order carries price "0", got ${JSON.stringify(request.price)}`);
+    if (!limit && !dec(request.price).isZero())
+      throw new ExchangeError('InvalidRequestPayload', `price: a market order carries price "0", got ${JSON.stringify(request.price)}`);
     if (limit && !dec(request.price).gt(0)) throw new ExchangeError('InvalidRequestPayload', 'price: a limit order needs a price > 0');
     const orderHash = checkOrderHash(request.orderHash);
     if (this.#orders.has(orderHash)) throw new ExchangeError('InvalidRequestPayload', `order ${orderHash} was already submitted`);
     const mark = this.#marks.get(product.symbol);
-    if (!limit && mark === undefined) throw new ExchangeError('SafetyFailure', `${product.symbol}: no mark price yet, a market order cannot be sized`);
+    if (!limit && mark === undefined)
+      throw new ExchangeError('SafetyFailure', `${product.symbol}: no mark price yet, a market order cannot be sized`);
     const violations = orderViolations(
       product,
-      { symbol: product.symbol, side: request.side === 0 ? 'buy' : 'sell', type: limit ? 'limit' : 'market', amount: request.amount, ...(limit ? { price: request.price } : {}) },
+      {
+        symbol: product.symbol,
+        side: request.side === 0 ? 'buy' : 'sell',
+        type: limit ? 'limit' : 'market',
+        amount: request.amount,
+        ...(limit ? { price: request.price } : {}),
+      },
       mark ?? dec(request.price),
     ).filter((v) => v.code !== 'price-band'); // the band is an execution-time rejection
     if (violations.length > 0) throw new ExchangeError('SafetyFailure', violations.map((v) => v.message).join('; '));
-    return { orderHash, symbol: product.symbol, side: request.side, orderType: request.orderType, amount: dec(request.amount), price: dec(request.price) };
+    return {
+      orderHash,
+      symbol: product.symbol,
+      side: request.side,
+      orderType: request.orderType,
+      amount: dec(request.amount),
+      price: dec(request.price),
+    };
   }
 
   #strategy(trader: string, strategyId: string): StrategyRecord {
@@ -904,7 +946,8 @@ function strategyKeyOf(trader: string, strategyIdHash: string): string {
 
 /** The checksummed address; ExchangeError InvalidRequestPayload for anything else. */
 export function normalizeTrader(trader: string): string {
-  if (typeof trader !== 'string' || !isAddress(trader)) throw new ExchangeError('InvalidRequestPayload', `trader: expected an address, got ${JSON.stringify(trader)}`);
+  if (typeof trader !== 'string' || !isAddress(trader))
+    throw new ExchangeError('InvalidRequestPayload', `trader: expected an address, got ${JSON.stringify(trader)}`);
   return getAddress(trader);
 }
 

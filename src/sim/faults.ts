@@ -50,7 +50,9 @@ export function faultFromConfig(config: FaultConfig, account: (id: string) => { 
       return { kind: config.kind, count: config.count };
     case 'duplicate-messages':
     case 'reorder-messages':
-      return config.feed === undefined ? { kind: config.kind, count: config.count } : { kind: config.kind, feed: config.feed, count: config.count };
+      return config.feed === undefined
+        ? { kind: config.kind, count: config.count }
+        : { kind: config.kind, feed: config.feed, count: config.count };
     case 'disconnect':
       return { kind: 'disconnect' };
   }

@@ -15,10 +15,19 @@ const WALKS: Record<string, { start: string; maxStepTicks: number }> = {
  */
 export function startLiveMarks(sim: Simulator, seed: number, everyMs = 1000): () => void {
   const rng = createRng(seed);
-  const walks = Object.keys(sim.exchange.products).sort().map((symbol) => {
-    const spec = WALKS[symbol] ?? { start: '100', maxStepTicks: 5 };
-    return { symbol, walk: new RandomWalk(rng.fork(), { start: spec.start, tickSize: sim.exchange.products[symbol]!.tickSize, maxStepTicks: spec.maxStepTicks }) };
-  });
+  const walks = Object.keys(sim.exchange.products)
+    .sort()
+    .map((symbol) => {
+      const spec = WALKS[symbol] ?? { start: '100', maxStepTicks: 5 };
+      return {
+        symbol,
+        walk: new RandomWalk(rng.fork(), {
+          start: spec.start,
+          tickSize: sim.exchange.products[symbol]!.tickSize,
+          maxStepTicks: spec.maxStepTicks,
+        }),
+      };
+    });
   for (const { symbol, walk } of walks) sim.setMark(symbol, walk.price);
   const timer = setInterval(() => {
     for (const { symbol, walk } of walks) sim.setMark(symbol, walk.next());

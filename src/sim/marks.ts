@@ -36,7 +36,8 @@ export function markSchedule(points: readonly MarkScriptPoint[], tickSize: Decim
   const marks: ScheduledMark[] = [];
   let previous: { at: number; price: Decimal } | null = null;
   points.forEach((point, i) => {
-    if (!Number.isSafeInteger(point.at) || point.at < 0) throw new Error(`marks[${i}].at: expected whole milliseconds >= 0, got ${String(point.at)}`);
+    if (!Number.isSafeInteger(point.at) || point.at < 0)
+      throw new Error(`marks[${i}].at: expected whole milliseconds >= 0, got ${String(point.at)}`);
     if (!isDecimalString(point.price) || !dec(point.price).gt(0)) {
       throw new Error(`marks[${i}].price: expected a positive decimal string, got ${JSON.stringify(point.price)}`);
     }
@@ -49,7 +50,12 @@ export function markSchedule(points: readonly MarkScriptPoint[], tickSize: Decim
       const first = Math.floor(previous.at / MARK_INTERVAL_MS + 1) * MARK_INTERVAL_MS;
       for (let t = first; t < point.at; t += MARK_INTERVAL_MS) {
         // p(t) = pA + (pB − pA)·(t − tA)/(tB − tA); the numerator is exact, one division, then the tick.
-        const p = previous.price.plus(price.minus(previous.price).times(t - previous.at).div(span));
+        const p = previous.price.plus(
+          price
+            .minus(previous.price)
+            .times(t - previous.at)
+            .div(span),
+        );
         marks.push({ at: t, price: str(roundToTick(p, tick)) });
       }
     }
@@ -96,7 +102,10 @@ export class RandomWalk {
 }
 
 /** `steps` marks of a random walk, one every `intervalMs` from `from` (the first is the start price). */
-export function randomWalkSchedule(rng: Rng, options: RandomWalkOptions & { steps: number; from?: number; intervalMs?: number }): ScheduledMark[] {
+export function randomWalkSchedule(
+  rng: Rng,
+  options: RandomWalkOptions & { steps: number; from?: number; intervalMs?: number },
+): ScheduledMark[] {
   const walk = new RandomWalk(rng, options);
   const from = options.from ?? 0;
   const interval = options.intervalMs ?? MARK_INTERVAL_MS;

@@ -136,7 +136,13 @@ export class OrderBook {
       if (taker.limit !== null && (taker.side === 0 ? maker.price.gt(taker.limit) : maker.price.lt(taker.limit))) break;
       if (maker.owner === taker.owner) return { fills: [], filled: ZERO, selfMatch: true };
       const amount = Decimal.min(left, maker.remaining);
-      fills.push({ makerHash: maker.orderHash, makerOwner: maker.owner, price: maker.price, amount, makerRemaining: maker.remaining.minus(amount) });
+      fills.push({
+        makerHash: maker.orderHash,
+        makerOwner: maker.owner,
+        price: maker.price,
+        amount,
+        makerRemaining: maker.remaining.minus(amount),
+      });
       left = left.minus(amount);
     }
     return { fills, filled: taker.amount.minus(left), selfMatch: false };
@@ -166,7 +172,7 @@ export class OrderBook {
     for (const side of [0, 1] as const) {
       let current: { price: Decimal; amount: Decimal } | null = null;
       for (const order of this.#sides[side]) {
-        if (current !== null && current.price.eq(order.price)) current.amount = current.amount.plus(order.remaining);
+        if (current?.price.eq(order.price)) current.amount = current.amount.plus(order.remaining);
         else {
           if (current !== null) out.push({ side, price: str(current.price), amount: str(current.amount) });
           current = { price: order.price, amount: order.remaining };

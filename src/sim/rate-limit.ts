@@ -19,7 +19,8 @@ export class RateLimiter {
   readonly #buckets = new Map<string, { tokens: number; at: number }>();
 
   constructor(config: RateLimitConfig, clock: Clock) {
-    if (!(config.capacity >= 1) || !Number.isFinite(config.capacity)) throw new Error(`rateLimit.capacity: expected a number >= 1, got ${config.capacity}`);
+    if (!(config.capacity >= 1) || !Number.isFinite(config.capacity))
+      throw new Error(`rateLimit.capacity: expected a number >= 1, got ${config.capacity}`);
     if (!(config.refillPerSecond >= 0) || !Number.isFinite(config.refillPerSecond)) {
       throw new Error(`rateLimit.refillPerSecond: expected a number >= 0, got ${config.refillPerSecond}`);
     }

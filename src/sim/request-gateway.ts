@@ -81,7 +81,8 @@ function sequence(options: GatewayOptions, body: Uint8Array): RequestReceipt {
         if (getAddress(signer) !== getAddress(c.traderAddress)) {
           throw new ExchangeError('SafetyFailure', `signature recovers ${signer}, not traderAddress ${c.traderAddress}`);
         }
-        if (c.stopPrice !== '0') throw new ExchangeError('InvalidRequestPayload', 'c.stopPrice: the venue has no stop orders; expected "0"');
+        if (c.stopPrice !== '0')
+          throw new ExchangeError('InvalidRequestPayload', 'c.stopPrice: the venue has no stop orders; expected "0"');
         exchangeRequest = {
           kind: 'Order',
           trader: signer,
@@ -98,7 +99,13 @@ function sequence(options: GatewayOptions, body: Uint8Array): RequestReceipt {
       }
       case 'CancelOrder': {
         const c = request.c;
-        exchangeRequest = { kind: 'CancelOrder', trader: recoverCancelSigner(c, c.signature, venue), symbol: c.symbol, orderHash: c.orderHash, nonce: c.nonce };
+        exchangeRequest = {
+          kind: 'CancelOrder',
+          trader: recoverCancelSigner(c, c.signature, venue),
+          symbol: c.symbol,
+          orderHash: c.orderHash,
+          nonce: c.nonce,
+        };
         break;
       }
       case 'CancelAll': {

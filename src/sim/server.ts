@@ -160,13 +160,16 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     for (const conn of connections.values()) {
       for (const sub of conn.subscriptions.values()) {
         if (!matches(sub, event)) continue;
-        conn.deliver(event.feed, (ordinal): FeedMessage => ({
-          sequence: seq,
-          ordinal,
-          feed: event.feed,
-          subscriptionKey: sub.key,
-          contents: { messageType: 'UPDATE', data },
-        }));
+        conn.deliver(
+          event.feed,
+          (ordinal): FeedMessage => ({
+            sequence: seq,
+            ordinal,
+            feed: event.feed,
+            subscriptionKey: sub.key,
+            contents: { messageType: 'UPDATE', data },
+          }),
+        );
       }
     }
   });
@@ -180,15 +183,20 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       return;
     }
     const m = typeof message === 'object' && message !== null ? (message as Record<string, unknown>) : {};
-    const action = m['action'];
-    const nonce = typeof m['nonce'] === 'string' ? m['nonce'] : '';
+    const action = m.action;
+    const nonce = typeof m.nonce === 'string' ? m.nonce : '';
     const ack = (error?: string): void => {
-      const reply: SubscribeAck = { action: action === 'UNSUBSCRIBE' ? 'UNSUBSCRIBE' : 'SUBSCRIBE', nonce, result: error === undefined ? {} : { error } };
+      const reply: SubscribeAck = {
+        action: action === 'UNSUBSCRIBE' ? 'UNSUBSCRIBE' : 'SUBSCRIBE',
+        nonce,
+        result: error === undefined ? {} : { error },
+      };
       conn.sendControl(reply);
     };
-    if (action !== 'SUBSCRIBE' && action !== 'UNSUBSCRIBE') return ack(`action: expected "SUBSCRIBE" or "UNSUBSCRIBE", got ${JSON.stringify(action)}`);
-    if (typeof m['nonce'] !== 'string' || nonce.length === 0) return ack('nonce: expected a non-empty string');
-    const parsed = parseSubscriptions(m['feeds'], knownSymbols);
+    if (action !== 'SUBSCRIBE' && action !== 'UNSUBSCRIBE')
+      return ack(`action: expected "SUBSCRIBE" or "UNSUBSCRIBE", got ${JSON.stringify(action)}`);
+    if (typeof m.nonce !== 'string' || nonce.length === 0) return ack('nonce: expected a non-empty string');
+    const parsed = parseSubscriptions(m.feeds, knownSymbols);
     if (!parsed.ok) return ack(parsed.error);
     if (action === 'UNSUBSCRIBE') {
       const missing = parsed.subscriptions.find((s) => !conn.subscriptions.has(s.key));
@@ -206,13 +214,16 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         data = latest === undefined ? [] : [latest];
       } else if (sub.feed === 'ORDER_BOOK_L2') data = exchange.bookLevels(sub.symbol!);
       const seq = sequence;
-      conn.deliver(sub.feed, (ordinal): FeedMessage => ({
-        sequence: seq,
-        ordinal,
-        feed: sub.feed,
-        subscriptionKey: sub.key,
-        contents: { messageType: 'PARTIAL', data },
-      }));
+      conn.deliver(
+        sub.feed,
+        (ordinal): FeedMessage => ({
+          sequence: seq,
+          ordinal,
+          feed: sub.feed,
+          subscriptionKey: sub.key,
+          contents: { messageType: 'PARTIAL', data },
+        }),
+      );
     }
   };
 
@@ -240,7 +251,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const ordinalParam = (url: URL): number => {
     const raw = query(url, 'sinceOrdinal', false);
     if (raw === undefined) return 0;
-    if (!/^\d+$/.test(raw) || !Number.isSafeInteger(Number(raw))) throw new ExchangeError('InvalidRequestPayload', `sinceOrdinal: expected a whole number, got ${JSON.stringify(raw)}`);
+    if (!/^\d+$/.test(raw) || !Number.isSafeInteger(Number(raw)))
+      throw new ExchangeError('InvalidRequestPayload', `sinceOrdinal: expected a whole number, got ${JSON.stringify(raw)}`);
     return Number(raw);
   };
 
@@ -269,7 +281,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
           const parked = stepped && tracker.park !== undefined;
           if (parked) tracker.park!();
           tracker.end();
-          delayed.push({ until: fate.until, work, respond: () => ok(res, receipt), parked, gone: () => res.destroyed || res.writableEnded });
+          delayed.push({
+            until: fate.until,
+            work,
+            respond: () => ok(res, receipt),
+            parked,
+            gone: () => res.destroyed || res.writableEnded,
+          });
           return;
         }
         return ok(res, result.receipt);
@@ -305,7 +323,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
     function strategyHashParam(u: URL): string {
       const hash = query(u, 'strategyIdHash', true)!;
-      if (!/^0x[0-9a-fA-F]{8}$/.test(hash)) throw new ExchangeError('InvalidRequestPayload', 'strategyIdHash: expected 0x and 8 hex digits');
+      if (!/^0x[0-9a-fA-F]{8}$/.test(hash))
+        throw new ExchangeError('InvalidRequestPayload', 'strategyIdHash: expected 0x and 8 hex digits');
       return hash;
     }
   };
@@ -335,7 +354,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         route(req, res, new Uint8Array(Buffer.concat(chunks)), work);
       } catch (error) {
         res.writeHead(500, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ value: { code: 'ServiceUnavailable', message: `simulator error: ${(error as Error).message}` }, success: false, timestamp: timestamp() }));
+        res.end(
+          JSON.stringify({
+            value: { code: 'ServiceUnavailable', message: `simulator error: ${(error as Error).message}` },
+            success: false,
+            timestamp: timestamp(),
+          }),
+        );
       }
     });
     req.on('error', done);

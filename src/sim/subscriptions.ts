@@ -32,15 +32,16 @@ export function parseSubscriptions(feeds: unknown, knownSymbols: readonly string
   for (const [i, entry] of feeds.entries()) {
     const at = `feeds[${i}]`;
     if (!isRecord(entry)) return { ok: false, error: `${at}: expected an object {feed, params}` };
-    const feed = entry['feed'];
+    const feed = entry.feed;
     if (typeof feed !== 'string' || !(FEEDS as readonly string[]).includes(feed)) {
       return { ok: false, error: `${at}.feed: unknown feed ${JSON.stringify(feed)} (expected one of ${FEEDS.join(', ')})` };
     }
-    const params = entry['params'] ?? {};
+    const params = entry.params ?? {};
     if (!isRecord(params)) return { ok: false, error: `${at}.params: expected an object` };
     if (feed === 'MARK_PRICE' || feed === 'ORDER_BOOK_L2') {
-      const symbols = params['symbols'];
-      if (!Array.isArray(symbols) || symbols.length === 0) return { ok: false, error: `${at}.params.symbols: expected a non-empty array of symbols` };
+      const symbols = params.symbols;
+      if (!Array.isArray(symbols) || symbols.length === 0)
+        return { ok: false, error: `${at}.params.symbols: expected a non-empty array of symbols` };
       for (const [j, symbol] of symbols.entries()) {
         if (typeof symbol !== 'string' || !knownSymbols.includes(symbol)) {
           return { ok: false, error: `${at}.params.symbols[${j}]: unknown symbol ${JSON.stringify(symbol)}` };
@@ -48,9 +49,9 @@ export function parseSubscriptions(feeds: unknown, knownSymbols: readonly string
         subscriptions.push({ key: `${feed}:${symbol}`, feed, symbol });
       }
     } else {
-      const trader = params['trader'];
+      const trader = params.trader;
       if (typeof trader !== 'string' || !isAddress(trader)) return { ok: false, error: `${at}.params.trader: expected an address` };
-      const hash = params['strategyIdHash'];
+      const hash = params.strategyIdHash;
       if (hash !== undefined && (typeof hash !== 'string' || !/^0x[0-9a-fA-F]{8}$/.test(hash))) {
         return { ok: false, error: `${at}.params.strategyIdHash: expected 4 bytes (0x and 8 hex digits)` };
       }
@@ -58,7 +59,12 @@ export function parseSubscriptions(feeds: unknown, knownSymbols: readonly string
       subscriptions.push(
         hash === undefined
           ? { key: `${feed}:${checksummed}`, feed: feed as Feed, trader: checksummed }
-          : { key: `${feed}:${checksummed}:${hash.toLowerCase()}`, feed: feed as Feed, trader: checksummed, strategyIdHash: hash.toLowerCase() },
+          : {
+              key: `${feed}:${checksummed}:${hash.toLowerCase()}`,
+              feed: feed as Feed,
+              trader: checksummed,
+              strategyIdHash: hash.toLowerCase(),
+            },
       );
     }
   }

@@ -1,4 +1,4 @@
-import { Decimal, dec, isDecimalString, type DecimalString } from '../domain/decimal.ts';
+import { type Decimal, dec, isDecimalString, type DecimalString } from '../domain/decimal.ts';
 
 /**
  * The simulator's own market maker: `levels` price levels on each side of the mark with `depth` on each.
@@ -61,7 +61,11 @@ export function ceilToTick(x: Decimal, tick: Decimal): Decimal {
 }
 
 /** The synthetic levels around `mark`. Bid levels at or below zero are left out. */
-export function syntheticQuotes(mark: Decimal | DecimalString, tickSize: Decimal | DecimalString, config: LiquidityConfig = DEFAULT_LIQUIDITY): SyntheticQuotes {
+export function syntheticQuotes(
+  mark: Decimal | DecimalString,
+  tickSize: Decimal | DecimalString,
+  config: LiquidityConfig = DEFAULT_LIQUIDITY,
+): SyntheticQuotes {
   const m = dec(mark);
   const tick = dec(tickSize);
   const depth = dec(config.depth);

@@ -53,11 +53,17 @@ export async function openStopoutStore(options: OpenStopoutStoreOptions = {}): P
   if (options.requireConnection !== undefined) redisOptions.requireConnection = options.requireConnection;
   if (options.connectTimeoutMs !== undefined) redisOptions.connectTimeoutMs = options.connectTimeoutMs;
   const store = await createRedisStopoutStore(redisOptions);
-  return { store, source: resolved.source, description: `${describeRedisTarget(resolved.target)} (from ${resolved.source}), prefix ${redisOptions.prefix}` };
+  return {
+    store,
+    source: resolved.source,
+    description: `${describeRedisTarget(resolved.target)} (from ${resolved.source}), prefix ${redisOptions.prefix}`,
+  };
 }
 
 /** Which Redis the options name, and where that came from; null: none (the in-memory store). */
-export function resolveRedisTarget(options: Pick<OpenStopoutStoreOptions, 'redisUrl' | 'config' | 'env'>): { target: RedisTarget; source: StoreSource } | null {
+export function resolveRedisTarget(
+  options: Pick<OpenStopoutStoreOptions, 'redisUrl' | 'config' | 'env'>,
+): { target: RedisTarget; source: StoreSource } | null {
   const env = options.env ?? process.env;
   const config = options.config ?? {};
   if (nonEmpty(options.redisUrl)) return { target: { url: options.redisUrl }, source: '--redis' };

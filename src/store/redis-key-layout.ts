@@ -23,7 +23,8 @@ export class RedisKeyLayout {
   readonly prefix: string;
 
   constructor(prefix: string = DEFAULT_REDIS_PREFIX) {
-    if (prefix === '' || prefix.includes(':')) throw new RangeError(`prefix: expected a non-empty prefix without ":", got ${JSON.stringify(prefix)}`);
+    if (prefix === '' || prefix.includes(':'))
+      throw new RangeError(`prefix: expected a non-empty prefix without ":", got ${JSON.stringify(prefix)}`);
     this.prefix = prefix;
   }
 

@@ -2,7 +2,11 @@ import { type Clock, wallClock } from '../clock/clock.ts';
 import { parseIsoTime, toIso } from '../domain/periods.ts';
 import type { Stopout, StopoutScope } from '../domain/stopout.ts';
 import {
-  createRedisConnection, describeRedisTarget, duplicateForSubscriber, type RedisConnection, type RedisTarget,
+  createRedisConnection,
+  describeRedisTarget,
+  duplicateForSubscriber,
+  type RedisConnection,
+  type RedisTarget,
 } from '../redis/connection.ts';
 import { LuaScript } from '../redis/lua-script.ts';
 import { scanKeys } from '../redis/scan-keys.ts';
@@ -100,8 +104,12 @@ export class RedisStopoutStore implements StopoutStore {
     if (targets !== 1) throw new RangeError('createRedisStopoutStore: give exactly one of url, sentinels (with sentinelName) or cluster');
     const failClosedAfterMs = options.failClosedAfterMs ?? 2_000;
     const reconcileEveryMs = options.reconcileEveryMs ?? 500;
-    for (const [name, value] of [['failClosedAfterMs', failClosedAfterMs], ['reconcileEveryMs', reconcileEveryMs]] as const) {
-      if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`createRedisStopoutStore: ${name}: expected a positive integer, got ${value}`);
+    for (const [name, value] of [
+      ['failClosedAfterMs', failClosedAfterMs],
+      ['reconcileEveryMs', reconcileEveryMs],
+    ] as const) {
+      if (!Number.isSafeInteger(value) || value < 1)
+        throw new RangeError(`createRedisStopoutStore: ${name}: expected a positive integer, got ${value}`);
     }
     this.layout = new RedisKeyLayout(options.prefix ?? DEFAULT_REDIS_PREFIX);
     this.description = `${describeRedisTarget(options)}, prefix ${this.layout.prefix}`;
@@ -190,7 +198,11 @@ export class RedisStopoutStore implements StopoutStore {
         sequence ??= await this.#command.incr(this.layout.sequence);
         const stored = decision.stopout(sequence);
         const token = this.#token();
-        const written = await CAS_FIELD.run(this.#command, [key], [reason, raw === null ? '0' : '1', raw ?? '', encodeStopoutValue(stored)]);
+        const written = await CAS_FIELD.run(
+          this.#command,
+          [key],
+          [reason, raw === null ? '0' : '1', raw ?? '', encodeStopoutValue(stored)],
+        );
         if (written === 1) {
           this.#applyOwn(key, token, () => this.#mirror.upsert(stored));
           await this.#publish({ type: 'stopout', scope, id });
@@ -225,7 +237,11 @@ export class RedisStopoutStore implements StopoutStore {
     this.#assertConnected(operation);
     const key = this.layout.breach(breach.scope, breach.id);
     try {
-      const results = await this.#command.multi().hset(key, breach.reason, JSON.stringify({ message: breach.message })).pexpire(key, ttlMs).exec();
+      const results = await this.#command
+        .multi()
+        .hset(key, breach.reason, JSON.stringify({ message: breach.message }))
+        .pexpire(key, ttlMs)
+        .exec();
       const failed = results?.find(([error]) => error !== null);
       if (results === null || failed !== undefined) throw failed?.[0] ?? new Error(`recordBreach: the transaction on ${key} was aborted`);
     } catch (error) {
@@ -402,7 +418,10 @@ export class RedisStopoutStore implements StopoutStore {
 
   /** SCAN every key-holding node, then re-read every key found and every key the mirror holds. */
   async #readEverything(): Promise<void> {
-    const [stopoutKeys, startTimeKeys] = await Promise.all([this.#scan(this.layout.stopoutPattern()), this.#scan(this.layout.startTimePattern())]);
+    const [stopoutKeys, startTimeKeys] = await Promise.all([
+      this.#scan(this.layout.stopoutPattern()),
+      this.#scan(this.layout.startTimePattern()),
+    ]);
     const stopoutScopes = this.#scopesToRead(stopoutKeys, (k) => this.layout.parseStopoutKey(k), this.#mirror.scopes());
     const startTimeScopes = this.#scopesToRead(startTimeKeys, (k) => this.layout.parseStartTimeKey(k), this.#mirror.startTimeScopes());
     await Promise.all([
@@ -458,7 +477,14 @@ export class RedisStopoutStore implements StopoutStore {
         if (!error.message.startsWith('WRONGTYPE')) throw error;
         // Fail closed: a stopout key that is not a hash still stops its scope until someone DELs it.
         if (!this.#fresh(key, token)) return;
-        const stopout: StoredStopout = { scope, id, reason: NOT_A_HASH, closePositions: false, sequence: 0, malformed: `${key} is not a hash; DEL it to clear` };
+        const stopout: StoredStopout = {
+          scope,
+          id,
+          reason: NOT_A_HASH,
+          closePositions: false,
+          sequence: 0,
+          malformed: `${key} is not a hash; DEL it to clear`,
+        };
         this.#emitReporting(this.#mirror.replaceScope(scope, id, [stopout]));
       },
     );
@@ -470,7 +496,11 @@ export class RedisStopoutStore implements StopoutStore {
     return this.#command.get(key).then((value) => {
       if (!this.#fresh(key, token)) return;
       if (value !== null && parseIsoTime(value) === null) {
-        this.#problemOnce(`start-time:${key}:${value}`, key, `expected an ISO 8601 time, got ${JSON.stringify(value.slice(0, 40))}; ignored`);
+        this.#problemOnce(
+          `start-time:${key}:${value}`,
+          key,
+          `expected an ISO 8601 time, got ${JSON.stringify(value.slice(0, 40))}; ignored`,
+        );
         value = null;
       }
       this.#emitReporting(this.#mirror.setStartTime(scope, id, value ?? undefined));
@@ -488,7 +518,10 @@ export class RedisStopoutStore implements StopoutStore {
     }
     const { type, scope, id } = (typeof event === 'object' && event !== null ? event : {}) as Record<string, unknown>;
     if ((type !== 'stopout' && type !== 'start-time') || !isStopoutScope(scope) || typeof id !== 'string' || id === '') {
-      this.#problem(this.layout.events, `ignored an unknown or malformed message (expected {"type":"stopout"|"start-time","scope","id"}): ${message.slice(0, 120)}`);
+      this.#problem(
+        this.layout.events,
+        `ignored an unknown or malformed message (expected {"type":"stopout"|"start-time","scope","id"}): ${message.slice(0, 120)}`,
+      );
       return;
     }
     // A lost command connection is caught up by the full read on reconnect.
@@ -532,7 +565,10 @@ export class RedisStopoutStore implements StopoutStore {
     for (const change of changes) {
       if (change.kind !== 'set' || change.stopout.malformed === undefined) continue;
       const { scope, id, reason, malformed } = change.stopout;
-      this.#problem(`${this.layout.stopout(scope, id)}[${reason}]`, `malformed value, counted as a stopout without closePositions: ${malformed}`);
+      this.#problem(
+        `${this.layout.stopout(scope, id)}[${reason}]`,
+        `malformed value, counted as a stopout without closePositions: ${malformed}`,
+      );
     }
   }
 
@@ -558,7 +594,11 @@ export class RedisStopoutStore implements StopoutStore {
     if (error instanceof StoreUnavailableError) return error;
     const message = error instanceof Error ? error.message : String(error);
     if (this.#closed) return new StoreUnavailableError(operation, 'the store is closed');
-    if (this.#command.status !== 'ready' || !this.#up.command || /Connection is closed|ECONNREFUSED|ECONNRESET|timed out|isn't writeable/i.test(message)) {
+    if (
+      this.#command.status !== 'ready' ||
+      !this.#up.command ||
+      /Connection is closed|ECONNREFUSED|ECONNRESET|timed out|isn't writeable/i.test(message)
+    ) {
       return this.#unreachable(operation, message);
     }
     return error instanceof Error ? error : new Error(message);

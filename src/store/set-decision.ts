@@ -22,7 +22,14 @@ export function decideSet(input: Stopout, existing: StoredStopout | undefined, n
     kind: 'write',
     upgrade: existing !== undefined && existing.malformed === undefined,
     stopout: (sequence) => {
-      const stored: StoredStopout = { scope: input.scope, id: input.id, reason: input.reason, closePositions: input.closePositions, stoppedAt, sequence };
+      const stored: StoredStopout = {
+        scope: input.scope,
+        id: input.id,
+        reason: input.reason,
+        closePositions: input.closePositions,
+        stoppedAt,
+        sequence,
+      };
       if (input.stoppedTill !== undefined) stored.stoppedTill = input.stoppedTill;
       if (input.by !== undefined) stored.by = input.by;
       return stored;

@@ -76,7 +76,10 @@ export class StatusBoard {
 
 /** One line for a terminal. */
 export function formatStatus(s: AccountStatus): string {
-  const position = Object.entries(s.position).map(([symbol, size]) => `${symbol} ${size}`).join(', ') || 'flat';
+  const position =
+    Object.entries(s.position)
+      .map(([symbol, size]) => `${symbol} ${size}`)
+      .join(', ') || 'flat';
   const stopouts = s.stopouts.length ? s.stopouts.join(', ') : 'none';
   return `${s.account.padEnd(12)} ${s.state.padEnd(16)} position ${position}; notional ${s.grossNotional}; margin buffer ${s.marginBuffer ?? '—'}; stopouts ${stopouts}; owner ${s.owner}`;
 }

@@ -60,7 +60,10 @@ export function decodeStopoutValue(identity: StopoutIdentity, raw: string): Stor
     if (typeof closePositions === 'boolean') stopout.closePositions = closePositions;
     else problems.push(`closePositions: expected true or false, got ${describe(closePositions)}`);
   }
-  for (const [name, time] of [['stoppedAt', stoppedAt], ['stoppedTill', stoppedTill]] as const) {
+  for (const [name, time] of [
+    ['stoppedAt', stoppedAt],
+    ['stoppedTill', stoppedTill],
+  ] as const) {
     if (time === undefined) continue;
     if (typeof time === 'string' && parseIsoTime(time) !== null) stopout[name] = time;
     else problems.push(`${name}: expected an ISO 8601 time, got ${describe(time)}`);

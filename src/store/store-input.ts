@@ -13,7 +13,9 @@ function fail(operation: string, problems: string[]): void {
 
 function isoProblem(name: string, value: unknown): string[] {
   if (value === undefined) return [];
-  return typeof value === 'string' && parseIsoTime(value) !== null ? [] : [`${name}: expected an ISO 8601 time, got ${JSON.stringify(value)}`];
+  return typeof value === 'string' && parseIsoTime(value) !== null
+    ? []
+    : [`${name}: expected an ISO 8601 time, got ${JSON.stringify(value)}`];
 }
 
 export function assertStopoutInput(stopout: Stopout): void {
@@ -31,7 +33,8 @@ export function assertResetInput(scope: StopoutScope, id: string, reason: string
 export function assertBreachInput(operation: string, breach: Omit<StopoutBreach, 'message'> & { message?: unknown }, ttlMs?: number): void {
   const problems = identityProblems(breach);
   if (operation === 'recordBreach' && typeof breach.message !== 'string') problems.push('message: expected a string');
-  if (ttlMs !== undefined && (!Number.isSafeInteger(ttlMs) || ttlMs < 1)) problems.push(`ttlMs: expected a positive integer of milliseconds, got ${ttlMs}`);
+  if (ttlMs !== undefined && (!Number.isSafeInteger(ttlMs) || ttlMs < 1))
+    problems.push(`ttlMs: expected a positive integer of milliseconds, got ${ttlMs}`);
   fail(operation, problems);
 }
 

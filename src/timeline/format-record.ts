@@ -14,13 +14,31 @@ export interface Palette {
 const wrap = (open: number, close: number) => (s: string) => `\u001b[${open}m${s}\u001b[${close}m`;
 
 export const COLOURS: Palette = {
-  dim: wrap(2, 22), red: wrap(31, 39), yellow: wrap(33, 39), green: wrap(32, 39), cyan: wrap(36, 39), magenta: wrap(35, 39), bold: wrap(1, 22),
+  dim: wrap(2, 22),
+  red: wrap(31, 39),
+  yellow: wrap(33, 39),
+  green: wrap(32, 39),
+  cyan: wrap(36, 39),
+  magenta: wrap(35, 39),
+  bold: wrap(1, 22),
 };
 
-export const PLAIN: Palette = { dim: (s) => s, red: (s) => s, yellow: (s) => s, green: (s) => s, cyan: (s) => s, magenta: (s) => s, bold: (s) => s };
+export const PLAIN: Palette = {
+  dim: (s) => s,
+  red: (s) => s,
+  yellow: (s) => s,
+  green: (s) => s,
+  cyan: (s) => s,
+  magenta: (s) => s,
+  bold: (s) => s,
+};
 
 const STATE_COLOUR: Record<string, keyof Palette> = {
-  trading: 'green', 'entries-blocked': 'yellow', 'de-risking': 'magenta', 'panic-exit': 'red', 'stopped-out': 'red',
+  trading: 'green',
+  'entries-blocked': 'yellow',
+  'de-risking': 'magenta',
+  'panic-exit': 'red',
+  'stopped-out': 'red',
 };
 
 function time(t: number): string {
@@ -63,7 +81,9 @@ export function formatRecord(record: TimelineRecord, p: Palette = PLAIN): string
     case 'operator':
       return `${at} operator ${record.action} ${record.scope} ${record.id}: ${record.result === 'ok' ? p.green('ok') : p.red(`refused — ${record.reason ?? ''}`)}`;
     case 'summary': {
-      const states = Object.entries(record.finalStates).map(([a, s]) => `${a} ${state(p, s)}`).join(', ');
+      const states = Object.entries(record.finalStates)
+        .map(([a, s]) => `${a} ${state(p, s)}`)
+        .join(', ');
       return `${at} ${p.bold('summary')}: ${states}; liquidated: ${record.liquidated.length ? p.red(record.liquidated.join(', ')) : p.green('none')}`;
     }
   }

@@ -1,5 +1,14 @@
 import { z } from 'zod';
-import { FEEDS, type BookLevelRow, type Feed, type MarkPriceRow, type MessageType, type OrderUpdateRow, type StrategyUpdateRow, type SubscribeAck } from './protocol.ts';
+import {
+  FEEDS,
+  type BookLevelRow,
+  type Feed,
+  type MarkPriceRow,
+  type MessageType,
+  type OrderUpdateRow,
+  type StrategyUpdateRow,
+  type SubscribeAck,
+} from './protocol.ts';
 import {
   bookLevelRowSchema,
   firstIssue,

@@ -153,7 +153,8 @@ export class OrderLifecycle {
     if (order === undefined) throw new LifecycleError(`order ${orderHash} is not tracked`);
     const key = clientKey(order.strategyId, clientOrderId);
     const holder = this.#byClientId.get(key);
-    if (holder !== undefined && holder !== order) throw new LifecycleError(`clientOrderId ${JSON.stringify(clientOrderId)} is already used by strategy ${order.strategyId}`);
+    if (holder !== undefined && holder !== order)
+      throw new LifecycleError(`clientOrderId ${JSON.stringify(clientOrderId)} is already used by strategy ${order.strategyId}`);
     this.#byClientId.delete(clientKey(order.strategyId, order.clientOrderId));
     order.clientOrderId = clientOrderId;
     this.#byClientId.set(key, order);
@@ -170,7 +171,8 @@ export class OrderLifecycle {
     const hash = order.orderHash.toLowerCase();
     if (this.#byHash.has(hash)) throw new LifecycleError(`order ${hash} is already tracked`);
     const key = clientKey(order.strategyId, order.clientOrderId);
-    if (this.#byClientId.has(key)) throw new LifecycleError(`clientOrderId ${JSON.stringify(order.clientOrderId)} is already used by strategy ${order.strategyId}`);
+    if (this.#byClientId.has(key))
+      throw new LifecycleError(`clientOrderId ${JSON.stringify(order.clientOrderId)} is already used by strategy ${order.strategyId}`);
     const tracked: TrackedOrder = { ...order, orderHash: hash };
     this.#index(tracked);
     this.#seen.set(hash, new Set(seenOrdinals.slice(-SEEN_PER_ORDER)));
@@ -315,7 +317,10 @@ export class OrderLifecycle {
         break;
       case 4:
         target = 'rejected';
-        reason = row.orderRejection === undefined ? 'OrderRejection' : (REJECTION_NAME.get(row.orderRejection) ?? `OrderRejection(${row.orderRejection})`);
+        reason =
+          row.orderRejection === undefined
+            ? 'OrderRejection'
+            : (REJECTION_NAME.get(row.orderRejection) ?? `OrderRejection(${row.orderRejection})`);
         break;
     }
     if (isTerminal(target)) order.remaining = '0';

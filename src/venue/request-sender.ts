@@ -137,11 +137,15 @@ export class RequestSender {
   }
 
   cancelOrder(cancel: { symbol: string; orderHash: string }): Promise<RequestReceipt> {
-    return this.#withFreshNonces((nonce) => this.#sign(() => buildCancelOrderRequest(this.#signer, { ...cancel, nonce }, this.#venue())).json);
+    return this.#withFreshNonces(
+      (nonce) => this.#sign(() => buildCancelOrderRequest(this.#signer, { ...cancel, nonce }, this.#venue())).json,
+    );
   }
 
   cancelAll(cancelAll: { symbol: string; strategy: string }): Promise<RequestReceipt> {
-    return this.#withFreshNonces((nonce) => this.#sign(() => buildCancelAllRequest(this.#signer, { ...cancelAll, nonce }, this.#venue())).json);
+    return this.#withFreshNonces(
+      (nonce) => this.#sign(() => buildCancelAllRequest(this.#signer, { ...cancelAll, nonce }, this.#venue())).json,
+    );
   }
 
   #sign<T>(build: () => T): T {
@@ -191,7 +195,10 @@ export class RequestSender {
     try {
       wire = encryptRequest(json, operatorKey, this.#ephemeral());
     } catch (error) {
-      throw new RequestNotSentError('SigningFailed', `cannot encrypt the request: ${error instanceof Error ? error.message : 'unknown error'}`);
+      throw new RequestNotSentError(
+        'SigningFailed',
+        `cannot encrypt the request: ${error instanceof Error ? error.message : 'unknown error'}`,
+      );
     }
     return this.#rest.post(PATHS.request, wire, 'receipt');
   }
@@ -199,5 +206,8 @@ export class RequestSender {
 
 function notSent(error: unknown): RequestNotSentError {
   if (error instanceof VenueHttpError) return new RequestNotSentError(error.code, `operator key unavailable: ${error.message}`);
-  return new RequestNotSentError('ServiceUnavailable', `operator key unavailable: ${error instanceof Error ? error.message : 'unknown error'}`);
+  return new RequestNotSentError(
+    'ServiceUnavailable',
+    `operator key unavailable: ${error instanceof Error ? error.message : 'unknown error'}`,
+  );
 }

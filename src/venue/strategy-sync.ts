@@ -1,5 +1,13 @@
 import { dec, str } from '../domain/decimal.ts';
-import { applyLedgerEvent, createLedger, positionSize, type LedgerEvent, type LedgerOutcome, type LedgerPosition, type LedgerState } from '../domain/ledger.ts';
+import {
+  applyLedgerEvent,
+  createLedger,
+  positionSize,
+  type LedgerEvent,
+  type LedgerOutcome,
+  type LedgerPosition,
+  type LedgerState,
+} from '../domain/ledger.ts';
 import { balanceOfStrategyUpdate, ledgerEventOfOrderUpdate, ledgerEventOfStrategyUpdate } from './ledger-events.ts';
 import type { OrderLifecycle } from './order-lifecycle.ts';
 import type { OrderUpdateRow, StrategyState, StrategyUpdateRow } from './protocol.ts';
@@ -87,7 +95,14 @@ export class StrategySync {
   /** False after an incomplete sync: rows below live ones may be missing, so the floor must wait. */
   #contiguous = true;
 
-  constructor(strategyId: string, trader: string, strategyIdHash: string, lifecycle: OrderLifecycle, sink: StrategySyncSink, now: () => number) {
+  constructor(
+    strategyId: string,
+    trader: string,
+    strategyIdHash: string,
+    lifecycle: OrderLifecycle,
+    sink: StrategySyncSink,
+    now: () => number,
+  ) {
     this.strategyId = strategyId;
     this.trader = trader;
     this.strategyIdHash = strategyIdHash.toLowerCase();
@@ -223,7 +238,8 @@ export class StrategySync {
       this.#fees.set(row.tradeId, str(row.fee ?? '0'));
       if (this.#fees.size > FEE_LIMIT) this.#fees.delete(this.#fees.keys().next().value as string);
     }
-    if (row.reason === 2 && row.fillPrice !== undefined) this.#sink.liquidation(this.strategyId, row.symbol, str(row.fillPrice), row.globalOrdinal);
+    if (row.reason === 2 && row.fillPrice !== undefined)
+      this.#sink.liquidation(this.strategyId, row.symbol, str(row.fillPrice), row.globalOrdinal);
   }
 
   #applyStrategyUpdate(row: StrategyUpdateRow): void {

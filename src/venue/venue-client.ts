@@ -415,7 +415,11 @@ export class VenueClient extends EventEmitter<VenueClientEvents> {
     if (this.#lifecycle.byHash(hash) !== undefined) return { ...this.#lifecycle.rename(hash, clientOrderId) };
     this.#work.begin();
     try {
-      const rows = await this.#rest.get(PATHS.orderUpdates, { trader: e.trader, strategyIdHash: e.strategyIdHash, sinceOrdinal: 0 }, 'orderUpdates');
+      const rows = await this.#rest.get(
+        PATHS.orderUpdates,
+        { trader: e.trader, strategyIdHash: e.strategyIdHash, sinceOrdinal: 0 },
+        'orderUpdates',
+      );
       const mine = rows.filter((row) => row.orderHash.toLowerCase() === hash).sort((a, b) => a.globalOrdinal - b.globalOrdinal);
       if (mine.length === 0) return null;
       // Replay the order's own history through a scratch tracker: the same rules decide its outcome.
@@ -426,7 +430,11 @@ export class VenueClient extends EventEmitter<VenueClientEvents> {
       if (this.#lifecycle.byHash(hash) !== undefined) return { ...this.#lifecycle.rename(hash, clientOrderId) };
       const reclaimed: TrackedOrder = { ...order!, clientOrderId };
       // Still working: follow it, or its later updates (and a cancel by clientOrderId) would find no order.
-      if (!isTerminal(reclaimed.status)) this.#lifecycle.adopt(reclaimed, mine.map((row) => row.globalOrdinal));
+      if (!isTerminal(reclaimed.status))
+        this.#lifecycle.adopt(
+          reclaimed,
+          mine.map((row) => row.globalOrdinal),
+        );
       return { ...reclaimed };
     } finally {
       this.#work.end();
@@ -450,7 +458,13 @@ export class VenueClient extends EventEmitter<VenueClientEvents> {
           await e.sender.cancelOrder({ symbol: order.symbol, orderHash: hash });
         } catch (error) {
           if (requestOutcome(error) === 'refused') {
-            this.emit('cancel-rejected', { strategyId, clientOrderId, orderHash: hash, reason: requestErrorCode(error), at: this.#clock.now() });
+            this.emit('cancel-rejected', {
+              strategyId,
+              clientOrderId,
+              orderHash: hash,
+              reason: requestErrorCode(error),
+              at: this.#clock.now(),
+            });
           } else {
             this.#requestRepair('cancel-unresolved');
           }
@@ -469,7 +483,8 @@ export class VenueClient extends EventEmitter<VenueClientEvents> {
         try {
           await e.sender.cancelAll({ symbol, strategy: e.venueStrategyId });
         } catch (error) {
-          if (requestOutcome(error) === 'refused') this.emit('fault', { message: `cancelAll ${strategyId} ${symbol}: ${requestErrorCode(error)}`, at: this.#clock.now() });
+          if (requestOutcome(error) === 'refused')
+            this.emit('fault', { message: `cancelAll ${strategyId} ${symbol}: ${requestErrorCode(error)}`, at: this.#clock.now() });
           else this.#requestRepair('cancel-unresolved');
         }
       },
@@ -517,7 +532,9 @@ export class VenueClient extends EventEmitter<VenueClientEvents> {
       this.#invalidateBooks();
     });
     ws.on('reconnected', () => this.#requestRepair('reconnected'));
-    ws.on('reconnect-failed', ({ attempts }) => this.emit('fault', { message: `cannot reconnect after ${attempts} attempts`, at: this.#clock.now() }));
+    ws.on('reconnect-failed', ({ attempts }) =>
+      this.emit('fault', { message: `cannot reconnect after ${attempts} attempts`, at: this.#clock.now() }),
+    );
   }
 
   #onMessage(message: FeedFrame): void {
@@ -594,7 +611,8 @@ export class VenueClient extends EventEmitter<VenueClientEvents> {
 
   #syncSink() {
     return {
-      ledger: (strategyId: string, event: LedgerEvent, outcome: LedgerOutcome) => this.emit('ledger', { strategyId, event, outcome, at: this.#clock.now() }),
+      ledger: (strategyId: string, event: LedgerEvent, outcome: LedgerOutcome) =>
+        this.emit('ledger', { strategyId, event, outcome, at: this.#clock.now() }),
       ledgerRejected: (strategyId: string, event: LedgerEvent, reason: string) =>
         this.emit('fault', { message: `${strategyId}: ledger refused ${event.kind} ${event.id}: ${reason}`, at: this.#clock.now() }),
       cancelRejected: (strategyId: string, row: OrderUpdateRow) => {
@@ -672,7 +690,10 @@ export class VenueClient extends EventEmitter<VenueClientEvents> {
         if (now - since >= (this.#options.unresolvedAfterMs ?? 5_000)) this.#lifecycle.notSequenced(order.orderHash, now);
       } else if (earlier.status === 'posted' || earlier.status === 'partially-filled') {
         // Not open, yet no terminal update was seen up to the snapshot: report, never assume.
-        this.emit('fault', { message: `${e.account.strategyId}: order ${order.clientOrderId} is ${order.status} locally but not open at the venue`, at: now });
+        this.emit('fault', {
+          message: `${e.account.strategyId}: order ${order.clientOrderId} is ${order.status} locally but not open at the venue`,
+          at: now,
+        });
       }
     }
   }

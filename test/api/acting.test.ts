@@ -40,7 +40,9 @@ describe('acting through the API', () => {
       expect(a.stopouts).toContain('fleet:*:manual');
     }
     const stopouts = stopoutsResponseSchema.parse(await (await f.get('/api/v1/stopouts')).json());
-    expect(stopouts.stopouts).toEqual([expect.objectContaining({ scope: 'fleet', id: '*', reason: 'manual', closePositions: false, by: `api ${ADMIN_WHO}` })]);
+    expect(stopouts.stopouts).toEqual([
+      expect.objectContaining({ scope: 'fleet', id: '*', reason: 'manual', closePositions: false, by: `api ${ADMIN_WHO}` }),
+    ]);
 
     const reset = await f.post('/api/v1/stopouts/reset', { scope: 'fleet', id: '*', reason: 'manual' });
     expect(reset.status).toBe(200);

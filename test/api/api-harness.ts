@@ -94,7 +94,11 @@ export async function startApiFixture(options: FixtureOptions = {}): Promise<Api
   const audits: ApiAuditEntry[] = [];
   const written: { record: TimelineRecord; at: number }[] = [];
   const api = await startApiServer({
-    view, port: 0, tokens: { read: READ_TOKEN, admin: ADMIN_TOKEN }, audit: (e) => audits.push(e), ...options.server,
+    view,
+    port: 0,
+    tokens: { read: READ_TOKEN, admin: ADMIN_TOKEN },
+    audit: (e) => audits.push(e),
+    ...options.server,
   });
   await options.beforeRun?.(api);
   const pauses = new Set(options.pauses ?? []);
@@ -126,7 +130,10 @@ export async function startApiFixture(options: FixtureOptions = {}): Promise<Api
 
   const headers = (token: string | null | undefined): Record<string, string> => (token ? { authorization: `Bearer ${token}` } : {});
   const fixture: ApiFixture = {
-    api, view, audits, written,
+    api,
+    view,
+    audits,
+    written,
     source: () => {
       if (!source) throw new Error('the scenario has not started its runtime yet');
       return source;
@@ -134,7 +141,12 @@ export async function startApiFixture(options: FixtureOptions = {}): Promise<Api
     pausedAt: (t) => {
       const p = reachedPromises.get(t);
       if (!p) throw new Error(`no pause at ${t} ms: add it to the fixture's pauses`);
-      return Promise.race([p, run.then(() => { throw new Error(`the run ended before pausing at ${t} ms`); })]);
+      return Promise.race([
+        p,
+        run.then(() => {
+          throw new Error(`the run ended before pausing at ${t} ms`);
+        }),
+      ]);
     },
     resume: () => {
       const r = release;
@@ -152,9 +164,14 @@ export async function startApiFixture(options: FixtureOptions = {}): Promise<Api
       await run.catch(() => {});
       await api.close();
     },
-    get: (path, token = READ_TOKEN, init = {}) => fetch(`${api.url}${path}`, { ...init, headers: { ...headers(token), ...(init.headers as Record<string, string> | undefined) } }),
+    get: (path, token = READ_TOKEN, init = {}) =>
+      fetch(`${api.url}${path}`, { ...init, headers: { ...headers(token), ...(init.headers as Record<string, string> | undefined) } }),
     post: (path, body, token = ADMIN_TOKEN) =>
-      fetch(`${api.url}${path}`, { method: 'POST', headers: { ...headers(token), 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) }),
+      fetch(`${api.url}${path}`, {
+        method: 'POST',
+        headers: { ...headers(token), 'content-type': 'application/json' },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      }),
   };
   return fixture;
 }

@@ -2,7 +2,14 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { startApiServer } from '../../src/api/api-server.ts';
 import {
-  ApiAuth, ApiConfigError, constantTimeEqual, cookieValue, effectiveTokens, isLoopbackHost, tokenFingerprint, tokensFromEnv,
+  ApiAuth,
+  ApiConfigError,
+  constantTimeEqual,
+  cookieValue,
+  effectiveTokens,
+  isLoopbackHost,
+  tokenFingerprint,
+  tokensFromEnv,
 } from '../../src/api/auth.ts';
 import { FleetView } from '../../src/api/fleet-view.ts';
 import { ADMIN_TOKEN, READ_TOKEN, startApiFixture, type ApiFixture } from './api-harness.ts';
@@ -52,7 +59,14 @@ describe('tokens over HTTP', () => {
   });
 
   it('an unknown or malformed token is 401', async () => {
-    for (const authorization of [`Bearer ${READ_TOKEN}x`, `Bearer ${READ_TOKEN.slice(0, -1)}`, 'Bearer', `Basic ${READ_TOKEN}`, `bearer  `, 'Bearer a b']) {
+    for (const authorization of [
+      `Bearer ${READ_TOKEN}x`,
+      `Bearer ${READ_TOKEN.slice(0, -1)}`,
+      'Bearer',
+      `Basic ${READ_TOKEN}`,
+      `bearer  `,
+      'Bearer a b',
+    ]) {
       const r = await f.get('/api/v1/fleet', null, { headers: { authorization } });
       expect(r.status, authorization).toBe(401);
     }
@@ -86,7 +100,9 @@ describe('tokens over HTTP', () => {
     expect(fleet.status).toBe(200);
     expect(await f.post('/api/v1/start-time', { scope: 'account', id: 'beta' }, null).then((r) => r.status)).toBe(401);
     const acted = await fetch(`${f.api.url}/api/v1/start-time`, {
-      method: 'POST', headers: { cookie: jar, 'content-type': 'application/json' }, body: JSON.stringify({ scope: 'account', id: 'beta' }),
+      method: 'POST',
+      headers: { cookie: jar, 'content-type': 'application/json' },
+      body: JSON.stringify({ scope: 'account', id: 'beta' }),
     });
     expect(acted.status).toBe(200);
     // A bad token in the login URL sets nothing.
@@ -101,8 +117,14 @@ describe('tokens over HTTP', () => {
     const jar = `riskwarden_token=${ADMIN_TOKEN}`;
     const host = new URL(f.api.url).host;
     const call = (headers: Record<string, string>) =>
-      fetch(`${f.api.url}/api/v1/start-time`, { method: 'POST', headers: { cookie: jar, ...headers }, body: JSON.stringify({ scope: 'account', id: 'beta' }) });
-    expect((await call({ 'content-type': 'application/json', origin: `http://${host}`, 'sec-fetch-site': 'same-origin' })).status).toBe(200);
+      fetch(`${f.api.url}/api/v1/start-time`, {
+        method: 'POST',
+        headers: { cookie: jar, ...headers },
+        body: JSON.stringify({ scope: 'account', id: 'beta' }),
+      });
+    expect((await call({ 'content-type': 'application/json', origin: `http://${host}`, 'sec-fetch-site': 'same-origin' })).status).toBe(
+      200,
+    );
     const refused: Record<string, string>[] = [
       { 'content-type': 'application/json', origin: 'http://evil.example' },
       // Another port of 127.0.0.1 is the same site, so the browser sends the cookie: the origin tells.
@@ -119,7 +141,9 @@ describe('tokens over HTTP', () => {
     }
     // The Authorization header is not a browser's ambient credential: no such checks.
     const bearer = await fetch(`${f.api.url}/api/v1/start-time`, {
-      method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, origin: 'http://elsewhere.example' }, body: JSON.stringify({ scope: 'account', id: 'beta' }),
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, origin: 'http://elsewhere.example' },
+      body: JSON.stringify({ scope: 'account', id: 'beta' }),
     });
     expect(bearer.status).toBe(200);
     // Reading with the cookie from a link elsewhere still works (the dashboard opened from a bookmark or chat).
@@ -186,7 +210,10 @@ describe('token checks', () => {
     expect(auth.roleOf('')).toBeUndefined();
     // An unset role matches nothing, not even the empty string.
     expect(new ApiAuth({ admin: 'only-admin' }).roleOf('')).toBeUndefined();
-    expect(new ApiAuth({ admin: 'only-admin' }).caller('only-admin')).toEqual({ role: 'admin', who: `admin:${tokenFingerprint('only-admin')}` });
+    expect(new ApiAuth({ admin: 'only-admin' }).caller('only-admin')).toEqual({
+      role: 'admin',
+      who: `admin:${tokenFingerprint('only-admin')}`,
+    });
   });
 
   it('fingerprints are the first 8 hex digits of sha256', () => {
@@ -225,7 +252,14 @@ describe('token checks', () => {
     await expect(startApiServer({ view: new FleetView(), host: '0.0.0.0', port: 0, tokens: {} })).rejects.toThrow(/needs tokens/);
 
     let announced: string | undefined;
-    const api = await startApiServer({ view: new FleetView(), port: 0, tokens: {}, onGeneratedToken: (t) => { announced = t; } });
+    const api = await startApiServer({
+      view: new FleetView(),
+      port: 0,
+      tokens: {},
+      onGeneratedToken: (t) => {
+        announced = t;
+      },
+    });
     try {
       expect(announced).toBe(api.generatedToken);
       const fleet = await fetch(`${api.url}/api/v1/fleet`, { headers: { authorization: `Bearer ${announced}` } });

@@ -12,7 +12,10 @@ describe('FleetView', () => {
     expect(view.fleet()).toEqual({ at: expect.any(String), accounts: [], portfolios: [] });
     expect(view.account('alpha')).toBeUndefined();
     expect(await view.stopouts()).toEqual({ stopouts: [] });
-    expect(await view.operate({ action: 'set-stopout', scope: 'fleet', id: '*' })).toEqual({ result: 'refused', reason: 'the fleet is not running yet' });
+    expect(await view.operate({ action: 'set-stopout', scope: 'fleet', id: '*' })).toEqual({
+      result: 'refused',
+      reason: 'the fleet is not running yet',
+    });
   });
 
   it('keeps a bounded window of recent records and passes each to listeners; a failing listener harms nothing', () => {
@@ -42,10 +45,16 @@ describe('FleetView', () => {
       const run = await f.finish();
       expect(f.view.ended).toBe('the scenario has ended');
       const fleet = f.view.fleet();
-      expect(fleet.accounts.map((a) => [a.id, a.state])).toEqual(Object.entries(run.records.at(-1)!.kind === 'summary' ? (run.records.at(-1) as Extract<TimelineRecord, { kind: 'summary' }>).finalStates : {}));
+      expect(fleet.accounts.map((a) => [a.id, a.state])).toEqual(
+        Object.entries(
+          run.records.at(-1)!.kind === 'summary' ? (run.records.at(-1) as Extract<TimelineRecord, { kind: 'summary' }>).finalStates : {},
+        ),
+      );
       expect(fleet.accounts.map((a) => a.state)).toEqual(['stopped-out', 'stopped-out']);
       expect(f.view.account('alpha')?.position).toEqual({ ETHP: '6' });
-      expect((await f.view.stopouts()).stopouts.map((s) => `${s.scope}:${s.id}:${s.reason}`)).toEqual(['portfolio:core:day-equity-difference']);
+      expect((await f.view.stopouts()).stopouts.map((s) => `${s.scope}:${s.id}:${s.reason}`)).toEqual([
+        'portfolio:core:day-equity-difference',
+      ]);
       expect(f.view.activeState('alpha')).toEqual({ 'stopped-out': 'holding' });
     } finally {
       await f.close();

@@ -32,7 +32,11 @@ function raw(port: number, request: Buffer): Promise<RawResponse> {
     const chunks: Buffer[] = [];
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new Error(`no complete answer within 5 s to ${JSON.stringify(request.toString('latin1').slice(0, 200))}; got ${JSON.stringify(Buffer.concat(chunks).toString('latin1').slice(0, 200))}`));
+      reject(
+        new Error(
+          `no complete answer within 5 s to ${JSON.stringify(request.toString('latin1').slice(0, 200))}; got ${JSON.stringify(Buffer.concat(chunks).toString('latin1').slice(0, 200))}`,
+        ),
+      );
     }, 5_000);
     socket.on('data', (chunk) => chunks.push(chunk));
     socket.on('error', () => {}); // a reset after the answer is fine; no answer fails below
@@ -43,7 +47,9 @@ function raw(port: number, request: Buffer): Promise<RawResponse> {
       const end = text.indexOf('\r\n\r\n');
       const m = /^HTTP\/1\.1 (\d{3}) /.exec(text);
       if (!m || end < 0) {
-        reject(new Error(`no HTTP answer to ${JSON.stringify(request.toString('latin1').slice(0, 200))}: ${JSON.stringify(text.slice(0, 200))}`));
+        reject(
+          new Error(`no HTTP answer to ${JSON.stringify(request.toString('latin1').slice(0, 200))}: ${JSON.stringify(text.slice(0, 200))}`),
+        );
         return;
       }
       const headers: Record<string, string> = {};
@@ -60,8 +66,19 @@ function raw(port: number, request: Buffer): Promise<RawResponse> {
 }
 
 const KNOWN_PATHS = [
-  '/', '/healthz', '/openapi.json', '/api/v1/fleet', '/api/v1/accounts/alpha', '/api/v1/accounts/', '/api/v1/stopouts', '/api/v1/stopouts/reset',
-  '/api/v1/start-time', '/api/v1/diagrams/account.svg', '/api/v1/diagrams/order.svg?account=beta&order=x', '/api/v1/live', '/?token=',
+  '/',
+  '/healthz',
+  '/openapi.json',
+  '/api/v1/fleet',
+  '/api/v1/accounts/alpha',
+  '/api/v1/accounts/',
+  '/api/v1/stopouts',
+  '/api/v1/stopouts/reset',
+  '/api/v1/start-time',
+  '/api/v1/diagrams/account.svg',
+  '/api/v1/diagrams/order.svg?account=beta&order=x',
+  '/api/v1/live',
+  '/?token=',
 ];
 
 // Weighted towards requests that get past the parser and the token check, so the routes are reached too.
@@ -73,18 +90,52 @@ const method = fc.oneof(
 );
 const path = fc.oneof(
   { arbitrary: fc.constantFrom(...KNOWN_PATHS), weight: 6 },
-  { arbitrary: fc.tuple(fc.constantFrom(...KNOWN_PATHS), fc.string({ maxLength: 20 })).map(([p, s]) => `${p}${encodeURIComponent(s)}`), weight: 2 },
+  {
+    arbitrary: fc.tuple(fc.constantFrom(...KNOWN_PATHS), fc.string({ maxLength: 20 })).map(([p, s]) => `${p}${encodeURIComponent(s)}`),
+    weight: 2,
+  },
   { arbitrary: fc.tuple(fc.constantFrom(...KNOWN_PATHS), fc.string({ maxLength: 12 })).map(([p, s]) => `${p}${s}`), weight: 1 },
   { arbitrary: fc.webPath(), weight: 1 },
   { arbitrary: fc.string({ maxLength: 30 }), weight: 1 },
 );
 const headerName = fc.oneof(
-  { arbitrary: fc.constantFrom('authorization', 'cookie', 'content-type', 'content-length', 'transfer-encoding', 'expect', 'upgrade', 'connection', 'sec-websocket-key', 'sec-websocket-version', 'host'), weight: 3 },
+  {
+    arbitrary: fc.constantFrom(
+      'authorization',
+      'cookie',
+      'content-type',
+      'content-length',
+      'transfer-encoding',
+      'expect',
+      'upgrade',
+      'connection',
+      'sec-websocket-key',
+      'sec-websocket-version',
+      'host',
+    ),
+    weight: 3,
+  },
   { arbitrary: fc.stringMatching(/^x-[a-z-]{1,12}$/), weight: 3 },
   { arbitrary: fc.string({ maxLength: 8 }), weight: 1 },
 );
 const headerValue = fc.oneof(
-  { arbitrary: fc.constantFrom(`Bearer ${READ_TOKEN}`, `Bearer ${ADMIN_TOKEN}`, `riskwarden_token=${ADMIN_TOKEN}`, 'application/json', '0', '100', 'chunked', '100-continue', 'websocket', 'Upgrade', 'dGhlIHNhbXBsZSBub25jZQ==', '13'), weight: 3 },
+  {
+    arbitrary: fc.constantFrom(
+      `Bearer ${READ_TOKEN}`,
+      `Bearer ${ADMIN_TOKEN}`,
+      `riskwarden_token=${ADMIN_TOKEN}`,
+      'application/json',
+      '0',
+      '100',
+      'chunked',
+      '100-continue',
+      'websocket',
+      'Upgrade',
+      'dGhlIHNhbXBsZSBub25jZQ==',
+      '13',
+    ),
+    weight: 3,
+  },
   { arbitrary: fc.stringMatching(/^[ -~]{0,30}$/), weight: 2 },
   { arbitrary: fc.string({ maxLength: 40 }), weight: 1 },
   { arbitrary: fc.nat().map(String), weight: 1 },
@@ -92,12 +143,20 @@ const headerValue = fc.oneof(
 const body = fc.oneof(
   fc.constant(''),
   fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v) ?? ''),
-  fc.record({
-    scope: fc.oneof(fc.constantFrom('fleet', 'portfolio', 'member', 'strategy', 'account', 'subscription', 'subscriber'), fc.string({ maxLength: 8 })),
-    id: fc.oneof(fc.constantFrom('*', 'alpha', 'beta', 'core', 'core/alpha'), fc.string({ maxLength: 10 })),
-    reason: fc.oneof(fc.constantFrom('manual', 'day-equity-difference'), fc.string({ maxLength: 10 })),
-    closePositions: fc.boolean(),
-  }, { requiredKeys: [] }).map((v) => JSON.stringify(v)),
+  fc
+    .record(
+      {
+        scope: fc.oneof(
+          fc.constantFrom('fleet', 'portfolio', 'member', 'strategy', 'account', 'subscription', 'subscriber'),
+          fc.string({ maxLength: 8 }),
+        ),
+        id: fc.oneof(fc.constantFrom('*', 'alpha', 'beta', 'core', 'core/alpha'), fc.string({ maxLength: 10 })),
+        reason: fc.oneof(fc.constantFrom('manual', 'day-equity-difference'), fc.string({ maxLength: 10 })),
+        closePositions: fc.boolean(),
+      },
+      { requiredKeys: [] },
+    )
+    .map((v) => JSON.stringify(v)),
   fc.string({ maxLength: 80 }),
 );
 
@@ -122,12 +181,26 @@ describe('fuzzing the API', () => {
   it('random methods, paths, headers and bodies: always an answer, every error JSON, never a crash', async () => {
     const seen = new Set<number>();
     await fc.assert(
-      fc.asyncProperty(method, path, fc.constantFrom(undefined, READ_TOKEN, ADMIN_TOKEN), fc.array(fc.tuple(headerName, headerValue), { maxLength: 3 }), body, fc.boolean(), async (m, p, token, headers, b, withLength) => {
-        const request = build(m, p, [...(token ? [['Authorization', `Bearer ${token}`] as [string, string]] : []), ...headers], b, withLength);
-        const response = await raw(f.api.port, request);
-        seen.add(response.status);
-        expectJsonError(response, m, request.toString('latin1'));
-      }),
+      fc.asyncProperty(
+        method,
+        path,
+        fc.constantFrom(undefined, READ_TOKEN, ADMIN_TOKEN),
+        fc.array(fc.tuple(headerName, headerValue), { maxLength: 3 }),
+        body,
+        fc.boolean(),
+        async (m, p, token, headers, b, withLength) => {
+          const request = build(
+            m,
+            p,
+            [...(token ? [['Authorization', `Bearer ${token}`] as [string, string]] : []), ...headers],
+            b,
+            withLength,
+          );
+          const response = await raw(f.api.port, request);
+          seen.add(response.status);
+          expectJsonError(response, m, request.toString('latin1'));
+        },
+      ),
       { seed: 20260105, numRuns: 400 },
     );
     // The requests reached far: past the parser, the tokens, the routes and the body checks.
@@ -138,7 +211,19 @@ describe('fuzzing the API', () => {
     const acting = fc.constantFrom('/api/v1/stopouts', '/api/v1/stopouts/reset', '/api/v1/start-time');
     await fc.assert(
       fc.asyncProperty(acting, body, fc.constantFrom(ADMIN_TOKEN, READ_TOKEN), async (p, b, token) => {
-        const response = await raw(f.api.port, build('POST', p, [['Authorization', `Bearer ${token}`], ['Content-Type', 'application/json']], b, true));
+        const response = await raw(
+          f.api.port,
+          build(
+            'POST',
+            p,
+            [
+              ['Authorization', `Bearer ${token}`],
+              ['Content-Type', 'application/json'],
+            ],
+            b,
+            true,
+          ),
+        );
         expect(response.headers['content-type']).toMatch(/^application\/json/);
         const parsed = JSON.parse(response.body) as Record<string, unknown>;
         if (token === READ_TOKEN) expect(response.status).toBe(403);

@@ -11,10 +11,13 @@ import { eventually } from '../supervisor/eventually.ts';
 
 describe('the live fleet with its API', () => {
   it('serves the running accounts on the configured port, with tokens from the variables api.tokensEnv names', async () => {
-    const loaded = parseConfigDocument({
-      accounts: [{ id: 'alpha', collateral: '10000', budget: { minMarginBuffer: '0.10', panicMarginBuffer: '0.03' } }],
-      api: { host: '127.0.0.1', port: 0, tokensEnv: { read: 'TEST_READ', admin: 'TEST_ADMIN' } },
-    }, { expect: 'fleet' });
+    const loaded = parseConfigDocument(
+      {
+        accounts: [{ id: 'alpha', collateral: '10000', budget: { minMarginBuffer: '0.10', panicMarginBuffer: '0.03' } }],
+        api: { host: '127.0.0.1', port: 0, tokensEnv: { read: 'TEST_READ', admin: 'TEST_ADMIN' } },
+      },
+      { expect: 'fleet' },
+    );
     if (!loaded.ok) throw new Error(loaded.problems.map((p) => `${p.path}: ${p.message}`).join('; '));
     const notes: string[] = [];
     const fleet = await startLiveFleet({
@@ -40,14 +43,16 @@ describe('the live fleet with its API', () => {
       expect(before.accounts.map((a) => [a.id, a.state])).toEqual([['alpha', 'trading']]);
 
       const act = await fetch(`${url}/api/v1/stopouts`, {
-        method: 'POST', headers: { authorization: 'Bearer live-admin-token-0001', 'content-type': 'application/json' },
+        method: 'POST',
+        headers: { authorization: 'Bearer live-admin-token-0001', 'content-type': 'application/json' },
         body: JSON.stringify({ scope: 'account', id: 'alpha' }),
       });
       expect(await act.json()).toEqual({ result: 'ok' });
       const after = fleetResponseSchema.parse(await (await fetch(`${url}/api/v1/fleet`, { headers: read })).json());
       expect(after.accounts[0]).toMatchObject({ state: 'stopped-out', stopouts: ['account:alpha:manual'] });
       await eventually('the state record on the socket', 2_000, () =>
-        messages.some((m) => m.type === 'record' && m.record.kind === 'state' && m.record.to === 'stopped-out') ? true : undefined);
+        messages.some((m) => m.type === 'record' && m.record.kind === 'state' && m.record.to === 'stopped-out') ? true : undefined,
+      );
       socket.close();
     } finally {
       await fleet.close();

@@ -21,7 +21,10 @@ interface Received {
   at: number;
 }
 
-function listen(url: string, headers: Record<string, string> = { authorization: `Bearer ${READ_TOKEN}` }): Promise<{ socket: WebSocket; received: Received[] }> {
+function listen(
+  url: string,
+  headers: Record<string, string> = { authorization: `Bearer ${READ_TOKEN}` },
+): Promise<{ socket: WebSocket; received: Received[] }> {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(url, { headers });
     const received: Received[] = [];
@@ -33,7 +36,8 @@ function listen(url: string, headers: Record<string, string> = { authorization: 
   });
 }
 
-const records = (received: Received[]): TimelineRecord[] => received.flatMap((r) => (r.message.type === 'record' ? [r.message.record] : []));
+const records = (received: Received[]): TimelineRecord[] =>
+  received.flatMap((r) => (r.message.type === 'record' ? [r.message.record] : []));
 
 let f: ApiFixture;
 let client: { socket: WebSocket; received: Received[] };
@@ -72,17 +76,22 @@ describe('live socket', () => {
     expect(r.status).toBe(200);
     const writtenStates = f.written.filter((w) => w.record.kind === 'state' && w.record.to === 'stopped-out');
     expect(writtenStates).toHaveLength(2);
-    await eventually('both state records to arrive', 2_000, () => (records(client.received.slice(before)).filter((x) => x.kind === 'state').length === 2 ? true : undefined));
+    await eventually('both state records to arrive', 2_000, () =>
+      records(client.received.slice(before)).filter((x) => x.kind === 'state').length === 2 ? true : undefined,
+    );
     for (const w of writtenStates) {
-      const arrived = client.received.find((x) => x.message.type === 'record' && x.message.record === w.record)
-        ?? client.received.find((x) => x.message.type === 'record' && JSON.stringify(x.message.record) === JSON.stringify(w.record));
+      const arrived =
+        client.received.find((x) => x.message.type === 'record' && x.message.record === w.record) ??
+        client.received.find((x) => x.message.type === 'record' && JSON.stringify(x.message.record) === JSON.stringify(w.record));
       expect(arrived).toBeDefined();
       const latencyMs = arrived!.at - w.at;
       expect(latencyMs).toBeGreaterThanOrEqual(0);
       expect(latencyMs).toBeLessThan(100);
     }
     // The stopout and operator records came too.
-    expect(records(client.received.slice(before)).map((x) => x.kind)).toEqual(expect.arrayContaining(['stopout', 'operator', 'state', 'risk']));
+    expect(records(client.received.slice(before)).map((x) => x.kind)).toEqual(
+      expect.arrayContaining(['stopout', 'operator', 'state', 'risk']),
+    );
   });
 
   it('with the fleet running at full speed, state changes still arrive within 100 ms and marks are thinned', async () => {
@@ -103,11 +112,16 @@ describe('live socket', () => {
       const arrived = got.find((x) => x.message.type === 'record' && JSON.stringify(x.message.record) === JSON.stringify(w.record));
       expect(arrived!.at - w.at).toBeLessThan(100);
     }
-    const marksWritten = f.written.slice(from).filter((w) => w.record.kind === 'mark').map((w) => w.record);
+    const marksWritten = f.written
+      .slice(from)
+      .filter((w) => w.record.kind === 'mark')
+      .map((w) => w.record);
     expect(marksWritten).toHaveLength(40); // one a second, 31 s … 70 s
     // The newest mark of a burst is held until its 250 ms are up, then sent: the last one always arrives.
     const last = marksWritten.at(-1)!;
-    await eventually('the last mark', 2_000, () => (records(client.received).some((r) => r.kind === 'mark' && r.t === last.t) ? true : undefined));
+    await eventually('the last mark', 2_000, () =>
+      records(client.received).some((r) => r.kind === 'mark' && r.t === last.t) ? true : undefined,
+    );
     const marksSent = records(client.received.slice(before)).filter((r) => r.kind === 'mark');
     expect(marksSent.length).toBeLessThan(marksWritten.length);
     expect(marksSent.at(-1)).toEqual(last);
@@ -120,10 +134,19 @@ function stalledClient(port: number): Promise<Socket> {
     const socket = connect(port, '127.0.0.1');
     socket.once('error', reject);
     socket.once('connect', () => {
-      socket.write([
-        'GET /api/v1/live HTTP/1.1', `Host: 127.0.0.1:${port}`, 'Upgrade: websocket', 'Connection: Upgrade',
-        `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}`, 'Sec-WebSocket-Version: 13', `Authorization: Bearer ${READ_TOKEN}`, '', '',
-      ].join('\r\n'));
+      socket.write(
+        [
+          'GET /api/v1/live HTTP/1.1',
+          `Host: 127.0.0.1:${port}`,
+          'Upgrade: websocket',
+          'Connection: Upgrade',
+          `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}`,
+          'Sec-WebSocket-Version: 13',
+          `Authorization: Bearer ${READ_TOKEN}`,
+          '',
+          '',
+        ].join('\r\n'),
+      );
     });
     socket.once('data', (head) => {
       expect(head.toString('latin1')).toMatch(/^HTTP\/1\.1 101 /);
@@ -153,7 +176,8 @@ describe('slow clients', () => {
       await closed;
       view.record({ t: 99_999, kind: 'state', account: 'alpha', from: 'trading', to: 'stopped-out', reason: 'stopout' });
       await eventually('the healthy client to get the last record', 5_000, () =>
-        records(healthy.received).some((r) => r.t === 99_999) ? true : undefined);
+        records(healthy.received).some((r) => r.t === 99_999) ? true : undefined,
+      );
       expect(api.live.clientCount).toBe(1);
       healthy.socket.close();
     } finally {
@@ -167,7 +191,8 @@ describe('slow clients', () => {
     try {
       const healthy = await listen(`${api.url.replace('http', 'ws')}/api/v1/live`);
       // 2000 accounts change state at once (a fleet crash): ~0.4 MB in one turn, over maxBufferedBytes.
-      for (let i = 0; i < 2000; i += 1) view.record({ t: 0, kind: 'state', account: `a${i}`, from: 'trading', to: 'stopped-out', reason: 'stopout' });
+      for (let i = 0; i < 2000; i += 1)
+        view.record({ t: 0, kind: 'state', account: `a${i}`, from: 'trading', to: 'stopped-out', reason: 'stopout' });
       await eventually('all 2000 records', 5_000, () => (records(healthy.received).length === 2000 ? true : undefined));
       expect(api.live.dropped).toBe(0);
       healthy.socket.close();

@@ -14,7 +14,11 @@ describe('MarkThrottle', () => {
     vi.useFakeTimers();
     let now = 1_000;
     const sent: [number, string, string][] = [];
-    const throttle = new MarkThrottle(250, (m) => sent.push([now, m.symbol, m.price]), () => now);
+    const throttle = new MarkThrottle(
+      250,
+      (m) => sent.push([now, m.symbol, m.price]),
+      () => now,
+    );
     // Steps land exactly on the times timers are due, so `now` is right when they fire.
     const at = (t: number): void => {
       const step = t - now;
@@ -29,7 +33,10 @@ describe('MarkThrottle', () => {
     at(1_200);
     throttle.offer(mark('ETHP', '2002')); // replaces the held one
     at(1_249);
-    expect(sent).toEqual([[1_000, 'ETHP', '2000'], [1_100, 'BTCP', '90000']]);
+    expect(sent).toEqual([
+      [1_000, 'ETHP', '2000'],
+      [1_100, 'BTCP', '90000'],
+    ]);
     at(1_250); // 250 ms after the last ETHP: the held 2002 goes
     expect(sent.at(-1)).toEqual([1_250, 'ETHP', '2002']);
     at(1_400);
@@ -51,7 +58,11 @@ describe('MarkThrottle', () => {
     vi.useFakeTimers();
     let now = 0;
     const sent: string[] = [];
-    const throttle = new MarkThrottle(250, (m) => sent.push(m.price), () => now);
+    const throttle = new MarkThrottle(
+      250,
+      (m) => sent.push(m.price),
+      () => now,
+    );
     throttle.offer(mark('ETHP', '1'));
     now = 10;
     throttle.offer(mark('ETHP', '2'));

@@ -2,7 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { z } from 'zod';
 import {
-  accountResponseSchema, actionResponseSchema, errorResponseSchema, fleetResponseSchema, healthResponseSchema, liveMessageSchema, stopoutsResponseSchema,
+  accountResponseSchema,
+  actionResponseSchema,
+  errorResponseSchema,
+  fleetResponseSchema,
+  healthResponseSchema,
+  liveMessageSchema,
+  stopoutsResponseSchema,
 } from '../../src/api/api-schemas.ts';
 import { startApiServer, type ApiServer } from '../../src/api/api-server.ts';
 import { FleetView } from '../../src/api/fleet-view.ts';
@@ -87,7 +93,8 @@ function ws(url: string, headers: Record<string, string> = {}): Promise<number> 
 /** What each response of the document needs to be seen: the request that produces it. */
 function producers(): Record<string, () => Promise<Response | number>> {
   const url = f.api.url;
-  const get = (path: string, token?: string, base = url) => fetch(`${base}${path}`, { headers: token ? bearer(token) : {}, redirect: 'manual' });
+  const get = (path: string, token?: string, base = url) =>
+    fetch(`${base}${path}`, { headers: token ? bearer(token) : {}, redirect: 'manual' });
   const post = (path: string, body: string, token?: string, base = url) =>
     fetch(`${base}${path}`, { method: 'POST', headers: { ...(token ? bearer(token) : {}), 'content-type': 'application/json' }, body });
   const big = JSON.stringify({ scope: 'fleet', id: '*', reason: 'x'.repeat(70_000) });
@@ -116,16 +123,24 @@ function producers(): Record<string, () => Promise<Response | number>> {
     'get /api/v1/stopouts 503': () => get('/api/v1/stopouts', READ_TOKEN, broken.url),
     // Set then reset: the fleet is left as it was.
     ...acting('/api/v1/stopouts', '{"scope":"account","id":"beta","reason":"manual"}', idle.url, '{"scope":"fleet","id":"*"}'),
-    ...acting('/api/v1/stopouts/reset', '{"scope":"account","id":"beta","reason":"manual"}', url, '{"scope":"account","id":"beta","reason":"manual"}'),
+    ...acting(
+      '/api/v1/stopouts/reset',
+      '{"scope":"account","id":"beta","reason":"manual"}',
+      url,
+      '{"scope":"account","id":"beta","reason":"manual"}',
+    ),
     ...acting('/api/v1/start-time', '{"scope":"account","id":"beta"}', idle.url, '{"scope":"account","id":"beta"}'),
-    ...Object.fromEntries(['account', 'supervisor', 'order'].flatMap((name) => [
-      [`get /api/v1/diagrams/${name}.svg 200`, () => get(`/api/v1/diagrams/${name}.svg?account=alpha`, READ_TOKEN)],
-      [`get /api/v1/diagrams/${name}.svg 401`, () => get(`/api/v1/diagrams/${name}.svg?account=alpha`)],
-      [`get /api/v1/diagrams/${name}.svg 404`, () => get(`/api/v1/diagrams/${name}.svg?account=nobody`, READ_TOKEN)],
-    ])),
+    ...Object.fromEntries(
+      ['account', 'supervisor', 'order'].flatMap((name) => [
+        [`get /api/v1/diagrams/${name}.svg 200`, () => get(`/api/v1/diagrams/${name}.svg?account=alpha`, READ_TOKEN)],
+        [`get /api/v1/diagrams/${name}.svg 401`, () => get(`/api/v1/diagrams/${name}.svg?account=alpha`)],
+        [`get /api/v1/diagrams/${name}.svg 404`, () => get(`/api/v1/diagrams/${name}.svg?account=nobody`, READ_TOKEN)],
+      ]),
+    ),
     'get /api/v1/live 101': () => ws(`${url.replace('http', 'ws')}/api/v1/live`, bearer(READ_TOKEN)),
     'get /api/v1/live 401': () => ws(`${url.replace('http', 'ws')}/api/v1/live`),
-    'get /api/v1/live 403': () => ws(`${url.replace('http', 'ws')}/api/v1/live`, { cookie: `riskwarden_token=${READ_TOKEN}`, origin: 'http://127.0.0.1:1' }),
+    'get /api/v1/live 403': () =>
+      ws(`${url.replace('http', 'ws')}/api/v1/live`, { cookie: `riskwarden_token=${READ_TOKEN}`, origin: 'http://127.0.0.1:1' }),
     'get /api/v1/live 426': () => get('/api/v1/live', READ_TOKEN),
   };
 }
@@ -149,7 +164,9 @@ describe('the OpenAPI document', () => {
   });
 
   it('declares exactly the routes the server answers', () => {
-    const served = [...API_ROUTES.map((r) => ({ method: r.method, path: r.path })), ...SPECIAL_ROUTES].map((r) => `${r.method.toLowerCase()} ${r.path}`);
+    const served = [...API_ROUTES.map((r) => ({ method: r.method, path: r.path })), ...SPECIAL_ROUTES].map(
+      (r) => `${r.method.toLowerCase()} ${r.path}`,
+    );
     const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((method) => `${method} ${path}`));
     expect(new Set(documented)).toEqual(new Set(served));
   });
@@ -157,7 +174,10 @@ describe('the OpenAPI document', () => {
   it('every documented response is produced, with the documented body', async () => {
     const table = producers();
     const documented = Object.entries(doc.paths).flatMap(([path, ops]) =>
-      Object.entries(ops).flatMap(([method, op]) => Object.keys(op.responses).map((code) => ({ key: `${method} ${path} ${code}`, op, code }))));
+      Object.entries(ops).flatMap(([method, op]) =>
+        Object.keys(op.responses).map((code) => ({ key: `${method} ${path} ${code}`, op, code })),
+      ),
+    );
     expect(documented.map((d) => d.key).filter((k) => !(k in table))).toEqual([]);
     const codes = new Set<string>();
     for (const { key, op, code } of documented) {

@@ -34,8 +34,13 @@ describe('reading', () => {
     expect(fleet.accounts.map((a) => a.id)).toEqual(['alpha', 'beta']);
     const [alpha, beta] = fleet.accounts;
     expect(alpha).toMatchObject({
-      state: 'entries-blocked', detail: 'entries-blocked', portfolios: ['core'], position: { ETHP: '6' },
-      minMarginBuffer: '0.10', panicMarginBuffer: '0.03', stopouts: [],
+      state: 'entries-blocked',
+      detail: 'entries-blocked',
+      portfolios: ['core'],
+      position: { ETHP: '6' },
+      minMarginBuffer: '0.10',
+      panicMarginBuffer: '0.03',
+      stopouts: [],
     });
     expect(Number(alpha!.grossNotional)).toBeGreaterThan(11_000); // 6 × ~1950
     expect(alpha!.marginBuffer).not.toBeNull();
@@ -44,11 +49,26 @@ describe('reading', () => {
 
   it('GET /api/v1/accounts/{id}: budget, every limit of its chain, decisions and a timeline with its marks', async () => {
     const alpha = accountResponseSchema.parse(await json('/api/v1/accounts/alpha'));
-    expect(alpha.budget).toEqual({ maxPositionSize: { ETHP: '6' }, maxGrossNotional: '15000', minMarginBuffer: '0.10', panicMarginBuffer: '0.03' });
+    expect(alpha.budget).toEqual({
+      maxPositionSize: { ETHP: '6' },
+      maxGrossNotional: '15000',
+      minMarginBuffer: '0.10',
+      panicMarginBuffer: '0.03',
+    });
     expect(alpha.limits).toEqual([
-      expect.objectContaining({ type: 'day', applyTo: 'equity-difference', maxAbsoluteRisk: '1500', level: 'portfolio', sourceId: 'core', closePositions: false }),
+      expect.objectContaining({
+        type: 'day',
+        applyTo: 'equity-difference',
+        maxAbsoluteRisk: '1500',
+        level: 'portfolio',
+        sourceId: 'core',
+        closePositions: false,
+      }),
     ]);
-    expect(alpha.decisions.map((d) => [d.t, d.allowed, d.order.amount])).toEqual([[0, true, '3'], [20_000, true, '3']]);
+    expect(alpha.decisions.map((d) => [d.t, d.allowed, d.order.amount])).toEqual([
+      [0, true, '3'],
+      [20_000, true, '3'],
+    ]);
     expect(alpha.workingOrders).toEqual([]);
     const kinds = new Set(alpha.timeline.map((r) => r.kind));
     // The second buy, sent as the cap was reached, also drew a cancel (the venue filled it first).
@@ -145,7 +165,10 @@ describe('errors', () => {
       },
     });
     const streamed = await fetch(`${f.api.url}/api/v1/stopouts`, {
-      method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, body: chunks, duplex: 'half',
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      body: chunks,
+      duplex: 'half',
     } as RequestInit);
     expect(streamed.status).toBe(413);
     // Exactly 64 KiB of JSON is still read.
@@ -170,7 +193,10 @@ describe('errors', () => {
     const getOnPost = await f.get('/api/v1/stopouts/reset');
     expect(getOnPost.status).toBe(405);
     expect(getOnPost.headers.get('allow')).toBe('POST');
-    const putOnStopouts = await fetch(`${f.api.url}/api/v1/stopouts`, { method: 'PUT', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    const putOnStopouts = await fetch(`${f.api.url}/api/v1/stopouts`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
     expect(putOnStopouts.headers.get('allow')).toBe('GET, POST');
   });
 

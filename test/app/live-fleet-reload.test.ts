@@ -4,11 +4,24 @@ import { parseConfigDocument } from '../../src/config/load.ts';
 import { startLiveFleet } from '../../src/app/live-fleet.ts';
 
 function fleet(ids: string[]): FleetConfig {
-  const loaded = parseConfigDocument({
-    venue: { kind: 'simulator' },
-    accounts: ids.map((id) => ({ id, collateral: '5000', budget: { maxPositionSize: { ETHP: '2' }, minMarginBuffer: '0.1', panicMarginBuffer: '0.03' } })),
-    portfolios: [{ id: 'core', members: ids.filter((id) => id !== 'gamma').map((account) => ({ account })), riskLimits: [{ type: 'day', applyTo: 'equity-difference', maxAbsoluteRisk: '900', closePositions: false }] }],
-  }, { expect: 'fleet' });
+  const loaded = parseConfigDocument(
+    {
+      venue: { kind: 'simulator' },
+      accounts: ids.map((id) => ({
+        id,
+        collateral: '5000',
+        budget: { maxPositionSize: { ETHP: '2' }, minMarginBuffer: '0.1', panicMarginBuffer: '0.03' },
+      })),
+      portfolios: [
+        {
+          id: 'core',
+          members: ids.filter((id) => id !== 'gamma').map((account) => ({ account })),
+          riskLimits: [{ type: 'day', applyTo: 'equity-difference', maxAbsoluteRisk: '900', closePositions: false }],
+        },
+      ],
+    },
+    { expect: 'fleet' },
+  );
   if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems));
   return loaded.value as FleetConfig;
 }

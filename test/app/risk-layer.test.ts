@@ -4,7 +4,9 @@ import { createRiskLayer, RiskLayerConfigError } from '../../src/index.ts';
 
 const fleet = {
   venue: { kind: 'simulator' },
-  accounts: [{ id: 'bot', collateral: '5000', budget: { maxPositionSize: { ETHP: '2' }, minMarginBuffer: '0.10', panicMarginBuffer: '0.03' } }],
+  accounts: [
+    { id: 'bot', collateral: '5000', budget: { maxPositionSize: { ETHP: '2' }, minMarginBuffer: '0.10', panicMarginBuffer: '0.03' } },
+  ],
 };
 
 describe('the library API', () => {
@@ -28,14 +30,18 @@ describe('the library API', () => {
   });
 
   it('refuses an invalid config with every problem by path', async () => {
-    const error = await createRiskLayer({ config: { accounts: [{ id: 'x', budget: { minMarginBuffer: 'ten' } }] } }).catch((e: unknown) => e);
+    const error = await createRiskLayer({ config: { accounts: [{ id: 'x', budget: { minMarginBuffer: 'ten' } }] } }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(RiskLayerConfigError);
     expect((error as RiskLayerConfigError).problems).toContain('accounts[0].budget.minMarginBuffer: expected a decimal string');
   });
 
   it('runs the moving-average crossover example end to end', () => {
     const result = spawnSync(process.execPath, ['--import', 'tsx', 'examples/ma-crossover-bot.ts'], {
-      encoding: 'utf8', timeout: 40_000, env: { ...process.env, BOT_SECONDS: '8' },
+      encoding: 'utf8',
+      timeout: 40_000,
+      env: { ...process.env, BOT_SECONDS: '8' },
     });
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^ma-crossover bot on ETHP/m);

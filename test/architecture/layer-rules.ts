@@ -74,7 +74,8 @@ export function layerViolations(files: readonly SourceFile[], rules: readonly La
         const targetLayer = layerOf(target);
         if (targetLayer === layer) continue;
         const ok = targetLayer !== undefined && (rule.folders.includes(targetLayer) || (rule.anyFolder && targetLayer !== 'src/cli/'));
-        if (!ok) problems.push(`${file.path} imports ${target} (${targetLayer ?? 'outside src/ and machines/'}): ${layer} may import ${allowed}`);
+        if (!ok)
+          problems.push(`${file.path} imports ${target} (${targetLayer ?? 'outside src/ and machines/'}): ${layer} may import ${allowed}`);
       } else if (specifier.startsWith('node:')) {
         if (!rule.builtins) problems.push(`${file.path} imports ${specifier}: ${layer} may use no Node built-in`);
       } else if (rule.packages.length > 0 && !rule.packages.includes(packageOf(specifier))) {
@@ -92,7 +93,8 @@ export function sourceFiles(root: string): SourceFile[] {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const full = join(dir, entry.name);
       if (entry.isDirectory()) walk(full);
-      else if (/\.(ts|js)$/.test(entry.name)) files.push({ path: relative(root, full).split(sep).join('/'), text: readFileSync(full, 'utf8') });
+      else if (/\.(ts|js)$/.test(entry.name))
+        files.push({ path: relative(root, full).split(sep).join('/'), text: readFileSync(full, 'utf8') });
     }
   };
   walk(join(root, 'src'));

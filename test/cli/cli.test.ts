@@ -32,7 +32,14 @@ describe('riskwarden CLI', () => {
     const file = join(dir, 'fleet.yaml');
     writeFileSync(
       file,
-      ['accounts:', '  - id: alpha', '    budget: { minMarginBuffer: ten }', '  - id: beta', '    budget: { maxGrossNotional: -5 }', '    riskLimits: [ { type: fortnight, applyTo: balance-difference, closePositions: true, maxAbsoluteRisk: "1" } ]'].join('\n'),
+      [
+        'accounts:',
+        '  - id: alpha',
+        '    budget: { minMarginBuffer: ten }',
+        '  - id: beta',
+        '    budget: { maxGrossNotional: -5 }',
+        '    riskLimits: [ { type: fortnight, applyTo: balance-difference, closePositions: true, maxAbsoluteRisk: "1" } ]',
+      ].join('\n'),
     );
     const { code, err } = riskwarden('check', file);
     expect(code).toBe(2);

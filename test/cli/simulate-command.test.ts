@@ -18,7 +18,10 @@ describe('riskwarden simulate', () => {
     expect(first.code, first.err).toBe(0);
     expect(second.out).toBe(first.out);
     expect(readFileSync(out, 'utf8')).toBe(first.out);
-    const records = first.out.trim().split('\n').map((line) => JSON.parse(line) as { kind: string; t: number });
+    const records = first.out
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { kind: string; t: number });
     expect(records.at(-1)?.kind).toBe('summary');
     // Records come in order of time.
     expect(records.every((r, i) => i === 0 || r.t >= records[i - 1]!.t)).toBe(true);
@@ -33,7 +36,10 @@ describe('riskwarden simulate', () => {
   it('exits 2 with every problem by path for an invalid scenario', () => {
     const dir = mkdtempSync(join(tmpdir(), 'riskwarden-simulate-'));
     const file = join(dir, 'bad.yaml');
-    writeFileSync(file, ['name: bad', 'accounts: [ { id: a, collateral: lots } ]', 'marks: { ETHP: [ { at: 5s, price: "-1" } ] }', 'until: soon'].join('\n'));
+    writeFileSync(
+      file,
+      ['name: bad', 'accounts: [ { id: a, collateral: lots } ]', 'marks: { ETHP: [ { at: 5s, price: "-1" } ] }', 'until: soon'].join('\n'),
+    );
     const { code, err } = riskwarden('simulate', file);
     expect(code).toBe(2);
     expect(err).toContain('accounts[0].collateral');

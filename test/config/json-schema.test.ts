@@ -9,7 +9,11 @@ describe('generated JSON Schemas', () => {
   });
 
   it('describe what may be written: decimals as strings or numbers, durations as text or ms', () => {
-    const fleet = fleetJsonSchema() as { properties: Record<string, { properties?: Record<string, unknown> }>; required: string[]; additionalProperties: boolean };
+    const fleet = fleetJsonSchema() as {
+      properties: Record<string, { properties?: Record<string, unknown> }>;
+      required: string[];
+      additionalProperties: boolean;
+    };
     expect(fleet.required).toEqual(['accounts']);
     expect(fleet.additionalProperties).toBe(false);
     const defaults = fleet.properties.defaults!.properties!;

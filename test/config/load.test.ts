@@ -6,7 +6,13 @@ import { describe, expect, it } from 'vitest';
 import type { RiskLimit } from '../../src/domain/risk-limit.ts';
 import type { Budget } from '../../src/domain/budget.ts';
 import {
-  detectKind, formatProblems, loadConfigFile, loadConfigFileSync, parseConfigDocument, parseConfigText, type LoadResult,
+  detectKind,
+  formatProblems,
+  loadConfigFile,
+  loadConfigFileSync,
+  parseConfigDocument,
+  parseConfigText,
+  type LoadResult,
 } from '../../src/config/load.ts';
 
 const CONFIG = new URL('../../config/', import.meta.url);
@@ -265,7 +271,9 @@ describe('syntax errors and files', () => {
     expect(lines.length).toBeGreaterThan(0);
     for (const line of lines) expect(line).toMatch(/^fleet\.yaml:\d+:\d+: YAML syntax error: /);
     expect(problems('a: 1\na: 2\n', 'dup.yaml')).toEqual(['dup.yaml:2:1: YAML syntax error: Map keys must be unique']);
-    expect(problems('accounts:\n\t- id: alpha\n', 'tab.yaml')).toEqual(['tab.yaml:2:1: YAML syntax error: Tabs are not allowed as indentation']);
+    expect(problems('accounts:\n\t- id: alpha\n', 'tab.yaml')).toEqual([
+      'tab.yaml:2:1: YAML syntax error: Tabs are not allowed as indentation',
+    ]);
   });
 
   it('JSON is read by extension, with syntax errors located', () => {
@@ -290,7 +298,10 @@ describe('syntax errors and files', () => {
   it('reads JSON files from disk', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'riskwarden-config-'));
     const file = join(dir, 'scenario.json');
-    writeFileSync(file, JSON.stringify({ name: 's', accounts: [{ id: 'alpha', collateral: 1000 }], marks: { ETHP: [{ at: 0, price: 2000 }] }, until: 10000 }));
+    writeFileSync(
+      file,
+      JSON.stringify({ name: 's', accounts: [{ id: 'alpha', collateral: 1000 }], marks: { ETHP: [{ at: 0, price: 2000 }] }, until: 10000 }),
+    );
     const r = ok(await loadConfigFile(file));
     expect(r.kind).toBe('scenario');
     expect(r.kind === 'scenario' && r.value.accounts[0]!.collateral).toBe('1000');

@@ -1,8 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import {
-  decimalString, duration, durationToMs, exactNumberToDecimal, fractionDecimal, identifier, isoTimestamp,
-  nonNegativeDecimal, positiveDecimal,
+  decimalString,
+  duration,
+  durationToMs,
+  exactNumberToDecimal,
+  fractionDecimal,
+  identifier,
+  isoTimestamp,
+  nonNegativeDecimal,
+  positiveDecimal,
 } from '../../src/config/primitives.ts';
 
 function messages(schema: z.ZodType, value: unknown): string[] {
@@ -24,7 +31,24 @@ describe('decimalString', () => {
   });
 
   it('refuses exponents, non-exact floats, spaces and non-numbers', () => {
-    for (const bad of [1e-7, 1e21, 0.1 + 0.2, 1234567890123456, Number.NaN, Infinity, '1e-7', ' 1', '1.', '.5', '+1', '', '0x10', true, null, {}]) {
+    for (const bad of [
+      1e-7,
+      1e21,
+      0.1 + 0.2,
+      1234567890123456,
+      Number.NaN,
+      Infinity,
+      '1e-7',
+      ' 1',
+      '1.',
+      '.5',
+      '+1',
+      '',
+      '0x10',
+      true,
+      null,
+      {},
+    ]) {
       expect(messages(decimalString, bad), JSON.stringify(bad)).toEqual(['expected a decimal string']);
     }
   });

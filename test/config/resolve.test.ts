@@ -40,23 +40,49 @@ subscribers:
 describe('riskLimitChain (CopyFactory levels)', () => {
   it('an account in two portfolios with a subscriber to one of them and to the account itself', () => {
     expect(riskLimitChain(FLEET, 'alpha')).toEqual([
-      { level: 'strategy', id: 'alpha', limits: [{ type: 'day', applyTo: 'balance-difference', maxRelativeRisk: '0.05', closePositions: true }] },
-      { level: 'member', id: 'core/alpha', limits: [{ type: 'day', applyTo: 'balance-minus-equity', maxAbsoluteRisk: '800', closePositions: true }] },
+      {
+        level: 'strategy',
+        id: 'alpha',
+        limits: [{ type: 'day', applyTo: 'balance-difference', maxRelativeRisk: '0.05', closePositions: true }],
+      },
+      {
+        level: 'member',
+        id: 'core/alpha',
+        limits: [{ type: 'day', applyTo: 'balance-minus-equity', maxAbsoluteRisk: '800', closePositions: true }],
+      },
       { level: 'member', id: 'growth/alpha', limits: [] },
-      { level: 'portfolio', id: 'core', limits: [{ type: 'day', applyTo: 'equity-difference', maxAbsoluteRisk: '1500', closePositions: false }] },
+      {
+        level: 'portfolio',
+        id: 'core',
+        limits: [{ type: 'day', applyTo: 'equity-difference', maxAbsoluteRisk: '1500', closePositions: false }],
+      },
       { level: 'portfolio', id: 'growth', limits: [] },
-      { level: 'subscription', id: 'fund-a/core', limits: [{ type: 'day', applyTo: 'balance-difference', maxRelativeRisk: '0.04', closePositions: true }] },
+      {
+        level: 'subscription',
+        id: 'fund-a/core',
+        limits: [{ type: 'day', applyTo: 'balance-difference', maxRelativeRisk: '0.04', closePositions: true }],
+      },
       { level: 'subscription', id: 'fund-a/alpha', limits: [] },
-      { level: 'subscriber', id: 'fund-a', limits: [{ type: 'month', applyTo: 'balance-minus-equity', maxRelativeRisk: '0.2', closePositions: true }] },
+      {
+        level: 'subscriber',
+        id: 'fund-a',
+        limits: [{ type: 'month', applyTo: 'balance-minus-equity', maxRelativeRisk: '0.2', closePositions: true }],
+      },
     ]);
   });
 
   it('a member without own limits, and an account outside every portfolio', () => {
     expect(riskLimitChain(FLEET, 'beta').map((s) => `${s.level}:${s.id}:${s.limits.length}`)).toEqual([
-      'strategy:beta:0', 'member:core/beta:0', 'portfolio:core:1', 'subscription:fund-a/core:1', 'subscriber:fund-a:1',
+      'strategy:beta:0',
+      'member:core/beta:0',
+      'portfolio:core:1',
+      'subscription:fund-a/core:1',
+      'subscriber:fund-a:1',
     ]);
     expect(riskLimitChain(FLEET, 'gamma').map((s) => `${s.level}:${s.id}`)).toEqual([
-      'strategy:gamma', 'subscription:fund-b/gamma', 'subscriber:fund-b',
+      'strategy:gamma',
+      'subscription:fund-b/gamma',
+      'subscriber:fund-b',
     ]);
   });
 
@@ -64,7 +90,16 @@ describe('riskLimitChain (CopyFactory levels)', () => {
     const resolved = resolveRiskLimits(riskLimitChain(FLEET, 'alpha'));
     // day|balance-difference|true: strategy 0.05 is replaced by subscription fund-a/core 0.04.
     const dayBalance = resolved.filter((l) => l.type === 'day' && l.applyTo === 'balance-difference');
-    expect(dayBalance).toEqual([{ type: 'day', applyTo: 'balance-difference', maxRelativeRisk: '0.04', closePositions: true, level: 'subscription', sourceId: 'fund-a/core' }]);
+    expect(dayBalance).toEqual([
+      {
+        type: 'day',
+        applyTo: 'balance-difference',
+        maxRelativeRisk: '0.04',
+        closePositions: true,
+        level: 'subscription',
+        sourceId: 'fund-a/core',
+      },
+    ]);
   });
 
   it('returns copies: the config is not shared with the caller', () => {
@@ -98,9 +133,16 @@ describe('other resolution', () => {
 
   it('effectiveBudget: the account overrides defaults rule by rule, maxPositionSize per symbol', () => {
     expect(effectiveBudget(FLEET, 'alpha')).toEqual({
-      minMarginBuffer: '0.1', panicMarginBuffer: '0.03', sessionLossLimit: '600', maxPositionSize: { ETHP: '6', BTCP: '1' },
+      minMarginBuffer: '0.1',
+      panicMarginBuffer: '0.03',
+      sessionLossLimit: '600',
+      maxPositionSize: { ETHP: '6', BTCP: '1' },
     });
-    expect(effectiveBudget(FLEET, 'beta')).toEqual({ minMarginBuffer: '0.1', panicMarginBuffer: '0.03', maxPositionSize: { ETHP: '10', BTCP: '1' } });
+    expect(effectiveBudget(FLEET, 'beta')).toEqual({
+      minMarginBuffer: '0.1',
+      panicMarginBuffer: '0.03',
+      maxPositionSize: { ETHP: '10', BTCP: '1' },
+    });
   });
 
   it('knownSymbols: defaults plus configured products', () => {

@@ -35,9 +35,11 @@ subscribers:
     const t1 = '0x1111111111111111111111111111111111111111';
     const t2 = '0x2222222222222222222222222222222222222222';
     expect(problems(`accounts: [ { id: a, trader: "${t1}", strategy: s }, { id: b, trader: "${t2}", strategy: s } ]`)).toEqual([]);
-    expect(problems(`accounts: [ { id: a, trader: "${t1}", strategy: s }, { id: b, trader: "${t1.toUpperCase().replace('0X', '0x')}", strategy: s } ]`)).toEqual([
-      'accounts[1].strategy: strategy "s" of the same trader is already used by accounts[0]',
-    ]);
+    expect(
+      problems(
+        `accounts: [ { id: a, trader: "${t1}", strategy: s }, { id: b, trader: "${t1.toUpperCase().replace('0X', '0x')}", strategy: s } ]`,
+      ),
+    ).toEqual(['accounts[1].strategy: strategy "s" of the same trader is already used by accounts[0]']);
   });
 
   it('symbols must be known products (ETHP, BTCP, or listed under products)', () => {

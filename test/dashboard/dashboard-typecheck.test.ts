@@ -15,7 +15,9 @@ import { DASHBOARD_DIR } from '../../src/dashboard/static-files.ts';
 
 const ROOT = new URL('../../', import.meta.url);
 const TSC = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-const MODULES = readdirSync(DASHBOARD_DIR).filter((name) => name.endsWith('.js')).sort();
+const MODULES = readdirSync(DASHBOARD_DIR)
+  .filter((name) => name.endsWith('.js'))
+  .sort();
 
 describe('the dashboard modules', () => {
   it('type-check with zero errors under src/dashboard/static/tsconfig.json', () => {

@@ -95,59 +95,87 @@ afterAll(async () => {
 }, LONG);
 
 describe('dashboard in Chromium', () => {
-  it('signs in with ?token=, drops the token from the address and shows the fleet', async () => {
-    const response = await page.goto(`${fleet.url}/?token=${ADMIN_TOKEN}`);
-    expect(response?.status()).toBe(200);
-    expect(new URL(page.url()).search).toBe('');
-    await page.waitForSelector('#fleet-body tr[data-account="gamma"]');
-    expect(await rowIds()).toEqual(['alpha', 'beta', 'gamma']);
-    expect(await badgeOf('alpha')).toBe('trading');
-    expect(await page.$eval('#fleet-body tr[data-account="alpha"] .badge', (b) => getComputedStyle(b).backgroundColor)).toBe('rgb(46, 157, 74)');
-    // alpha is long 3 ETHP at about 2000: a position, a notional, a buffer gauge with both thresholds.
-    expect(await page.textContent('#fleet-body tr[data-account="alpha"] .col-position')).toBe('3 ETHP');
-    expect(await page.$$eval('#fleet-body tr[data-account="alpha"] .gauge .threshold', (t) => t.map((e) => e.className))).toEqual(['threshold min', 'threshold panic']);
-    expect(await page.$eval('#fleet-body tr[data-account="alpha"] .gauge', (g) => g.getAttribute('title'))).toMatch(/^margin buffer \d+\.\d\d % — min 10\.00 %, panic 3\.00 %$/);
-    expect(await page.textContent('#fleet-body tr[data-account="beta"] .col-position')).toBe('flat');
-    expect(await page.textContent('#fleet-body tr[data-account="gamma"] .col-position')).toBe('−2 ETHP');
-    expect(await page.$$eval('#portfolio-filter option', (o) => o.map((e) => (e as HTMLOptionElement).value))).toEqual(['', 'core', 'satellite']);
-    await page.waitForSelector('#conn[data-state="live"]');
-  }, LONG);
+  it(
+    'signs in with ?token=, drops the token from the address and shows the fleet',
+    async () => {
+      const response = await page.goto(`${fleet.url}/?token=${ADMIN_TOKEN}`);
+      expect(response?.status()).toBe(200);
+      expect(new URL(page.url()).search).toBe('');
+      await page.waitForSelector('#fleet-body tr[data-account="gamma"]');
+      expect(await rowIds()).toEqual(['alpha', 'beta', 'gamma']);
+      expect(await badgeOf('alpha')).toBe('trading');
+      expect(await page.$eval('#fleet-body tr[data-account="alpha"] .badge', (b) => getComputedStyle(b).backgroundColor)).toBe(
+        'rgb(46, 157, 74)',
+      );
+      // alpha is long 3 ETHP at about 2000: a position, a notional, a buffer gauge with both thresholds.
+      expect(await page.textContent('#fleet-body tr[data-account="alpha"] .col-position')).toBe('3 ETHP');
+      expect(await page.$$eval('#fleet-body tr[data-account="alpha"] .gauge .threshold', (t) => t.map((e) => e.className))).toEqual([
+        'threshold min',
+        'threshold panic',
+      ]);
+      expect(await page.$eval('#fleet-body tr[data-account="alpha"] .gauge', (g) => g.getAttribute('title'))).toMatch(
+        /^margin buffer \d+\.\d\d % — min 10\.00 %, panic 3\.00 %$/,
+      );
+      expect(await page.textContent('#fleet-body tr[data-account="beta"] .col-position')).toBe('flat');
+      expect(await page.textContent('#fleet-body tr[data-account="gamma"] .col-position')).toBe('−2 ETHP');
+      expect(await page.$$eval('#portfolio-filter option', (o) => o.map((e) => (e as HTMLOptionElement).value))).toEqual([
+        '',
+        'core',
+        'satellite',
+      ]);
+      await page.waitForSelector('#conn[data-state="live"]');
+    },
+    LONG,
+  );
 
-  it('sorts by a clicked header and filters by portfolio', async () => {
-    await page.click('th[data-sort="grossNotional"] button');
-    // alpha 3 × ~2000 > gamma 2 × ~2000 > beta 0; the first click on a number sorts largest first.
-    expect(await rowIds()).toEqual(['alpha', 'gamma', 'beta']);
-    expect(await page.getAttribute('th[data-sort="grossNotional"]', 'aria-sort')).toBe('descending');
-    await page.click('th[data-sort="grossNotional"] button');
-    expect(await rowIds()).toEqual(['beta', 'gamma', 'alpha']);
-    await page.click('th[data-sort="id"] button');
-    expect(await rowIds()).toEqual(['alpha', 'beta', 'gamma']);
-    await page.click('th[data-sort="id"] button');
-    expect(await rowIds()).toEqual(['gamma', 'beta', 'alpha']);
-    await page.selectOption('#portfolio-filter', 'core');
-    expect(await rowIds()).toEqual(['beta', 'alpha']);
-    expect(await page.textContent('#fleet-count')).toBe('2 of 3 accounts');
-    await page.selectOption('#portfolio-filter', 'satellite');
-    expect(await rowIds()).toEqual(['gamma']);
-    await page.selectOption('#portfolio-filter', '');
-    await page.click('th[data-sort="id"] button');
-    expect(await rowIds()).toEqual(['alpha', 'beta', 'gamma']);
-  }, LONG);
+  it(
+    'sorts by a clicked header and filters by portfolio',
+    async () => {
+      await page.click('th[data-sort="grossNotional"] button');
+      // alpha 3 × ~2000 > gamma 2 × ~2000 > beta 0; the first click on a number sorts largest first.
+      expect(await rowIds()).toEqual(['alpha', 'gamma', 'beta']);
+      expect(await page.getAttribute('th[data-sort="grossNotional"]', 'aria-sort')).toBe('descending');
+      await page.click('th[data-sort="grossNotional"] button');
+      expect(await rowIds()).toEqual(['beta', 'gamma', 'alpha']);
+      await page.click('th[data-sort="id"] button');
+      expect(await rowIds()).toEqual(['alpha', 'beta', 'gamma']);
+      await page.click('th[data-sort="id"] button');
+      expect(await rowIds()).toEqual(['gamma', 'beta', 'alpha']);
+      await page.selectOption('#portfolio-filter', 'core');
+      expect(await rowIds()).toEqual(['beta', 'alpha']);
+      expect(await page.textContent('#fleet-count')).toBe('2 of 3 accounts');
+      await page.selectOption('#portfolio-filter', 'satellite');
+      expect(await rowIds()).toEqual(['gamma']);
+      await page.selectOption('#portfolio-filter', '');
+      await page.click('th[data-sort="id"] button');
+      expect(await rowIds()).toEqual(['alpha', 'beta', 'gamma']);
+    },
+    LONG,
+  );
 
-  it('opens an account: statechart with its state marked, timeline chart, decision log', async () => {
-    await page.click('#fleet-body tr[data-account="alpha"]');
-    await page.waitForSelector('#account-view:not([hidden])');
-    await page.waitForSelector('#statechart svg g.node.is-current');
-    expect(await page.getAttribute('#statechart', 'data-active')).toBe('trading');
-    expect(await page.$eval('#statechart g.node.is-current > title', (t) => t.textContent)).toBe('account.trading');
-    expect(await page.$$eval('#statechart g.is-active', (g) => g.length)).toBe(1);
-    await page.waitForSelector('#timeline-chart svg .mark-line', { state: 'attached' });
-    expect(await page.$$eval('#timeline-chart .order-marker.purpose-entry.status-filled', (m) => m.length)).toBe(1);
-    expect(await page.$$eval('#timeline-chart line[class^="threshold-"]', (l) => l.map((e) => e.getAttribute('class')))).toEqual(['threshold-min', 'threshold-panic']);
-    expect(await page.$$eval('#decision-log tbody tr', (rows) => rows.map((r) => r.textContent))).toEqual(['0.0allowedbuy 3 ETHP market']);
-    expect(new URL(page.url()).hash).toBe('#account=alpha');
-    await shot('01-fleet-and-alpha-trading');
-  }, LONG);
+  it(
+    'opens an account: statechart with its state marked, timeline chart, decision log',
+    async () => {
+      await page.click('#fleet-body tr[data-account="alpha"]');
+      await page.waitForSelector('#account-view:not([hidden])');
+      await page.waitForSelector('#statechart svg g.node.is-current');
+      expect(await page.getAttribute('#statechart', 'data-active')).toBe('trading');
+      expect(await page.$eval('#statechart g.node.is-current > title', (t) => t.textContent)).toBe('account.trading');
+      expect(await page.$$eval('#statechart g.is-active', (g) => g.length)).toBe(1);
+      await page.waitForSelector('#timeline-chart svg .mark-line', { state: 'attached' });
+      expect(await page.$$eval('#timeline-chart .order-marker.purpose-entry.status-filled', (m) => m.length)).toBe(1);
+      expect(await page.$$eval('#timeline-chart line[class^="threshold-"]', (l) => l.map((e) => e.getAttribute('class')))).toEqual([
+        'threshold-min',
+        'threshold-panic',
+      ]);
+      expect(await page.$$eval('#decision-log tbody tr', (rows) => rows.map((r) => r.textContent))).toEqual([
+        '0.0allowedbuy 3 ETHP market',
+      ]);
+      expect(new URL(page.url()).hash).toBe('#account=alpha');
+      await shot('01-fleet-and-alpha-trading');
+    },
+    LONG,
+  );
 
   it('follows alpha live: the badge and the statechart move through entries-blocked and de-risking without a reload', async () => {
     // Every badge text and every highlighted path the page shows, however briefly (alpha de-risks in one step).
@@ -173,7 +201,10 @@ describe('dashboard in Chromium', () => {
     await page.waitForFunction(() => document.getElementById('statechart')?.dataset.active?.startsWith('entries-blocked'));
     expect(await page.$eval('#statechart g.node.is-current > title', (t) => t.textContent)).toBe('account.entries-blocked');
     await page.waitForSelector('#decision-log tbody tr.blocked');
-    expect(await page.$$eval('#decision-log tbody tr.blocked code.rule', (c) => c.map((e) => e.textContent))).toEqual(['max-position-size', 'state']);
+    expect(await page.$$eval('#decision-log tbody tr.blocked code.rule', (c) => c.map((e) => e.textContent))).toEqual([
+      'max-position-size',
+      'state',
+    ]);
     await shot('02-alpha-entries-blocked');
 
     // ETHP falls; at 39 s alpha's buffer goes under minMarginBuffer; at 56 s portfolio core's loss stops it out.
@@ -187,10 +218,16 @@ describe('dashboard in Chromium', () => {
     expect(seen.sameDocument).toBe(true);
     const order = (list: string[], states: string[]) => states.map((s) => list.findIndex((x) => x === s || x.startsWith(`${s}.`)));
     const badgeOrder = order(seen.seenBadges, ['entries-blocked', 'de-risking', 'stopped-out']);
-    expect(badgeOrder.every((i) => i >= 0), `badges seen: ${seen.seenBadges.join(' → ')}`).toBe(true);
+    expect(
+      badgeOrder.every((i) => i >= 0),
+      `badges seen: ${seen.seenBadges.join(' → ')}`,
+    ).toBe(true);
     expect([...badgeOrder].sort((a, b) => a - b)).toEqual(badgeOrder);
     const chartOrder = order(seen.seenChart, ['entries-blocked', 'de-risking', 'stopped-out']);
-    expect(chartOrder.every((i) => i >= 0), `statechart highlights seen: ${seen.seenChart.join(' → ')}`).toBe(true);
+    expect(
+      chartOrder.every((i) => i >= 0),
+      `statechart highlights seen: ${seen.seenChart.join(' → ')}`,
+    ).toBe(true);
     expect([...chartOrder].sort((a, b) => a - b)).toEqual(chartOrder);
     // One state lit at a time: the current node and its ancestors, nothing else.
     // Read together: alpha keeps moving inside stopped-out (holding, reducing.…) while it reduces.
@@ -199,65 +236,86 @@ describe('dashboard in Chromium', () => {
       active: (chart as HTMLElement).dataset.active ?? '',
     }));
     const parts = active.split('.');
-    expect(lit.sort()).toEqual(parts.map((_, i) => `${i < parts.length - 1 ? 'cluster_' : ''}account.${parts.slice(0, i + 1).join('.')}`).sort());
+    expect(lit.sort()).toEqual(
+      parts.map((_, i) => `${i < parts.length - 1 ? 'cluster_' : ''}account.${parts.slice(0, i + 1).join('.')}`).sort(),
+    );
     expect(await page.textContent('#account-badge .badge')).toBe('stopped-out');
     // The chart drew alpha's reduce orders and its state bands from the live records.
     await page.waitForSelector('#timeline-chart .order-marker.purpose-reduce', { state: 'attached' });
     expect(await page.$$eval('#activity li', (li) => li.map((e) => e.textContent ?? ''))).toEqual(
-      expect.arrayContaining([expect.stringContaining('alpha: entries-blocked → de-risking'), expect.stringContaining('stopout set on portfolio core')]),
+      expect.arrayContaining([
+        expect.stringContaining('alpha: entries-blocked → de-risking'),
+        expect.stringContaining('stopout set on portfolio core'),
+      ]),
     );
     await page.waitForTimeout(1500); // let the row flash fade for the picture
     await shot('03-alpha-stopped-out');
   }, 90_000);
 
-  it('sets a manual stopout from the form and resets it from the list', async () => {
-    await page.selectOption('#so-scope', 'account');
-    await page.fill('#so-id', 'gamma');
-    await page.fill('#so-reason', 'manual');
-    const set = await actAndRead(() => page.click('#so-set'));
-    expect(set).toEqual({ kind: 'ok', text: 'doneset manual on account gamma: ok' });
-    await page.waitForSelector(stopoutItem('account:gamma:manual'));
-    await waitForBadge('gamma', 'stopped-out');
-    await page.waitForFunction(() => document.querySelector('#fleet-body tr[data-account="gamma"] .col-stopouts')?.textContent === 'accountgamma manual');
-    await shot('04-manual-stopout-on-gamma');
+  it(
+    'sets a manual stopout from the form and resets it from the list',
+    async () => {
+      await page.selectOption('#so-scope', 'account');
+      await page.fill('#so-id', 'gamma');
+      await page.fill('#so-reason', 'manual');
+      const set = await actAndRead(() => page.click('#so-set'));
+      expect(set).toEqual({ kind: 'ok', text: 'doneset manual on account gamma: ok' });
+      await page.waitForSelector(stopoutItem('account:gamma:manual'));
+      await waitForBadge('gamma', 'stopped-out');
+      await page.waitForFunction(
+        () => document.querySelector('#fleet-body tr[data-account="gamma"] .col-stopouts')?.textContent === 'accountgamma manual',
+      );
+      await shot('04-manual-stopout-on-gamma');
 
-    const reset = await actAndRead(() => page.click(`${stopoutItem('account:gamma:manual')} button:text-is("Reset")`));
-    expect(reset).toEqual({ kind: 'ok', text: 'donereset manual on account gamma: ok' });
-    await page.waitForSelector(stopoutItem('account:gamma:manual'), { state: 'detached' });
-    await waitForBadge('gamma', 'trading');
-  }, LONG);
+      const reset = await actAndRead(() => page.click(`${stopoutItem('account:gamma:manual')} button:text-is("Reset")`));
+      expect(reset).toEqual({ kind: 'ok', text: 'donereset manual on account gamma: ok' });
+      await page.waitForSelector(stopoutItem('account:gamma:manual'), { state: 'detached' });
+      await waitForBadge('gamma', 'trading');
+    },
+    LONG,
+  );
 
-  it('shows why a reset is refused while the limit still breaches, then moves startTime and resets', async () => {
-    const key = 'portfolio:core:day-equity-difference';
-    await page.waitForSelector(stopoutItem(key));
-    const refused = await actAndRead(() => page.click(`${stopoutItem(key)} button:text-is("Reset")`));
-    expect(refused.kind).toBe('refused');
-    expect(refused.text).toMatch(/^refusedreset day-equity-difference on portfolio core — refused: day-equity-difference still breached: .+; move startTime on portfolio core to now first, then reset$/);
-    expect(await page.$eval('#action-result', (el) => getComputedStyle(el).color)).toBe('rgb(147, 55, 13)');
-    await shot('05-reset-refused');
-    expect(await page.$$(stopoutItem(key))).toHaveLength(1);
+  it(
+    'shows why a reset is refused while the limit still breaches, then moves startTime and resets',
+    async () => {
+      const key = 'portfolio:core:day-equity-difference';
+      await page.waitForSelector(stopoutItem(key));
+      const refused = await actAndRead(() => page.click(`${stopoutItem(key)} button:text-is("Reset")`));
+      expect(refused.kind).toBe('refused');
+      expect(refused.text).toMatch(
+        /^refusedreset day-equity-difference on portfolio core — refused: day-equity-difference still breached: .+; move startTime on portfolio core to now first, then reset$/,
+      );
+      expect(await page.$eval('#action-result', (el) => getComputedStyle(el).color)).toBe('rgb(147, 55, 13)');
+      await shot('05-reset-refused');
+      expect(await page.$$(stopoutItem(key))).toHaveLength(1);
 
-    const moved = await actAndRead(() => page.click(`${stopoutItem(key)} button:text-is("Move startTime")`));
-    expect(moved).toEqual({ kind: 'ok', text: 'donemove startTime on portfolio core: ok' });
-    const reset = await actAndRead(() => page.click(`${stopoutItem(key)} button:text-is("Reset")`));
-    expect(reset).toEqual({ kind: 'ok', text: 'donereset day-equity-difference on portfolio core: ok' });
-    await page.waitForSelector(stopoutItem(key), { state: 'detached' });
-    await page.waitForSelector('#stopouts-empty:not([hidden])');
-    await waitForBadge('beta', 'trading');
-    await shot('06-core-reset');
-  }, LONG);
+      const moved = await actAndRead(() => page.click(`${stopoutItem(key)} button:text-is("Move startTime")`));
+      expect(moved).toEqual({ kind: 'ok', text: 'donemove startTime on portfolio core: ok' });
+      const reset = await actAndRead(() => page.click(`${stopoutItem(key)} button:text-is("Reset")`));
+      expect(reset).toEqual({ kind: 'ok', text: 'donereset day-equity-difference on portfolio core: ok' });
+      await page.waitForSelector(stopoutItem(key), { state: 'detached' });
+      await page.waitForSelector('#stopouts-empty:not([hidden])');
+      await waitForBadge('beta', 'trading');
+      await shot('06-core-reset');
+    },
+    LONG,
+  );
 
-  it('shows the API error of a bad request as text, not markup', async () => {
-    await page.fill('#so-id', 'gamma');
-    await page.fill('#so-reason', '<img src=/x onerror="window.pwned=1">');
-    const result = await actAndRead(() => page.click('#so-set'));
-    expect(result.kind).toBe('error');
-    expect(result.text).toContain('<img src=/x onerror=');
-    expect(await page.$$('#action-result img')).toHaveLength(0);
-    expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
-    expect(requested.some((url) => new URL(url).pathname === '/x')).toBe(false);
-    await page.fill('#so-reason', 'manual');
-  }, LONG);
+  it(
+    'shows the API error of a bad request as text, not markup',
+    async () => {
+      await page.fill('#so-id', 'gamma');
+      await page.fill('#so-reason', '<img src=/x onerror="window.pwned=1">');
+      const result = await actAndRead(() => page.click('#so-set'));
+      expect(result.kind).toBe('error');
+      expect(result.text).toContain('<img src=/x onerror=');
+      expect(await page.$$('#action-result img')).toHaveLength(0);
+      expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
+      expect(requested.some((url) => new URL(url).pathname === '/x')).toBe(false);
+      await page.fill('#so-reason', 'manual');
+    },
+    LONG,
+  );
 
   it('made no request outside its origin and logged no error but the refused reset', async () => {
     const origin = new URL(fleet.url);
@@ -270,7 +328,9 @@ describe('dashboard in Chromium', () => {
     // Chromium reports every 4xx answer to fetch on the console; the 409 of the refused reset and the 400
     // of the bad reason are the answers those tests asked for.
     const unexpected = consoleErrors.filter(
-      (e) => !(/status of 409/.test(e.text) && e.url.endsWith('/api/v1/stopouts/reset')) && !(/status of 400/.test(e.text) && e.url.endsWith('/api/v1/stopouts')),
+      (e) =>
+        !(/status of 409/.test(e.text) && e.url.endsWith('/api/v1/stopouts/reset')) &&
+        !(/status of 400/.test(e.text) && e.url.endsWith('/api/v1/stopouts')),
     );
     expect(unexpected).toEqual([]);
     expect(fleet.problems).toEqual([]);
@@ -278,64 +338,72 @@ describe('dashboard in Chromium', () => {
 });
 
 describe('dashboard with a read token', () => {
-  it('shows that acting needs an admin token', async () => {
-    const readContext = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
-    try {
-      const reader = await readContext.newPage();
-      await reader.goto(`${fleet.url}/?token=${READ_TOKEN}`);
-      await reader.waitForSelector('#fleet-body tr[data-account="alpha"]');
-      await reader.fill('#so-id', 'beta');
-      await reader.click('#so-set');
-      await reader.waitForSelector('#action-result:not([hidden])');
-      expect(await reader.getAttribute('#action-result', 'data-kind')).toBe('error');
-      expect(await reader.textContent('#action-result')).toBe('errorset manual on account beta — forbidden: this needs an admin token');
-      expect(await badgeOf('beta', reader)).toBe('trading');
-    } finally {
-      await readContext.close();
-    }
-  }, LONG);
+  it(
+    'shows that acting needs an admin token',
+    async () => {
+      const readContext = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
+      try {
+        const reader = await readContext.newPage();
+        await reader.goto(`${fleet.url}/?token=${READ_TOKEN}`);
+        await reader.waitForSelector('#fleet-body tr[data-account="alpha"]');
+        await reader.fill('#so-id', 'beta');
+        await reader.click('#so-set');
+        await reader.waitForSelector('#action-result:not([hidden])');
+        expect(await reader.getAttribute('#action-result', 'data-kind')).toBe('error');
+        expect(await reader.textContent('#action-result')).toBe('errorset manual on account beta — forbidden: this needs an admin token');
+        expect(await badgeOf('beta', reader)).toBe('trading');
+      } finally {
+        await readContext.close();
+      }
+    },
+    LONG,
+  );
 });
 
 describe('dashboard without its live socket', () => {
-  it('retries the socket with growing delays and polls the fleet every 2 s meanwhile', async () => {
-    const pollContext = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
-    try {
-      const attempts: number[] = [];
-      // The socket is refused at once on every attempt: the page must fall back to polling.
-      await pollContext.routeWebSocket(/\/api\/v1\/live$/, (ws) => {
-        attempts.push(Date.now());
-        ws.close({ code: 1011, reason: 'down for the test' });
-      });
-      const offline = await pollContext.newPage();
-      await offline.goto(`${fleet.url}/?token=${ADMIN_TOKEN}`);
-      await offline.waitForSelector('#conn[data-state="down"]');
-      expect(await offline.textContent('#conn')).toMatch(/^live feed down — polling every 2 s, retry in \d+(\.\d)? s$/);
-      await waitForBadge('gamma', 'trading', offline);
+  it(
+    'retries the socket with growing delays and polls the fleet every 2 s meanwhile',
+    async () => {
+      const pollContext = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
+      try {
+        const attempts: number[] = [];
+        // The socket is refused at once on every attempt: the page must fall back to polling.
+        await pollContext.routeWebSocket(/\/api\/v1\/live$/, (ws) => {
+          attempts.push(Date.now());
+          ws.close({ code: 1011, reason: 'down for the test' });
+        });
+        const offline = await pollContext.newPage();
+        await offline.goto(`${fleet.url}/?token=${ADMIN_TOKEN}`);
+        await offline.waitForSelector('#conn[data-state="down"]');
+        expect(await offline.textContent('#conn')).toMatch(/^live feed down — polling every 2 s, retry in \d+(\.\d)? s$/);
+        await waitForBadge('gamma', 'trading', offline);
 
-      // A change made elsewhere reaches the page through the polls alone.
-      const set = await fetch(`${fleet.url}/api/v1/stopouts`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ scope: 'account', id: 'gamma', reason: 'manual' }),
-      });
-      expect(set.status).toBe(200);
-      await waitForBadge('gamma', 'stopped-out', offline, 6000);
-      await offline.waitForSelector(stopoutItem('account:gamma:manual'), { timeout: 6000 });
-      const reset = await fetch(`${fleet.url}/api/v1/stopouts/reset`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ scope: 'account', id: 'gamma', reason: 'manual' }),
-      });
-      expect(reset.status).toBe(200);
-      await waitForBadge('gamma', 'trading', offline, 6000);
+        // A change made elsewhere reaches the page through the polls alone.
+        const set = await fetch(`${fleet.url}/api/v1/stopouts`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ scope: 'account', id: 'gamma', reason: 'manual' }),
+        });
+        expect(set.status).toBe(200);
+        await waitForBadge('gamma', 'stopped-out', offline, 6000);
+        await offline.waitForSelector(stopoutItem('account:gamma:manual'), { timeout: 6000 });
+        const reset = await fetch(`${fleet.url}/api/v1/stopouts/reset`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ scope: 'account', id: 'gamma', reason: 'manual' }),
+        });
+        expect(reset.status).toBe(200);
+        await waitForBadge('gamma', 'trading', offline, 6000);
 
-      // Backoff: 0.5 s, 1 s, 2 s, … between attempts (wall clock, so only their growth is checked).
-      expect(attempts.length).toBeGreaterThanOrEqual(3);
-      const gaps = attempts.slice(1).map((at, i) => at - attempts[i]!);
-      for (let i = 1; i < gaps.length; i++) expect(gaps[i]!).toBeGreaterThan(gaps[i - 1]!);
-      await offline.screenshot({ path: `${ARTIFACTS}07-polling-fallback.png` });
-    } finally {
-      await pollContext.close();
-    }
-  }, LONG);
+        // Backoff: 0.5 s, 1 s, 2 s, … between attempts (wall clock, so only their growth is checked).
+        expect(attempts.length).toBeGreaterThanOrEqual(3);
+        const gaps = attempts.slice(1).map((at, i) => at - attempts[i]!);
+        for (let i = 1; i < gaps.length; i++) expect(gaps[i]!).toBeGreaterThan(gaps[i - 1]!);
+        await offline.screenshot({ path: `${ARTIFACTS}07-polling-fallback.png` });
+      } finally {
+        await pollContext.close();
+      }
+    },
+    LONG,
+  );
 });

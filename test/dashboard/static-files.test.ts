@@ -181,7 +181,9 @@ describe('dashboardRoutes', () => {
           let body = '';
           res.on('data', (c: Buffer) => (body += c.toString()));
           res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-        }).on('error', reject).end();
+        })
+          .on('error', reject)
+          .end();
       });
       expect(reply.status).toBe(500);
       expect(JSON.parse(reply.body).error).toBe('dashboard file style.css could not be read: ENOENT');

@@ -18,7 +18,8 @@ interface Service {
 }
 
 const compose = parse(readFileSync('docker-compose.yml', 'utf8')) as { services: Record<string, Service> };
-const help = (...args: string[]): string => spawnSync(process.execPath, ['bin/riskwarden.js', ...args, '--help'], { encoding: 'utf8' }).stdout;
+const help = (...args: string[]): string =>
+  spawnSync(process.execPath, ['bin/riskwarden.js', ...args, '--help'], { encoding: 'utf8' }).stdout;
 const riskwarden = Object.entries(compose.services).filter(([, s]) => s.build === '.');
 
 describe('docker-compose.yml', () => {
@@ -28,7 +29,10 @@ describe('docker-compose.yml', () => {
     expect(compose.services.supervisor?.command?.[0]).toBe('run');
     expect(compose.services.supervisor?.deploy?.replicas).toBe(2);
     for (const [name, service] of Object.entries(compose.services)) expect(service.healthcheck, name).toBeDefined();
-    expect(compose.services.supervisor?.depends_on).toMatchObject({ redis: { condition: 'service_healthy' }, sim: { condition: 'service_healthy' } });
+    expect(compose.services.supervisor?.depends_on).toMatchObject({
+      redis: { condition: 'service_healthy' },
+      sim: { condition: 'service_healthy' },
+    });
   });
 
   it('runs only commands and options the CLI has', () => {
@@ -54,7 +58,7 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('publishes each replica\'s API port, the one the fleet config serves on', () => {
+  it("publishes each replica's API port, the one the fleet config serves on", () => {
     const config = loadConfigFileSync('config/fleet.compose.yaml', { expect: 'fleet' });
     const api = config.ok && config.kind === 'fleet' ? config.value.api : undefined;
     expect(api).toMatchObject({ host: '0.0.0.0', port: 8377 });

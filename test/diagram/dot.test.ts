@@ -21,7 +21,9 @@ function graphviz(dot: string): { status: number | null; stdout: string; stderr:
   const run = spawnSync('dot', ['-Tsvg'], { input: dot, encoding: 'utf8' });
   if (run.error) {
     const missing = (run.error as NodeJS.ErrnoException).code === 'ENOENT';
-    expect.fail(missing ? 'Graphviz `dot` is not on PATH: install graphviz (apt-get install graphviz)' : `dot failed to start: ${run.error.message}`);
+    expect.fail(
+      missing ? 'Graphviz `dot` is not on PATH: install graphviz (apt-get install graphviz)' : `dot failed to start: ${run.error.message}`,
+    );
   }
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }
@@ -50,7 +52,9 @@ describe('toDot on the account machine', () => {
       const node = account.nodes.find((n) => n.id === state.id)!;
       if (node.children.length === 0) expect(text).toContain(`${quote(state.id)} [label=${quote(state.key)}`);
       else {
-        expect(text).toContain(`subgraph ${quote(`cluster_${state.id}`)} {\n${' '.repeat(2 * state.path.length + 2)}label=${quote(state.key)};`);
+        expect(text).toContain(
+          `subgraph ${quote(`cluster_${state.id}`)} {\n${' '.repeat(2 * state.path.length + 2)}label=${quote(state.key)};`,
+        );
         // A compound state's anchor is its initial pseudostate, pointing at the initial child.
         expect(text).toContain(`${quote(state.id)} -> ${quote(node.initial!)};`);
       }

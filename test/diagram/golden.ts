@@ -27,5 +27,8 @@ export function expectGolden(name: string, actual: string): void {
   } catch {
     expect.fail(`golden file ${path} is missing: create it with UPDATE_GOLDEN=1 npx vitest run test/diagram`);
   }
-  expect(actual, `${name} differs from its golden file; if the change is intended, run UPDATE_GOLDEN=1 npx vitest run test/diagram and review the diff`).toBe(expected);
+  expect(
+    actual,
+    `${name} differs from its golden file; if the change is intended, run UPDATE_GOLDEN=1 npx vitest run test/diagram and review the diff`,
+  ).toBe(expected);
 }

@@ -34,7 +34,10 @@ export function walkStates(machine: AnyStateMachine): WalkedState[] {
 export function walkTransitions(machine: AnyStateMachine): WalkedTransition[] {
   const out: WalkedTransition[] = [];
   const visit = (node: AnyStateNode): void => {
-    const all = [...(node.always ?? []).map((t) => ['always', t] as const), ...[...node.transitions].flatMap(([event, ts]) => ts.map((t) => [event, t] as const))];
+    const all = [
+      ...(node.always ?? []).map((t) => ['always', t] as const),
+      ...[...node.transitions].flatMap(([event, ts]) => ts.map((t) => [event, t] as const)),
+    ];
     for (const [event, t] of all) {
       const guard = t.guard === undefined ? '' : ` [${guardText(t.guard)}]`;
       out.push({ source: node.id, targets: (t.target ?? []).map((s: AnyStateNode) => s.id), label: `${event}${guard}` });

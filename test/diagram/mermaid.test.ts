@@ -52,7 +52,10 @@ function checkStructure(diagram: string): void {
 }
 
 function arrowLines(diagram: string): string[] {
-  return diagram.split('\n').map((l) => l.trim()).filter((l) => / --> /.test(l) && !l.startsWith('[*]') && !l.endsWith('--> [*]'));
+  return diagram
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => / --> /.test(l) && !l.startsWith('[*]') && !l.endsWith('--> [*]'));
 }
 
 function idOf(graph: StateGraph, stateId: string, includeRoot = false): string {
@@ -90,7 +93,9 @@ describe('toMermaid on the account machine', () => {
   it('draws targetless transitions as self-loops when asked, the machine-wide ones on the machine drawn as a state', () => {
     const loops = toMermaid(account, { selfLoops: true });
     const expected = walkTransitions(accountMachine).flatMap((t) =>
-      (t.targets.length > 0 ? t.targets : [t.source]).map((target) => `${idOf(account, t.source, true)} --> ${idOf(account, target, true)} : ${t.label}`),
+      (t.targets.length > 0 ? t.targets : [t.source]).map(
+        (target) => `${idOf(account, t.source, true)} --> ${idOf(account, target, true)} : ${t.label}`,
+      ),
     );
     expect(arrowLines(loops).sort()).toEqual(expected.sort());
     expect(loops).toContain('state "account" as account {');
@@ -109,7 +114,9 @@ describe('toMermaid on the account machine', () => {
 
   it('marks the active states with a class', () => {
     const active = toMermaid(account, { active: { 'stopped-out': 'holding' } });
-    expect(active).toContain('  classDef active fill:#ffd166,stroke:#9a6b00,stroke-width:2px\n  class stopped_out,stopped_out__holding active\n');
+    expect(active).toContain(
+      '  classDef active fill:#ffd166,stroke:#9a6b00,stroke-width:2px\n  class stopped_out,stopped_out__holding active\n',
+    );
     checkStructure(active);
     return expect(parseMermaid(active)).resolves.toBe('stateDiagram');
   });
@@ -161,7 +168,18 @@ describe('toMermaid on every shape of state', () => {
         { id: 'odd.a', label: 'a "quoted" {x}', path: ['a'], parent: 'odd', kind: 'atomic', initial: null, children: [] },
         { id: 'odd.state', label: 'state', path: ['state'], parent: 'odd', kind: 'atomic', initial: null, children: [] },
       ],
-      edges: [{ source: 'odd.a', targets: ['odd.state'], event: 'GO;NOW', eventless: false, guard: 'x<#1>', actions: [], internal: false, candidate: 0 }],
+      edges: [
+        {
+          source: 'odd.a',
+          targets: ['odd.state'],
+          event: 'GO;NOW',
+          eventless: false,
+          guard: 'x<#1>',
+          actions: [],
+          internal: false,
+          candidate: 0,
+        },
+      ],
     };
     const d = toMermaid(graph);
     expect(d).toContain('state "a #34;quoted#34; #123;x#125;" as a');

@@ -42,8 +42,15 @@ describe('statechartGraph', () => {
   });
 
   it('names guards, parameterised guards and actions as written, and keeps candidate order', () => {
-    expect(find(account.edges, 'account.trading', 'always', 0)).toMatchObject({ guard: 'mustPanic', targets: ['account.panic-exit'], eventless: true });
-    expect(find(account.edges, 'account.trading', 'always', 3)).toMatchObject({ guard: 'budgetBinding', targets: ['account.entries-blocked'] });
+    expect(find(account.edges, 'account.trading', 'always', 0)).toMatchObject({
+      guard: 'mustPanic',
+      targets: ['account.panic-exit'],
+      eventless: true,
+    });
+    expect(find(account.edges, 'account.trading', 'always', 3)).toMatchObject({
+      guard: 'budgetBinding',
+      targets: ['account.entries-blocked'],
+    });
     expect(find(account.edges, 'account.panic-exit.deciding', 'always', 1)).toMatchObject({
       guard: 'reductionDue(panic-exit)',
       actions: ['placeReduction(panic-exit)', 'sendOrder'],
@@ -81,12 +88,21 @@ describe('statechartGraph', () => {
 
   it('covers parallel, final and history states, combined guards, delays and targeted self transitions', () => {
     const kinds = Object.fromEntries(feature.nodes.map((n) => [n.id, n.kind]));
-    expect(kinds).toMatchObject({ feature: 'compound', 'feature.running': 'parallel', 'feature.done': 'final', 'feature.running.hist': 'history' });
+    expect(kinds).toMatchObject({
+      feature: 'compound',
+      'feature.running': 'parallel',
+      'feature.done': 'final',
+      'feature.running.hist': 'history',
+    });
     expect(feature.nodes.find((n) => n.id === 'feature.running')?.initial).toBeNull();
     expect(feature.nodes.find((n) => n.id === 'feature.running.hist')?.label).toBe('H*');
     expect(find(feature.edges, 'feature.idle', 'GO', 0).guard).toBe('ready && !over.limit');
     expect(find(feature.edges, 'feature.idle', 'GO', 1).guard).toBe('armed || within(limit=3, unit=x)');
-    expect(find(feature.edges, 'feature.idle', 'NEXT')).toMatchObject({ targets: ['feature.idle'], internal: false, actions: ['notify(ops)'] });
+    expect(find(feature.edges, 'feature.idle', 'NEXT')).toMatchObject({
+      targets: ['feature.idle'],
+      internal: false,
+      actions: ['notify(ops)'],
+    });
     expect(find(feature.edges, 'feature.running.motor.slow', 'after 500ms').targets).toEqual(['feature.running.motor.fast']);
     expect(find(feature.edges, 'feature.running.motor.fast', 'after patience').targets).toEqual(['feature.running.motor.slow']);
     expect(find(feature.edges, 'feature', 'RESET').targets).toEqual(['feature.idle']);
@@ -122,7 +138,9 @@ describe('activeStateIds', () => {
   });
 
   it('names the place of a state the machine lacks', () => {
-    expect(() => activeStateIds(account, { 'de-risking': 'waiting' })).toThrow('state value de-risking.waiting: account.de-risking has no state waiting');
+    expect(() => activeStateIds(account, { 'de-risking': 'waiting' })).toThrow(
+      'state value de-risking.waiting: account.de-risking has no state waiting',
+    );
     expect(() => activeStateIds(account, 'halted')).toThrow('state value halted: account has no state halted');
   });
 });

@@ -9,7 +9,12 @@ import { walkStates } from './machine-walk.ts';
 /** Text of the SVG's <text> elements, entities decoded. */
 function texts(svg: string): string[] {
   return [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) =>
-    m[1]!.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#45;/g, '-').replace(/&amp;/g, '&'),
+    m[1]!
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&quot;/g, '"')
+      .replace(/&#45;/g, '-')
+      .replace(/&amp;/g, '&'),
   );
 }
 

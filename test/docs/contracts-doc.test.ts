@@ -64,8 +64,12 @@ function optionsIn(help: string): string[] {
 
 describe('docs/contracts.md', () => {
   it('has every section, each anchor once', () => {
-    for (const anchor of ['commands', 'cli', 'scenario', 'fleet', 'timeline', 'redis', 'api', 'library', 'bench', 'invariants']) section(anchor);
-    expect(ANCHORS.filter((a, i) => ANCHORS.indexOf(a) !== i), 'duplicate anchors').toEqual([]);
+    for (const anchor of ['commands', 'cli', 'scenario', 'fleet', 'timeline', 'redis', 'api', 'library', 'bench', 'invariants'])
+      section(anchor);
+    expect(
+      ANCHORS.filter((a, i) => ANCHORS.indexOf(a) !== i),
+      'duplicate anchors',
+    ).toEqual([]);
   });
 
   it('has an anchor for every link into it, from the repository and from itself', () => {
@@ -122,7 +126,8 @@ describe('docs/contracts.md', () => {
     expect(kinds.length).toBeGreaterThanOrEqual(11);
     for (const kind of kinds) expect(timeline, `timeline kind ${kind}`).toContain(`| \`${kind}\` |`);
     for (const mode of ACCOUNT_MODES) expect(timeline, `state ${mode}`).toContain(`\`${mode}\``);
-    for (const status of ORDER_STATUSES.filter((s) => s !== 'submitted')) expect(timeline, `order status ${status}`).toContain(`\`${status}\``);
+    for (const status of ORDER_STATUSES.filter((s) => s !== 'submitted'))
+      expect(timeline, `order status ${status}`).toContain(`\`${status}\``);
 
     const gate = readFileSync(join(ROOT, 'src/domain/pre-trade-gate.ts'), 'utf8');
     // The rule codes as the gate declares them: a list `GATE_RULES = [...]`, or the union `GateRule = | ...;`.

@@ -57,8 +57,13 @@ describe('assessAccount: each mode', () => {
     // buffer 0.78333… ≥ 0.10; |6| < 10; 12000 < 20000
     const a = assess(metrics('10000'), { budget: { ...BUDGET, maxPositionSize: { ETHP: '10' }, maxGrossNotional: '20000' } });
     expect(a).toEqual({
-      mode: 'trading', flatten: false,
-      reason: { rule: 'budget-has-room', message: 'the budget has room', numbers: { grossNotional: '12000', marginBuffer: '0.783333333333' } },
+      mode: 'trading',
+      flatten: false,
+      reason: {
+        rule: 'budget-has-room',
+        message: 'the budget has room',
+        numbers: { grossNotional: '12000', marginBuffer: '0.783333333333' },
+      },
     });
     // Flat: no buffer to judge
     expect(assess(metrics('10000', { size: '0' })).reason.numbers).toEqual({ grossNotional: '0', marginBuffer: 'flat' });
@@ -67,9 +72,11 @@ describe('assessAccount: each mode', () => {
   it('panic-exit to flatten: a stopout with closePositions on a position', () => {
     const a = assess(metrics('10000'), { stopouts: [HOLD, CLOSE] });
     expect(a).toEqual({
-      mode: 'panic-exit', flatten: true,
+      mode: 'panic-exit',
+      flatten: true,
       reason: {
-        rule: 'stopout', message: 'stopout week-balance-difference on portfolio core closes positions',
+        rule: 'stopout',
+        message: 'stopout week-balance-difference on portfolio core closes positions',
         numbers: { scope: 'portfolio', id: 'core', reason: 'week-balance-difference' },
       },
     });
@@ -79,8 +86,13 @@ describe('assessAccount: each mode', () => {
     // collateral 840: buffer = (840 − 600) / 12000 = 0.02 < 0.03
     const a = assess(metrics('840'));
     expect(a).toEqual({
-      mode: 'panic-exit', flatten: false,
-      reason: { rule: 'panic-margin-buffer', message: 'margin buffer 0.02 below panicMarginBuffer 0.03', numbers: { marginBuffer: '0.02', limit: '0.03' } },
+      mode: 'panic-exit',
+      flatten: false,
+      reason: {
+        rule: 'panic-margin-buffer',
+        message: 'margin buffer 0.02 below panicMarginBuffer 0.03',
+        numbers: { marginBuffer: '0.02', limit: '0.03' },
+      },
     });
     // A fall in the mark: collateral 2500, mark 1720: equity = 2500 + 6 × (1720 − 2000) = 820
     //   gross = 10320, MM = 516, MF = 820 / 10320 = 0.0794573…, buffer = 304 / 10320 = 0.0294573… < 0.03
@@ -92,9 +104,11 @@ describe('assessAccount: each mode', () => {
   it('stopped-out: a stopout without closePositions', () => {
     const a = assess(metrics('10000'), { stopouts: [HOLD] });
     expect(a).toEqual({
-      mode: 'stopped-out', flatten: false,
+      mode: 'stopped-out',
+      flatten: false,
       reason: {
-        rule: 'stopout', message: 'stopout day-equity-difference on strategy alpha',
+        rule: 'stopout',
+        message: 'stopout day-equity-difference on strategy alpha',
         numbers: { scope: 'strategy', id: 'alpha', reason: 'day-equity-difference', count: '1' },
       },
     });
@@ -105,9 +119,11 @@ describe('assessAccount: each mode', () => {
   it('de-risking: buffer below minMarginBuffer', () => {
     // collateral 1560: buffer = 960 / 12000 = 0.08 < 0.10 (and ≥ 0.03)
     expect(assess(metrics('1560'))).toEqual({
-      mode: 'de-risking', flatten: false,
+      mode: 'de-risking',
+      flatten: false,
       reason: {
-        rule: 'min-margin-buffer', message: 'margin buffer 0.08 below minMarginBuffer 0.1',
+        rule: 'min-margin-buffer',
+        message: 'margin buffer 0.08 below minMarginBuffer 0.1',
         numbers: { marginBuffer: '0.08', limit: '0.10', threshold: '0.1' },
       },
     });
@@ -115,10 +131,13 @@ describe('assessAccount: each mode', () => {
 
   it('de-risking: size or gross notional over the cap', () => {
     expect(assess(metrics('10000'), { budget: { maxPositionSize: { ETHP: '5' } } }).reason).toEqual({
-      rule: 'max-position-size', message: '|position| 6 ETHP above maxPositionSize 5', numbers: { symbol: 'ETHP', position: '6', limit: '5' },
+      rule: 'max-position-size',
+      message: '|position| 6 ETHP above maxPositionSize 5',
+      numbers: { symbol: 'ETHP', position: '6', limit: '5' },
     });
     expect(assess(metrics('10000'), { budget: { maxGrossNotional: '11999.99' } }).reason).toEqual({
-      rule: 'max-gross-notional', message: 'gross notional 12000 above maxGrossNotional 11999.99',
+      rule: 'max-gross-notional',
+      message: 'gross notional 12000 above maxGrossNotional 11999.99',
       numbers: { grossNotional: '12000', limit: '11999.99' },
     });
     expect(assess(metrics('10000'), { budget: { maxGrossNotional: '11999.99' } }).mode).toBe('de-risking');
@@ -127,15 +146,18 @@ describe('assessAccount: each mode', () => {
   it('entries-blocked: at a cap, session loss reached, or a stale feed', () => {
     // |6| at maxPositionSize 6
     expect(assess(metrics('10000'), { budget: { maxPositionSize: { ETHP: '6' } } })).toMatchObject({
-      mode: 'entries-blocked', reason: { rule: 'max-position-size', numbers: { symbol: 'ETHP', position: '6', limit: '6', threshold: '6' } },
+      mode: 'entries-blocked',
+      reason: { rule: 'max-position-size', numbers: { symbol: 'ETHP', position: '6', limit: '6', threshold: '6' } },
     });
     // gross 12000 at maxGrossNotional 12000
     expect(assess(metrics('10000'), { budget: { maxGrossNotional: '12000' } })).toMatchObject({
-      mode: 'entries-blocked', reason: { rule: 'max-gross-notional', numbers: { grossNotional: '12000', limit: '12000', threshold: '12000' } },
+      mode: 'entries-blocked',
+      reason: { rule: 'max-gross-notional', numbers: { grossNotional: '12000', limit: '12000', threshold: '12000' } },
     });
     // session PnL = 10000 − 11000 = −1000: a loss of 1000 reaches the 1000 limit
     expect(assess(metrics('10000', { sessionStartEquity: '11000' }), { budget: { sessionLossLimit: '1000' } })).toMatchObject({
-      mode: 'entries-blocked', reason: { rule: 'session-loss-limit', numbers: { sessionPnl: '-1000', limit: '1000', threshold: '1000' } },
+      mode: 'entries-blocked',
+      reason: { rule: 'session-loss-limit', numbers: { sessionPnl: '-1000', limit: '1000', threshold: '1000' } },
     });
     expect(assess(metrics('10000'), { feedStale: true })).toMatchObject({ mode: 'entries-blocked', reason: { rule: 'feed-stale' } });
   });
@@ -145,17 +167,32 @@ describe('assessAccount: severity order', () => {
   it('closing stopout > panic buffer > stopout > de-risking > entries-blocked > trading', () => {
     const caps: Budget = { ...BUDGET, maxPositionSize: { ETHP: '6' } };
     // Everything at once: buffer 0.02, a closing and a holding stopout, at the size cap, stale feed
-    expect(assess(metrics('840'), { budget: caps, stopouts: [HOLD, CLOSE], feedStale: true })).toMatchObject({ mode: 'panic-exit', flatten: true });
+    expect(assess(metrics('840'), { budget: caps, stopouts: [HOLD, CLOSE], feedStale: true })).toMatchObject({
+      mode: 'panic-exit',
+      flatten: true,
+    });
     // Without the closing stopout the panic buffer still rules
-    expect(assess(metrics('840'), { budget: caps, stopouts: [HOLD], feedStale: true })).toMatchObject({ mode: 'panic-exit', flatten: false, reason: { rule: 'panic-margin-buffer' } });
+    expect(assess(metrics('840'), { budget: caps, stopouts: [HOLD], feedStale: true })).toMatchObject({
+      mode: 'panic-exit',
+      flatten: false,
+      reason: { rule: 'panic-margin-buffer' },
+    });
     // buffer 0.08: a stopout outranks de-risking
     expect(assess(metrics('1560'), { budget: caps, stopouts: [HOLD], feedStale: true })).toMatchObject({ mode: 'stopped-out' });
     // no stopout: de-risking outranks the binding cap
-    expect(assess(metrics('1560'), { budget: caps, feedStale: true })).toMatchObject({ mode: 'de-risking', reason: { rule: 'min-margin-buffer' } });
+    expect(assess(metrics('1560'), { budget: caps, feedStale: true })).toMatchObject({
+      mode: 'de-risking',
+      reason: { rule: 'min-margin-buffer' },
+    });
     // size above the cap is de-risking even with a healthy buffer
-    expect(assess(metrics('10000'), { budget: { ...BUDGET, maxPositionSize: { ETHP: '5.9999' } }, feedStale: true })).toMatchObject({ mode: 'de-risking' });
+    expect(assess(metrics('10000'), { budget: { ...BUDGET, maxPositionSize: { ETHP: '5.9999' } }, feedStale: true })).toMatchObject({
+      mode: 'de-risking',
+    });
     // healthy buffer, at the cap: entries-blocked; the stale feed is named first
-    expect(assess(metrics('10000'), { budget: caps, feedStale: true })).toMatchObject({ mode: 'entries-blocked', reason: { rule: 'feed-stale' } });
+    expect(assess(metrics('10000'), { budget: caps, feedStale: true })).toMatchObject({
+      mode: 'entries-blocked',
+      reason: { rule: 'feed-stale' },
+    });
     expect(assess(metrics('10000'), { budget: caps })).toMatchObject({ mode: 'entries-blocked', reason: { rule: 'max-position-size' } });
     expect(assess(metrics('10000'))).toMatchObject({ mode: 'trading' });
   });
@@ -171,7 +208,7 @@ describe('assessAccount: hysteresis', () => {
     expect(from('entries-blocked', '7')).toBe('entries-blocked'); // 7 ≥ 6
     expect(from('entries-blocked', '6')).toBe('entries-blocked'); // 6 is not below 6
     expect(from('entries-blocked', '5.9999')).toBe('trading'); // 5.9999 < 6
-    expect(assess(metrics('10000', { size: '6' }), { budget, current: 'entries-blocked' }).reason.numbers['threshold']).toBe('6');
+    expect(assess(metrics('10000', { size: '6' }), { budget, current: 'entries-blocked' }).reason.numbers.threshold).toBe('6');
   });
 
   it('entries-blocked on gross notional stays until gross is below (1 − h) × cap', () => {
@@ -185,7 +222,8 @@ describe('assessAccount: hysteresis', () => {
   it('entries-blocked on session loss stays until the loss is below (1 − h) × limit', () => {
     // sessionLossLimit 1000, h 0.2: leave below a loss of 800
     const budget: Budget = { sessionLossLimit: '1000' };
-    const from = (current: AccountMode, startEquity: string) => assess(metrics('10000', { sessionStartEquity: startEquity }), { budget, current }).mode;
+    const from = (current: AccountMode, startEquity: string) =>
+      assess(metrics('10000', { sessionStartEquity: startEquity }), { budget, current }).mode;
     expect(from('trading', '10999')).toBe('trading'); // loss 999 < 1000
     expect(from('trading', '11000')).toBe('entries-blocked'); // loss 1000
     expect(from('entries-blocked', '10800')).toBe('entries-blocked'); // loss 800 is not below 800
@@ -196,7 +234,14 @@ describe('assessAccount: hysteresis', () => {
     const budget: Budget = { maxPositionSize: { ETHP: '6' }, maxGrossNotional: '12000' };
     const first = assessAccount({ metrics: metrics('10000'), budget, hysteresis: '0', current: 'trading', stopouts: [], feedStale: false });
     expect(first.mode).toBe('entries-blocked');
-    const second = assessAccount({ metrics: metrics('10000'), budget, hysteresis: '0', current: first.mode, stopouts: [], feedStale: false });
+    const second = assessAccount({
+      metrics: metrics('10000'),
+      budget,
+      hysteresis: '0',
+      current: first.mode,
+      stopouts: [],
+      feedStale: false,
+    });
     expect(second.mode).toBe('entries-blocked');
   });
 
@@ -206,7 +251,10 @@ describe('assessAccount: hysteresis', () => {
     expect(assess(metrics('2000'), { current: 'trading' }).mode).toBe('trading');
     expect(assess(metrics('2000'), { current: 'de-risking' })).toMatchObject({
       mode: 'de-risking',
-      reason: { message: 'margin buffer 0.116666666666 below the recovery level 0.12', numbers: { marginBuffer: '0.116666666666', threshold: '0.12' } },
+      reason: {
+        message: 'margin buffer 0.116666666666 below the recovery level 0.12',
+        numbers: { marginBuffer: '0.116666666666', threshold: '0.12' },
+      },
     });
     // collateral 2040: buffer = 1440 / 12000 = 0.12: recovered
     expect(assess(metrics('2040'), { current: 'de-risking' }).mode).toBe('trading');
@@ -218,8 +266,13 @@ describe('assessAccount: hysteresis', () => {
     // collateral 1560: buffer 0.08 — above panic 0.03, below min 0.10
     expect(assess(metrics('1560'), { current: 'trading' }).mode).toBe('de-risking');
     expect(assess(metrics('1560'), { current: 'panic-exit' })).toEqual({
-      mode: 'panic-exit', flatten: false,
-      reason: { rule: 'panic-margin-buffer', message: 'margin buffer 0.08 not yet back to minMarginBuffer 0.10', numbers: { marginBuffer: '0.08', limit: '0.10' } },
+      mode: 'panic-exit',
+      flatten: false,
+      reason: {
+        rule: 'panic-margin-buffer',
+        message: 'margin buffer 0.08 not yet back to minMarginBuffer 0.10',
+        numbers: { marginBuffer: '0.08', limit: '0.10' },
+      },
     });
     // collateral 1800: buffer = 1200 / 12000 = 0.1: out of panic, still below the 0.12 recovery level
     expect(assess(metrics('1800'), { current: 'panic-exit' }).mode).toBe('de-risking');
@@ -246,13 +299,20 @@ describe('assessment properties', () => {
     const value = dec(v);
     const scale = dec(1).minus(h);
     switch (kind) {
-      case 'none': return undefined;
-      case 'at': return str(value);
-      case 'release-edge': return str(value.div(scale)); // value = (1 − h) × cap
-      case 'between': return str(value.div(scale.plus(1).div(2)));
-      case 'below': return str(value.times('0.9'));
-      case 'above': return str(value.times('1.1'));
-      default: return random;
+      case 'none':
+        return undefined;
+      case 'at':
+        return str(value);
+      case 'release-edge':
+        return str(value.div(scale)); // value = (1 − h) × cap
+      case 'between':
+        return str(value.div(scale.plus(1).div(2)));
+      case 'below':
+        return str(value.times('0.9'));
+      case 'above':
+        return str(value.times('1.1'));
+      default:
+        return random;
     }
   }
 
@@ -261,10 +321,16 @@ describe('assessment properties', () => {
     size: fc.integer({ min: -1_000, max: 1_000 }).map((n) => str(dec(n).div(100))), // −10 … 10, 0 included
     entry: decimal(15_000, 25_000, 10),
     mark: decimal(15_000, 25_000, 10),
-    btc: fc.option(fc.record({ size: fc.integer({ min: -100, max: 100 }).map((n) => str(dec(n).div(1000))), mark: decimal(40_000, 60_000, 1) }), { nil: undefined }),
+    btc: fc.option(
+      fc.record({ size: fc.integer({ min: -100, max: 100 }).map((n) => str(dec(n).div(1000))), mark: decimal(40_000, 60_000, 1) }),
+      { nil: undefined },
+    ),
     sessionPnl: decimal(-5_000, 1_000, 1),
     hysteresis: fc.oneof(fc.constantFrom('0', '0.2', '0.5'), decimal(0, 999, 1000)),
-    sizeCap: placement, grossCap: placement, lossLimit: placement, minBuffer: placement,
+    sizeCap: placement,
+    grossCap: placement,
+    lossLimit: placement,
+    minBuffer: placement,
     panic: fc.constantFrom('none', 'half', 'equal'),
     random: decimal(1, 100_000, 100),
     stopouts: fc.subarray([HOLD, CLOSE]),
@@ -274,12 +340,14 @@ describe('assessment properties', () => {
 
   function inputOf(s: ValueOf<typeof scenario>): Omit<AssessmentInput, 'current'> & { current: AccountMode } {
     const positions: Record<string, LedgerPosition> = {};
-    if (s.size !== '0') positions['ETHP'] = { size: s.size, avgEntry: s.entry };
-    if (s.btc && s.btc.size !== '0') positions['BTCP'] = { size: s.btc.size, avgEntry: '50000' };
+    if (s.size !== '0') positions.ETHP = { size: s.size, avgEntry: s.entry };
+    if (s.btc && s.btc.size !== '0') positions.BTCP = { size: s.btc.size, avgEntry: '50000' };
     const base = riskMetrics({ ledger: book(s.collateral, positions), marks: { ETHP: s.mark, BTCP: s.btc?.mark ?? '50000' }, products });
     // Session start chosen so that sessionPnl = s.sessionPnl
     const m = riskMetrics({
-      ledger: book(s.collateral, positions), marks: { ETHP: s.mark, BTCP: s.btc?.mark ?? '50000' }, products,
+      ledger: book(s.collateral, positions),
+      marks: { ETHP: s.mark, BTCP: s.btc?.mark ?? '50000' },
+      products,
       sessionStart: { equity: str(dec(base.equity).minus(s.sessionPnl)), netTransfers: '0' },
     });
     const budget: Budget = {};
@@ -293,7 +361,10 @@ describe('assessment properties', () => {
     // minMarginBuffer placed around the buffer (kept ≥ 0, as the schema requires), panic below it
     const buffer = m.marginBuffer === null ? '0.1' : m.marginBuffer;
     const recovery = dec(1).plus(s.hysteresis);
-    const minRaw = s.minBuffer === 'release-edge' ? str(dec(buffer).div(recovery)) : place(s.minBuffer, buffer, s.hysteresis, str(dec(s.random).div(10_000)));
+    const minRaw =
+      s.minBuffer === 'release-edge'
+        ? str(dec(buffer).div(recovery))
+        : place(s.minBuffer, buffer, s.hysteresis, str(dec(s.random).div(10_000)));
     if (minRaw !== undefined && dec(minRaw).gte(0)) {
       budget.minMarginBuffer = minRaw;
       if (s.panic === 'half') budget.panicMarginBuffer = str(dec(minRaw).div(2));
@@ -316,7 +387,13 @@ describe('assessment properties', () => {
   });
 
   it('hysteresis only holds an account back: with no stopout, a stricter current mode never yields a milder one than trading does', () => {
-    const severity: Record<AccountMode, number> = { trading: 0, 'entries-blocked': 1, 'de-risking': 2, 'panic-exit': 3, 'stopped-out': 2.5 };
+    const severity: Record<AccountMode, number> = {
+      trading: 0,
+      'entries-blocked': 1,
+      'de-risking': 2,
+      'panic-exit': 3,
+      'stopped-out': 2.5,
+    };
     fc.assert(
       fc.property(scenario, (s) => {
         const input = { ...inputOf(s), stopouts: [] };

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
-  MAX_DAY_OPENS, baselineAt, createDrawdownHistory, measureDrawdown, observe, pinAnchor,
-  type DrawdownHistory, type ObservationInput,
+  MAX_DAY_OPENS,
+  baselineAt,
+  createDrawdownHistory,
+  measureDrawdown,
+  observe,
+  pinAnchor,
+  type DrawdownHistory,
+  type ObservationInput,
 } from '../../src/domain/drawdown.ts';
 import { dec } from '../../src/domain/decimal.ts';
 import { DAY_MS, parseIsoTime, toIso } from '../../src/domain/periods.ts';
@@ -14,8 +20,12 @@ const ms = (iso: string): number => {
 };
 
 /** An observation at `iso`: balance, equity, net transfers (default 0). */
-const o = (iso: string, balance: string, equity: string = balance, netTransfers = '0'): ObservationInput =>
-  ({ at: ms(iso), balance, equity, netTransfers });
+const o = (iso: string, balance: string, equity: string = balance, netTransfers = '0'): ObservationInput => ({
+  at: ms(iso),
+  balance,
+  equity,
+  netTransfers,
+});
 
 const feed = (...obs: ObservationInput[]): DrawdownHistory => obs.reduce(observe, createDrawdownHistory());
 
@@ -27,8 +37,7 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-const limit = (l: Partial<RiskLimit>): RiskLimit =>
-  ({ type: 'day', applyTo: 'balance-difference', closePositions: false, ...l });
+const limit = (l: Partial<RiskLimit>): RiskLimit => ({ type: 'day', applyTo: 'balance-difference', closePositions: false, ...l });
 
 describe('observe', () => {
   it('keeps the first observation, the first of each UTC day and the latest, as canonical strings', () => {
@@ -74,7 +83,8 @@ describe('observe', () => {
   it(`keeps at most ${MAX_DAY_OPENS} day-opens, dropping the oldest, but never the first observation`, () => {
     let h = createDrawdownHistory();
     const t0 = ms('2026-01-01T00:00:00Z');
-    for (let day = 0; day < 405; day += 1) h = observe(h, { at: t0 + day * DAY_MS, balance: String(day), equity: String(day), netTransfers: '0' });
+    for (let day = 0; day < 405; day += 1)
+      h = observe(h, { at: t0 + day * DAY_MS, balance: String(day), equity: String(day), netTransfers: '0' });
     expect(h.dayOpens).toHaveLength(400);
     // Days 0..404 observed; 405 − 400 = 5 dropped, so the oldest kept is day 5.
     expect(h.dayOpens[0]!.balance).toBe('5');
@@ -82,8 +92,12 @@ describe('observe', () => {
   });
 
   it('refuses bad values, naming the field', () => {
-    expect(() => observe(createDrawdownHistory(), { at: 0, balance: '1e3', equity: '1', netTransfers: '0' })).toThrow(/observation\.balance/);
-    expect(() => observe(createDrawdownHistory(), { at: Number.NaN, balance: '1', equity: '1', netTransfers: '0' })).toThrow(/observation\.at/);
+    expect(() => observe(createDrawdownHistory(), { at: 0, balance: '1e3', equity: '1', netTransfers: '0' })).toThrow(
+      /observation\.balance/,
+    );
+    expect(() => observe(createDrawdownHistory(), { at: Number.NaN, balance: '1', equity: '1', netTransfers: '0' })).toThrow(
+      /observation\.at/,
+    );
   });
 });
 
@@ -118,7 +132,12 @@ describe('baselineAt and pinAnchor', () => {
     expect(baselineAt(pending, ms('2026-01-06T15:30:00Z'))).toBeNull();
     expect(pinAnchor(pending, ms('2026-01-06T15:30:00Z'))).toBe(pending);
     const filled = observe(observe(pending, o('2026-01-06T15:29:59Z', '1')), o('2026-01-06T15:30:05Z', '9250'));
-    expect(filled.anchors['2026-01-06T15:30:00.000Z']).toEqual({ at: ms('2026-01-06T15:30:05Z'), balance: '9250', equity: '9250', netTransfers: '0' });
+    expect(filled.anchors['2026-01-06T15:30:00.000Z']).toEqual({
+      at: ms('2026-01-06T15:30:05Z'),
+      balance: '9250',
+      equity: '9250',
+      netTransfers: '0',
+    });
     expect(baselineAt(filled, ms('2026-01-06T15:30:00Z'))?.balance).toBe('9250');
   });
 });
@@ -154,17 +173,34 @@ describe('measureDrawdown', () => {
     // Day-opens (equity = balance): Tue Dec 30 11000, Wed Dec 31 10000, Thu Jan 1 10200, Fri 10100,
     // Sat 10000, Sun 9900, Mon Jan 5 9800, Tue Jan 6 9700; now Tue Jan 6 15:00 at 9500.
     const h = feed(
-      o('2025-12-30T00:00:00Z', '11000'), o('2025-12-31T00:00:00Z', '10000'), o('2026-01-01T00:00:00Z', '10200'),
-      o('2026-01-02T00:00:00Z', '10100'), o('2026-01-03T00:00:00Z', '10000'), o('2026-01-04T00:00:00Z', '9900'),
-      o('2026-01-05T00:00:00Z', '9800'), o('2026-01-06T00:00:00Z', '9700'),
+      o('2025-12-30T00:00:00Z', '11000'),
+      o('2025-12-31T00:00:00Z', '10000'),
+      o('2026-01-01T00:00:00Z', '10200'),
+      o('2026-01-02T00:00:00Z', '10100'),
+      o('2026-01-03T00:00:00Z', '10000'),
+      o('2026-01-04T00:00:00Z', '9900'),
+      o('2026-01-05T00:00:00Z', '9800'),
+      o('2026-01-06T00:00:00Z', '9700'),
     );
     const now = o('2026-01-06T15:00:00Z', '9500');
     const week = measureDrawdown(h, limit({ type: 'week', applyTo: 'equity-difference', maxAbsoluteRisk: '400' }), now);
     const wtd = measureDrawdown(h, limit({ type: 'week-to-date', applyTo: 'equity-difference', maxAbsoluteRisk: '400' }), now);
     // week: from Wed Dec 31 (Jan 6 − 6 days): 10000 − 9500 = 500 >= 400. Ends Jan 13.
-    expect(week).toMatchObject({ periodStart: ms('2025-12-31T00:00:00Z'), periodEnd: ms('2026-01-13T00:00:00Z'), base: '10000', drawdown: '500', breached: true });
+    expect(week).toMatchObject({
+      periodStart: ms('2025-12-31T00:00:00Z'),
+      periodEnd: ms('2026-01-13T00:00:00Z'),
+      base: '10000',
+      drawdown: '500',
+      breached: true,
+    });
     // week-to-date: from Mon Jan 5: 9800 − 9500 = 300 < 400. Ends Mon Jan 12.
-    expect(wtd).toMatchObject({ periodStart: ms('2026-01-05T00:00:00Z'), periodEnd: ms('2026-01-12T00:00:00Z'), base: '9800', drawdown: '300', breached: false });
+    expect(wtd).toMatchObject({
+      periodStart: ms('2026-01-05T00:00:00Z'),
+      periodEnd: ms('2026-01-12T00:00:00Z'),
+      base: '9800',
+      drawdown: '300',
+      breached: false,
+    });
   });
 
   it('lifetime never resets: its baseline is the first observation, across years and dropped day-opens', () => {
@@ -184,29 +220,53 @@ describe('measureDrawdown', () => {
     const pinned = pinAnchor(h, ms('2026-01-05T15:00:00Z'));
     const moved = limit({ maxAbsoluteRisk: '600', startTime: '2026-01-05T15:00:00Z' });
     expect(measureDrawdown(pinned, moved, o('2026-01-05T15:00:00Z', '9300'))).toMatchObject({
-      periodStart: ms('2026-01-05T15:00:00Z'), base: '9300', drawdown: '0', breached: false,
+      periodStart: ms('2026-01-05T15:00:00Z'),
+      base: '9300',
+      drawdown: '0',
+      breached: false,
     });
     // Later losses count from the new baseline: 9300 − 9200 = 100.
     const h2 = observe(pinned, o('2026-01-05T16:00:00Z', '9200'));
     expect(measureDrawdown(h2, moved, o('2026-01-05T16:00:00Z', '9200'))?.drawdown).toBe('100');
     // Not tracking before startTime.
-    expect(measureDrawdown(h2, limit({ maxAbsoluteRisk: '600', startTime: '2026-01-05T17:00:00Z' }), o('2026-01-05T16:00:00Z', '9200'))).toBeNull();
+    expect(
+      measureDrawdown(h2, limit({ maxAbsoluteRisk: '600', startTime: '2026-01-05T17:00:00Z' }), o('2026-01-05T16:00:00Z', '9200')),
+    ).toBeNull();
     // A startTime before the day start changes nothing: max(day start, startTime) = day start.
-    expect(measureDrawdown(h2, limit({ maxAbsoluteRisk: '600', startTime: '2026-01-01T00:00:00Z' }), o('2026-01-05T16:00:00Z', '9200'))?.drawdown).toBe('800');
+    expect(
+      measureDrawdown(h2, limit({ maxAbsoluteRisk: '600', startTime: '2026-01-01T00:00:00Z' }), o('2026-01-05T16:00:00Z', '9200'))
+        ?.drawdown,
+    ).toBe('800');
   });
 
   it('deposits and withdrawals are not drawdown', () => {
     const h = feed(o('2026-01-05T00:00:00Z', '10000', '10000', '0'));
     const abs = limit({ maxAbsoluteRisk: '500', maxRelativeRisk: '0.03' });
     // Deposit 5000: balance 15000, net 5000. Baseline' = 10000 + (5000 − 0) = 15000; 15000 − 15000 = 0.
-    expect(measureDrawdown(h, abs, o('2026-01-05T10:00:00Z', '15000', '15000', '5000'))).toMatchObject({ base: '15000', drawdown: '0', breached: false });
+    expect(measureDrawdown(h, abs, o('2026-01-05T10:00:00Z', '15000', '15000', '5000'))).toMatchObject({
+      base: '15000',
+      drawdown: '0',
+      breached: false,
+    });
     // Then a 300 loss: 15000 − 14700 = 300, relative 300 / 15000 = 0.02.
-    expect(measureDrawdown(h, abs, o('2026-01-05T11:00:00Z', '14700', '14700', '5000'))).toMatchObject({ drawdown: '300', relative: '0.02', breached: false });
+    expect(measureDrawdown(h, abs, o('2026-01-05T11:00:00Z', '14700', '14700', '5000'))).toMatchObject({
+      drawdown: '300',
+      relative: '0.02',
+      breached: false,
+    });
     // Withdrawal 2000: balance 8000, net −2000. Baseline' = 10000 − 2000 = 8000; 8000 − 8000 = 0.
-    expect(measureDrawdown(h, abs, o('2026-01-05T12:00:00Z', '8000', '8000', '-2000'))).toMatchObject({ base: '8000', drawdown: '0', breached: false });
+    expect(measureDrawdown(h, abs, o('2026-01-05T12:00:00Z', '8000', '8000', '-2000'))).toMatchObject({
+      base: '8000',
+      drawdown: '0',
+      breached: false,
+    });
     // Withdrawal 2000 and a 240 loss: 8000 − 7760 = 240; 240 / 8000 = 0.03 >= 0.03.
     expect(measureDrawdown(h, abs, o('2026-01-05T12:00:00Z', '7760', '7760', '-2000'))).toMatchObject({
-      drawdown: '240', relative: '0.03', absoluteBreached: false, relativeBreached: true, breached: true,
+      drawdown: '240',
+      relative: '0.03',
+      absoluteBreached: false,
+      relativeBreached: true,
+      breached: true,
     });
   });
 
@@ -228,10 +288,18 @@ describe('measureDrawdown', () => {
     it('balance-minus-equity = baseBalance − equity', () => {
       // 10000 − 9500 = 500; 500 / 10000 = 0.05.
       const m = measureDrawdown(h, limit({ applyTo: 'balance-minus-equity', maxRelativeRisk: '0.05' }), now);
-      expect(m).toMatchObject({ base: '10000', drawdown: '500', relative: '0.05', absoluteBreached: false, relativeBreached: true, breached: true });
+      expect(m).toMatchObject({
+        base: '10000',
+        drawdown: '500',
+        relative: '0.05',
+        absoluteBreached: false,
+        relativeBreached: true,
+        breached: true,
+      });
       expect(measureDrawdown(h, limit({ applyTo: 'balance-minus-equity', maxAbsoluteRisk: '501' }), now)?.breached).toBe(false);
-      expect(measureDrawdown(h, limit({ applyTo: 'balance-minus-equity', maxAbsoluteRisk: '500', maxRelativeRisk: '0.05' }), now))
-        .toMatchObject({ absoluteBreached: true, relativeBreached: true });
+      expect(
+        measureDrawdown(h, limit({ applyTo: 'balance-minus-equity', maxAbsoluteRisk: '500', maxRelativeRisk: '0.05' }), now),
+      ).toMatchObject({ absoluteBreached: true, relativeBreached: true });
     });
 
     it('equity-difference = baseEquity − equity, relative to baseEquity', () => {
@@ -247,22 +315,39 @@ describe('measureDrawdown', () => {
     it('no relative check when the base is not positive', () => {
       const zero = feed(o('2026-01-05T00:00:00Z', '0', '0'));
       // 0 − (−50) = 50 against a base of 0.
-      const m = measureDrawdown(zero, limit({ applyTo: 'balance-minus-equity', maxRelativeRisk: '0.1' }), o('2026-01-05T01:00:00Z', '0', '-50'));
+      const m = measureDrawdown(
+        zero,
+        limit({ applyTo: 'balance-minus-equity', maxRelativeRisk: '0.1' }),
+        o('2026-01-05T01:00:00Z', '0', '-50'),
+      );
       expect(m).toMatchObject({ base: '0', drawdown: '50', relative: null, relativeBreached: false, breached: false });
-      expect(measureDrawdown(zero, limit({ applyTo: 'balance-minus-equity', maxAbsoluteRisk: '50', maxRelativeRisk: '0.1' }), o('2026-01-05T01:00:00Z', '0', '-50'))?.breached).toBe(true);
+      expect(
+        measureDrawdown(
+          zero,
+          limit({ applyTo: 'balance-minus-equity', maxAbsoluteRisk: '50', maxRelativeRisk: '0.1' }),
+          o('2026-01-05T01:00:00Z', '0', '-50'),
+        )?.breached,
+      ).toBe(true);
     });
   });
 
   it('a gain is a negative drawdown and never breaches', () => {
     const h = feed(o('2026-01-05T00:00:00Z', '10000'));
-    expect(measureDrawdown(h, limit({ maxAbsoluteRisk: '1', maxRelativeRisk: '0.0001' }), o('2026-01-05T01:00:00Z', '10500')))
-      .toMatchObject({ drawdown: '-500', relative: '-0.05', breached: false });
+    expect(
+      measureDrawdown(h, limit({ maxAbsoluteRisk: '1', maxRelativeRisk: '0.0001' }), o('2026-01-05T01:00:00Z', '10500')),
+    ).toMatchObject({ drawdown: '-500', relative: '-0.05', breached: false });
   });
 
   it('uses the current observation as baseline when nothing is stored, and refuses a bad startTime', () => {
     const empty = createDrawdownHistory();
-    expect(measureDrawdown(empty, limit({ type: 'lifetime', maxAbsoluteRisk: '1' }), o('2026-01-05T00:00:00Z', '100')))
-      .toMatchObject({ periodStart: ms('2026-01-05T00:00:00Z'), baseAt: ms('2026-01-05T00:00:00Z'), drawdown: '0', breached: false });
-    expect(() => measureDrawdown(empty, limit({ maxAbsoluteRisk: '1', startTime: 'yesterday' }), o('2026-01-05T00:00:00Z', '1'))).toThrow(/startTime/);
+    expect(measureDrawdown(empty, limit({ type: 'lifetime', maxAbsoluteRisk: '1' }), o('2026-01-05T00:00:00Z', '100'))).toMatchObject({
+      periodStart: ms('2026-01-05T00:00:00Z'),
+      baseAt: ms('2026-01-05T00:00:00Z'),
+      drawdown: '0',
+      breached: false,
+    });
+    expect(() => measureDrawdown(empty, limit({ maxAbsoluteRisk: '1', startTime: 'yesterday' }), o('2026-01-05T00:00:00Z', '1'))).toThrow(
+      /startTime/,
+    );
   });
 });

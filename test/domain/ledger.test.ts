@@ -36,9 +36,7 @@ const other = (kind: 'fee' | 'funding' | 'deposit' | 'withdrawal', amount: strin
 
 function conserved(s: LedgerState): boolean {
   // collateral = initial + realized − fees + funding + net transfers
-  return dec(s.collateral).eq(
-    dec(s.initialCollateral).plus(s.realizedPnl).minus(s.feesPaid).plus(s.fundingReceived).plus(s.netTransfers),
-  );
+  return dec(s.collateral).eq(dec(s.initialCollateral).plus(s.realizedPnl).minus(s.feesPaid).plus(s.fundingReceived).plus(s.netTransfers));
 }
 
 function deepFreeze<T>(value: T): T {
@@ -52,7 +50,15 @@ function deepFreeze<T>(value: T): T {
 describe('ledger accounting', () => {
   it('adds, reduces, flips, pays fees and funding, moves transfers, is liquidated', () => {
     let s = createLedger('10000');
-    expect(s).toMatchObject({ collateral: '10000', realizedPnl: '0', feesPaid: '0', fundingReceived: '0', netTransfers: '0', positions: {}, lastSeq: -1 });
+    expect(s).toMatchObject({
+      collateral: '10000',
+      realizedPnl: '0',
+      feesPaid: '0',
+      fundingReceived: '0',
+      netTransfers: '0',
+      positions: {},
+      lastSeq: -1,
+    });
 
     s = run(s, [fill('buy', '2', '2000', '1')]);
     // open long 2 @ 2000; fee 1 → collateral 10000 − 1 = 9999
@@ -95,10 +101,10 @@ describe('ledger accounting', () => {
   it('realizes a short correctly and keeps its entry when reducing', () => {
     let s = run(createLedger('5000'), [fill('sell', '2', '2000'), fill('sell', '2', '1900')]);
     // avg = (2×2000 + 2×1900) / 4 = 1950
-    expect(s.positions['ETHP']).toEqual({ size: '-4', avgEntry: '1950' });
+    expect(s.positions.ETHP).toEqual({ size: '-4', avgEntry: '1950' });
     s = run(s, [fill('buy', '1', '1800')]);
     // short profits when the price falls: (1800 − 1950) × 1 × (−1) = 150
-    expect(s.positions['ETHP']).toEqual({ size: '-3', avgEntry: '1950' });
+    expect(s.positions.ETHP).toEqual({ size: '-3', avgEntry: '1950' });
     expect([s.realizedPnl, s.collateral]).toEqual(['150', '5150']);
     expect(str(positionSize(s, 'ETHP'))).toBe('-3');
     expect(positionSize(s, 'BTCP').eq(ZERO)).toBe(true);
@@ -114,13 +120,13 @@ describe('ledger accounting', () => {
   it('rounds a non-terminating average entry to 12 decimals, half-even', () => {
     const s = run(createLedger('1000'), [fill('buy', '1', '2000'), fill('buy', '2', '2001')]);
     // (1×2000 + 2×2001) / 3 = 6002 / 3 = 2000.6666… → 2000.666666666667
-    expect(s.positions['ETHP']).toEqual({ size: '3', avgEntry: '2000.666666666667' });
+    expect(s.positions.ETHP).toEqual({ size: '3', avgEntry: '2000.666666666667' });
   });
 
   it('keeps several symbols apart, keys sorted', () => {
     const s = run(createLedger('1000'), [fill('buy', '1', '2000', undefined, 'ETHP'), fill('sell', '0.01', '60000', undefined, 'BTCP')]);
     expect(Object.keys(s.positions)).toEqual(['BTCP', 'ETHP']);
-    expect(s.positions['BTCP']).toEqual({ size: '-0.01', avgEntry: '60000' });
+    expect(s.positions.BTCP).toEqual({ size: '-0.01', avgEntry: '60000' });
   });
 
   it('ignores a liquidation of a flat symbol (a late earlier fill replays before it)', () => {
@@ -141,7 +147,7 @@ describe('ledger accounting', () => {
     const raw = { kind: 'fill', id: 'x', seq: 1, symbol: 'ETHP', side: 'buy', amount: '1.50', price: '2000.0', fee: '0.10', extra: 'junk' };
     const s = applyLedgerEvent(createLedger('100.00'), raw as LedgerEvent).state;
     expect(s.journal).toEqual([{ kind: 'fill', id: 'x', seq: 1, symbol: 'ETHP', side: 'buy', amount: '1.5', price: '2000', fee: '0.1' }]);
-    expect(s.positions['ETHP']).toEqual({ size: '1.5', avgEntry: '2000' });
+    expect(s.positions.ETHP).toEqual({ size: '1.5', avgEntry: '2000' });
     expect(s.initialCollateral).toBe('100');
   });
 
@@ -167,15 +173,22 @@ describe('ledger accounting', () => {
     const s = run(createLedger('1000'), [fill('buy', '1', '2000')]);
     const b = projectFill(s, { symbol: 'ETHP', side: 'buy', amount: '1', price: '2100' });
     // avg (2000 + 2100) / 2 = 2050
-    expect(b.positions['ETHP']).toEqual({ size: '2', avgEntry: '2050' });
-    expect(s.positions['ETHP']).toEqual({ size: '1', avgEntry: '2000' });
+    expect(b.positions.ETHP).toEqual({ size: '2', avgEntry: '2050' });
+    expect(s.positions.ETHP).toEqual({ size: '1', avgEntry: '2000' });
     expect(() => projectFill(s, { symbol: 'ETHP', side: 'buy', amount: '-1', price: '2100' })).toThrow('fill.amount: must be > 0');
   });
 });
 
 describe('ledger event order and identity', () => {
-  const ev = (id: string, seq: number, amount = '1', side: 'buy' | 'sell' = 'buy'): LedgerEvent =>
-    ({ kind: 'fill', id, seq, symbol: 'ETHP', side, amount, price: String(2000 + seq) });
+  const ev = (id: string, seq: number, amount = '1', side: 'buy' | 'sell' = 'buy'): LedgerEvent => ({
+    kind: 'fill',
+    id,
+    seq,
+    symbol: 'ETHP',
+    side,
+    amount,
+    price: String(2000 + seq),
+  });
 
   it('a repeated id is a duplicate and changes nothing', () => {
     const once = applyLedgerEvent(createLedger('1000'), ev('a', 5));
@@ -194,7 +207,7 @@ describe('ledger event order and identity', () => {
     expect(r.state).toEqual(run(s0, [a, b, c]));
     // buy 1 @ 2010, sell 2 @ 2020 (realize (2020 − 2010) × 1 = 10, short 1 @ 2020), buy 3 @ 2030
     // (realize (2020 − 2030) × 1 = −10, long 2 @ 2030): realized 0.
-    expect(r.state.positions['ETHP']).toEqual({ size: '2', avgEntry: '2030' });
+    expect(r.state.positions.ETHP).toEqual({ size: '2', avgEntry: '2030' });
     expect(r.state.realizedPnl).toBe('0');
     expect(r.state.lastSeq).toBe(30);
   });
@@ -206,7 +219,9 @@ describe('ledger event order and identity', () => {
     expect(s.journal).toHaveLength(256);
     expect(s.checkpoint.lastSeq).toBe(10);
     expect(applyLedgerEvent(s, ev('late', 5))).toEqual({
-      state: s, outcome: 'rejected', reason: 'too-old: seq 5 precedes the replay window starting at 11',
+      state: s,
+      outcome: 'rejected',
+      reason: 'too-old: seq 5 precedes the replay window starting at 11',
     });
     // Seq 15 is still inside the window (after the checkpoint's 10).
     expect(applyLedgerEvent(s, ev('late', 15)).outcome).toBe('reordered');
@@ -235,20 +250,52 @@ describe('ledger event order and identity', () => {
   });
 
   it.each([
-    ['a non-decimal amount', { kind: 'fill', id: 'm', seq: 1, symbol: 'ETHP', side: 'buy', amount: 'abc', price: '1' }, 'malformed: fill.amount: expected a decimal string, got "abc"'],
+    [
+      'a non-decimal amount',
+      { kind: 'fill', id: 'm', seq: 1, symbol: 'ETHP', side: 'buy', amount: 'abc', price: '1' },
+      'malformed: fill.amount: expected a decimal string, got "abc"',
+    ],
     ['an exponent', { kind: 'deposit', id: 'm', seq: 1, amount: '1e3' }, 'malformed: deposit.amount: expected a decimal string, got "1e3"'],
     ['a number for a decimal', { kind: 'fee', id: 'm', seq: 1, amount: 5 }, 'malformed: fee.amount: expected a decimal string, got 5'],
-    ['a negative fill amount', { kind: 'fill', id: 'm', seq: 1, symbol: 'ETHP', side: 'sell', amount: '-1', price: '1' }, 'malformed: fill.amount: must be > 0, got "-1"'],
-    ['a zero fill price', { kind: 'fill', id: 'm', seq: 1, symbol: 'ETHP', side: 'sell', amount: '1', price: '0' }, 'malformed: fill.price: must be > 0, got "0"'],
-    ['a bad fill fee', { kind: 'fill', id: 'm', seq: 1, symbol: 'ETHP', side: 'sell', amount: '1', price: '1', fee: 'x' }, 'malformed: fill.fee: expected a decimal string, got "x"'],
-    ['a bad side', { kind: 'fill', id: 'm', seq: 1, symbol: 'ETHP', side: 'long', amount: '1', price: '1' }, 'malformed: fill.side: expected "buy" or "sell", got "long"'],
-    ['no symbol', { kind: 'liquidation', id: 'm', seq: 1, price: '1' }, 'malformed: liquidation.symbol: expected a non-empty string, got nothing'],
+    [
+      'a negative fill amount',
+      { kind: 'fill', id: 'm', seq: 1, symbol: 'ETHP', side: 'sell', amount: '-1', price: '1' },
+      'malformed: fill.amount: must be > 0, got "-1"',
+    ],
+    [
+      'a zero fill price',
+      { kind: 'fill', id: 'm', seq: 1, symbol: 'ETHP', side: 'sell', amount: '1', price: '0' },
+      'malformed: fill.price: must be > 0, got "0"',
+    ],
+    [
+      'a bad fill fee',
+      { kind: 'fill', id: 'm', seq: 1, symbol: 'ETHP', side: 'sell', amount: '1', price: '1', fee: 'x' },
+      'malformed: fill.fee: expected a decimal string, got "x"',
+    ],
+    [
+      'a bad side',
+      { kind: 'fill', id: 'm', seq: 1, symbol: 'ETHP', side: 'long', amount: '1', price: '1' },
+      'malformed: fill.side: expected "buy" or "sell", got "long"',
+    ],
+    [
+      'no symbol',
+      { kind: 'liquidation', id: 'm', seq: 1, price: '1' },
+      'malformed: liquidation.symbol: expected a non-empty string, got nothing',
+    ],
     ['a negative deposit', { kind: 'deposit', id: 'm', seq: 1, amount: '-5' }, 'malformed: deposit.amount: must be >= 0, got "-5"'],
-    ['a negative withdrawal', { kind: 'withdrawal', id: 'm', seq: 1, amount: '-5' }, 'malformed: withdrawal.amount: must be >= 0, got "-5"'],
+    [
+      'a negative withdrawal',
+      { kind: 'withdrawal', id: 'm', seq: 1, amount: '-5' },
+      'malformed: withdrawal.amount: must be >= 0, got "-5"',
+    ],
     ['a negative seq', { kind: 'fee', id: 'm', seq: -1, amount: '1' }, 'malformed: fee.seq: expected an integer >= 0, got -1'],
     ['a fractional seq', { kind: 'fee', id: 'm', seq: 1.5, amount: '1' }, 'malformed: fee.seq: expected an integer >= 0, got 1.5'],
     ['an empty id', { kind: 'fee', id: '', seq: 1, amount: '1' }, 'malformed: fee.id: expected a non-empty string, got ""'],
-    ['an unknown kind', { kind: 'bonus', id: 'm', seq: 1, amount: '1' }, 'malformed: kind: expected one of fill, fee, funding, deposit, withdrawal, liquidation, got "bonus"'],
+    [
+      'an unknown kind',
+      { kind: 'bonus', id: 'm', seq: 1, amount: '1' },
+      'malformed: kind: expected one of fill, fee, funding, deposit, withdrawal, liquidation, got "bonus"',
+    ],
     ['null', null, 'malformed: event: expected an object, got null'],
   ])('rejects %s without throwing', (_, event, reason) => {
     const s = run(createLedger('1000'), [ev('a', 0)]);
@@ -270,14 +317,16 @@ describe('ledger properties', () => {
   const decimal = (min: number, max: number, scale: number) => fc.integer({ min, max }).map((n) => str(dec(n).div(scale)));
 
   type Body = { [K in LedgerEvent['kind']]: Omit<Extract<LedgerEvent, { kind: K }>, 'id' | 'seq'> }[LedgerEvent['kind']];
-  const fillBody = fc.record({
-    kind: fc.constant('fill' as const),
-    symbol: fc.constantFrom(...SYMBOLS),
-    side: fc.constantFrom('buy' as const, 'sell' as const),
-    amount: decimal(1, 50_000, 10_000), // 0.0001 … 5
-    price: decimal(10_000, 40_000, 10), // 1000 … 4000 on a 0.1 grid
-    fee: fc.option(decimal(-100, 1000, 100), { nil: undefined }),
-  }).map(({ fee, ...rest }): Body => (fee === undefined ? rest : { ...rest, fee }));
+  const fillBody = fc
+    .record({
+      kind: fc.constant('fill' as const),
+      symbol: fc.constantFrom(...SYMBOLS),
+      side: fc.constantFrom('buy' as const, 'sell' as const),
+      amount: decimal(1, 50_000, 10_000), // 0.0001 … 5
+      price: decimal(10_000, 40_000, 10), // 1000 … 4000 on a 0.1 grid
+      fee: fc.option(decimal(-100, 1000, 100), { nil: undefined }),
+    })
+    .map(({ fee, ...rest }): Body => (fee === undefined ? rest : { ...rest, fee }));
   const otherBody = fc.oneof(
     fc.record({ kind: fc.constantFrom('fee' as const, 'funding' as const), amount: decimal(-1000, 1000, 100) }),
     fc.record({ kind: fc.constantFrom('deposit' as const, 'withdrawal' as const), amount: decimal(0, 100_000, 100) }),
@@ -294,7 +343,8 @@ describe('ledger properties', () => {
     });
   const permuted = (body: fc.Arbitrary<Body>, maxLength: number) =>
     eventsOf(body, maxLength).chain((events) =>
-      fc.shuffledSubarray(events, { minLength: events.length, maxLength: events.length }).map((order) => ({ events, order })));
+      fc.shuffledSubarray(events, { minLength: events.length, maxLength: events.length }).map((order) => ({ events, order })),
+    );
 
   it('(a) any arrival order inside the window: positions are the signed sum of fills, and the state equals in-order application', () => {
     fc.assert(
@@ -340,7 +390,12 @@ describe('ledger properties', () => {
           }
           s = r.state;
         }
-        expect(s).toEqual(run(s0, [...accepted].sort((x, y) => x.seq - y.seq)));
+        expect(s).toEqual(
+          run(
+            s0,
+            [...accepted].sort((x, y) => x.seq - y.seq),
+          ),
+        );
       }),
       options,
     );

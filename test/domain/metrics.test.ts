@@ -30,7 +30,11 @@ describe('riskMetrics', () => {
     expect(m).toEqual({
       positions: {
         ETHP: {
-          symbol: 'ETHP', size: '3', direction: 'long', avgEntry: '2000', mark: '1880',
+          symbol: 'ETHP',
+          size: '3',
+          direction: 'long',
+          avgEntry: '2000',
+          mark: '1880',
           notional: '5640', // 3 × 1880
           unrealizedPnl: '-360', // 3 × (1880 − 2000)
           maintenanceMargin: '282', // 5640 × 0.05
@@ -55,7 +59,7 @@ describe('riskMetrics', () => {
     const input: RiskInput = { ledger: ledger('200', [['ETHP', 'buy', '1', '2100']]), marks: { ETHP: '2100' }, products };
     const m = riskMetrics(input);
     // p = (0 − 200 + 1 × 2100) / (1 − 1 × 0.05) = 1900 / 0.95 = 2000
-    expect(m.positions['ETHP']!.liquidationPrice).toBe('2000');
+    expect(m.positions.ETHP!.liquidationPrice).toBe('2000');
     // at 2000: equity = 200 + 1 × (2000 − 2100) = 100; maintenance margin = 2000 × 0.05 = 100
     const at = riskMetrics({ ...input, marks: { ETHP: '2000' } });
     expect([at.equity, at.maintenanceMargin, at.marginFraction, at.marginBuffer]).toEqual(['100', '100', '0.05', '0']);
@@ -66,11 +70,17 @@ describe('riskMetrics', () => {
   it('short with a liquidation price above the mark', () => {
     const input: RiskInput = { ledger: ledger('205', [['ETHP', 'sell', '1', '2000']]), marks: { ETHP: '2000' }, products };
     const m = riskMetrics(input);
-    expect(m.positions['ETHP']).toMatchObject({ size: '-1', direction: 'short', notional: '2000', unrealizedPnl: '0', maintenanceMargin: '100' });
+    expect(m.positions.ETHP).toMatchObject({
+      size: '-1',
+      direction: 'short',
+      notional: '2000',
+      unrealizedPnl: '0',
+      maintenanceMargin: '100',
+    });
     // MF = 205 / 2000 = 0.1025; buffer = (205 − 100) / 2000 = 0.0525
     expect([m.marginFraction, m.marginBuffer]).toEqual(['0.1025', '0.0525']);
     // p = (0 − 205 + (−1) × 2000) / (−1 − 1 × 0.05) = −2205 / −1.05 = 2100
-    expect(m.positions['ETHP']!.liquidationPrice).toBe('2100');
+    expect(m.positions.ETHP!.liquidationPrice).toBe('2100');
     // at 2100: equity = 205 − (2100 − 2000) = 105; maintenance margin = 2100 × 0.05 = 105
     expect(str(headroomAt(input, 'ETHP', '2100'))).toBe('0');
     expect(riskMetrics({ ...input, marks: { ETHP: '2100.1' } }).liquidatable).toBe(true);
@@ -78,13 +88,16 @@ describe('riskMetrics', () => {
 
   it('two symbols, long and short', () => {
     const input: RiskInput = {
-      ledger: ledger('10000', [['ETHP', 'buy', '3', '2000'], ['BTCP', 'sell', '0.1', '60000']]),
+      ledger: ledger('10000', [
+        ['ETHP', 'buy', '3', '2000'],
+        ['BTCP', 'sell', '0.1', '60000'],
+      ]),
       marks: { ETHP: '1880', BTCP: '62000' },
       products,
     };
     const m = riskMetrics(input);
     // BTCP: notional 0.1 × 62000 = 6200; uPnL −0.1 × (62000 − 60000) = −200; maintenance 6200 × 0.05 = 310
-    expect(m.positions['BTCP']).toMatchObject({ notional: '6200', unrealizedPnl: '-200', maintenanceMargin: '310' });
+    expect(m.positions.BTCP).toMatchObject({ notional: '6200', unrealizedPnl: '-200', maintenanceMargin: '310' });
     expect(m.grossNotional).toBe('11840'); // 5640 + 6200
     expect(m.unrealizedPnl).toBe('-560'); // −360 − 200
     expect(m.equity).toBe('9440');
@@ -93,9 +106,9 @@ describe('riskMetrics', () => {
     expect(m.marginFraction).toBe('0.797297297297'); // 9440 / 11840 = 0.797297297297297…
     expect(m.marginBuffer).toBe('0.747297297297'); // (9440 − 592) / 11840 = 0.747297297297297…
     // ETHP, BTCP fixed: (310 − 9440 + 5640) / 2.85 < 0 → null
-    expect(m.positions['ETHP']!.liquidationPrice).toBeNull();
+    expect(m.positions.ETHP!.liquidationPrice).toBeNull();
     // BTCP, ETHP fixed: (282 − 9440 − 6200) / (−0.1 − 0.005) = −15358 / −0.105 = 146266.666…, floored to 8 dp
-    expect(m.positions['BTCP']!.liquidationPrice).toBe('146266.66666666');
+    expect(m.positions.BTCP!.liquidationPrice).toBe('146266.66666666');
     // Plugged back in: rounded towards the mark, so a hair of headroom is left, less than 0.1 × 1e-8 × 1.005.
     const h = headroomAt(input, 'BTCP', '146266.66666666');
     expect(h.gte(0) && h.lt('0.000000002')).toBe(true);
@@ -103,9 +116,12 @@ describe('riskMetrics', () => {
   });
 
   it('weights the maintenance requirement by notional when the mmrs differ', () => {
-    const btc10 = productFromSpec({ ...DEFAULT_PRODUCTS['BTCP']!, mmr: '0.1' });
+    const btc10 = productFromSpec({ ...DEFAULT_PRODUCTS.BTCP!, mmr: '0.1' });
     const m = riskMetrics({
-      ledger: ledger('10000', [['ETHP', 'buy', '3', '2000'], ['BTCP', 'sell', '0.1', '60000']]),
+      ledger: ledger('10000', [
+        ['ETHP', 'buy', '3', '2000'],
+        ['BTCP', 'sell', '0.1', '60000'],
+      ]),
       marks: { ETHP: '1880', BTCP: '62000' },
       products: { ...products, BTCP: btc10 },
     });
@@ -119,7 +135,7 @@ describe('riskMetrics', () => {
     // equity 50 < maintenance margin 2000 × 0.05 = 100
     expect(m.liquidatable).toBe(true);
     // (−50 + 2000) / 0.95 = 2052.631578947368…, rounded up to 8 dp
-    expect(m.positions['ETHP']!.liquidationPrice).toBe('2052.63157895');
+    expect(m.positions.ETHP!.liquidationPrice).toBe('2052.63157895');
   });
 
   it('floors a negative margin fraction (towards more risk)', () => {
@@ -131,8 +147,17 @@ describe('riskMetrics', () => {
   it('flat: no margin fraction or buffer', () => {
     const m = riskMetrics({ ledger: createLedger('1000'), marks: {}, products });
     expect(m).toEqual({
-      positions: {}, grossNotional: '0', collateral: '1000', unrealizedPnl: '0', equity: '1000',
-      marginFraction: null, maintenance: '0', maintenanceMargin: '0', marginBuffer: null, sessionPnl: '0', liquidatable: false,
+      positions: {},
+      grossNotional: '0',
+      collateral: '1000',
+      unrealizedPnl: '0',
+      equity: '1000',
+      marginFraction: null,
+      maintenance: '0',
+      maintenanceMargin: '0',
+      marginBuffer: null,
+      sessionPnl: '0',
+      liquidatable: false,
     });
   });
 
@@ -150,16 +175,21 @@ describe('riskMetrics', () => {
     // session PnL = 9937 − 10000 − (300 − 0) = −363 = the fee and the uPnL only
     expect([m.equity, m.sessionPnl]).toEqual(['9937', '-363']);
     // From another start (equity 10297, net transfers 500): 9937 − 10297 − (300 − 500) = −160
-    expect(riskMetrics({ ledger: s, marks: { ETHP: '1880' }, products, sessionStart: { equity: '10297', netTransfers: '500' } }).sessionPnl).toBe('-160');
+    expect(
+      riskMetrics({ ledger: s, marks: { ETHP: '1880' }, products, sessionStart: { equity: '10297', netTransfers: '500' } }).sessionPnl,
+    ).toBe('-160');
   });
 
   it('names what is missing', () => {
     const l = ledger('1000', [['ETHP', 'buy', '1', '2000']]);
     expect(() => riskMetrics({ ledger: l, marks: {}, products })).toThrow(new MetricsError('marks.ETHP: no mark for held symbol ETHP'));
-    expect(() => riskMetrics({ ledger: l, marks: { ETHP: '2000' }, products: {} })).toThrow('products.ETHP: no product for held symbol ETHP');
+    expect(() => riskMetrics({ ledger: l, marks: { ETHP: '2000' }, products: {} })).toThrow(
+      'products.ETHP: no product for held symbol ETHP',
+    );
     expect(() => riskMetrics({ ledger: l, marks: { ETHP: '0' }, products })).toThrow('marks.ETHP: must be > 0, got "0"');
-    expect(() => riskMetrics({ ledger: l, marks: { ETHP: '2000' }, products, sessionStart: { equity: 'x', netTransfers: '0' } }))
-      .toThrow('sessionStart.equity: expected a decimal string, got "x"');
+    expect(() => riskMetrics({ ledger: l, marks: { ETHP: '2000' }, products, sessionStart: { equity: 'x', netTransfers: '0' } })).toThrow(
+      'sessionStart.equity: expected a decimal string, got "x"',
+    );
   });
 });
 
@@ -169,7 +199,7 @@ describe('projectedMetrics and grossNotionalAfter', () => {
     const before = JSON.stringify(input);
     const after = projectedMetrics(input, { symbol: 'ETHP', side: 'buy', amount: '3', price: '2000' });
     // 6 @ (3 × 2040 + 3 × 2000) / 6 = 2020; uPnL 6 × (2000 − 2020) = −120; equity 9880; gross 12000
-    expect(after.positions['ETHP']).toMatchObject({ size: '6', avgEntry: '2020', unrealizedPnl: '-120' });
+    expect(after.positions.ETHP).toMatchObject({ size: '6', avgEntry: '2020', unrealizedPnl: '-120' });
     expect([after.equity, after.grossNotional]).toEqual(['9880', '12000']);
     expect(after.marginFraction).toBe('0.823333333333'); // 9880 / 12000 = 0.8233…
     expect(after.marginBuffer).toBe('0.773333333333'); // (9880 − 600) / 12000 = 0.7733…
@@ -191,9 +221,12 @@ describe('projectedMetrics and grossNotionalAfter', () => {
     expect(() => projectedMetrics(input, { symbol: 'SOLP', side: 'buy', amount: '1', price: '100' })).toThrow('marks.SOLP');
   });
 
-  it('grossNotionalAfter replaces one symbol\'s notional', () => {
+  it("grossNotionalAfter replaces one symbol's notional", () => {
     const m = riskMetrics({
-      ledger: ledger('10000', [['ETHP', 'buy', '3', '2000'], ['BTCP', 'sell', '0.1', '60000']]),
+      ledger: ledger('10000', [
+        ['ETHP', 'buy', '3', '2000'],
+        ['BTCP', 'sell', '0.1', '60000'],
+      ]),
       marks: { ETHP: '1880', BTCP: '62000' },
       products,
     });
@@ -217,12 +250,15 @@ describe('metrics properties', () => {
         decimal(1, 50_000, 100_000), // BTCP size 0.00001 … 0.5 (short), held fixed
         (collateral, side, size, entry, mark, btc) => {
           const input: RiskInput = {
-            ledger: ledger(collateral, [['ETHP', side, size, entry], ['BTCP', 'sell', btc, '60000']]),
+            ledger: ledger(collateral, [
+              ['ETHP', side, size, entry],
+              ['BTCP', 'sell', btc, '60000'],
+            ]),
             marks: { ETHP: mark, BTCP: '61000' },
             products,
           };
           const m = riskMetrics(input);
-          const p = m.positions['ETHP']!.liquidationPrice;
+          const p = m.positions.ETHP!.liquidationPrice;
           if (p === null) {
             // No positive price liquidates it: even at the worst end (a long at 0+) headroom stays ≥ 0, or a
             // short's solution is not positive. Check the long case at the smallest price.
@@ -244,18 +280,26 @@ describe('metrics properties', () => {
 
   it('margin fraction and buffer are floored: never above the exact ratio, never 1e-12 below it', () => {
     fc.assert(
-      fc.property(decimal(-100_000, 10_000_000, 100), decimal(1, 100_000, 10_000), decimal(10_000, 40_000, 10), decimal(10_000, 40_000, 10),
+      fc.property(
+        decimal(-100_000, 10_000_000, 100),
+        decimal(1, 100_000, 10_000),
+        decimal(10_000, 40_000, 10),
+        decimal(10_000, 40_000, 10),
         (collateral, size, entry, mark) => {
           const m = riskMetrics({ ledger: ledger(collateral, [['ETHP', 'buy', size, entry]]), marks: { ETHP: mark }, products });
           const exactMf = dec(m.equity).div(m.grossNotional);
           const exactBuffer = dec(m.equity).minus(m.maintenanceMargin).div(m.grossNotional);
-          for (const [shown, exact] of [[m.marginFraction!, exactMf], [m.marginBuffer!, exactBuffer]] as const) {
+          for (const [shown, exact] of [
+            [m.marginFraction!, exactMf],
+            [m.marginBuffer!, exactBuffer],
+          ] as const) {
             expect(dec(shown).lte(exact)).toBe(true);
             expect(exact.minus(shown).lt('0.000000000001')).toBe(true);
             expect(dec(shown).decimalPlaces()).toBeLessThanOrEqual(12);
           }
           expect(m.liquidatable).toBe(exactMf.lt(m.maintenance));
-        }),
+        },
+      ),
       options,
     );
   });

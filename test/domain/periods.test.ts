@@ -1,8 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
-  DAY_MS, addUtcMonths, parseIsoTime, periodWindow, startOfUtcDay, startOfUtcMonth, startOfUtcQuarter,
-  startOfUtcWeek, startOfUtcYear, toIso,
+  DAY_MS,
+  addUtcMonths,
+  parseIsoTime,
+  periodWindow,
+  startOfUtcDay,
+  startOfUtcMonth,
+  startOfUtcQuarter,
+  startOfUtcWeek,
+  startOfUtcYear,
+  toIso,
 } from '../../src/domain/periods.ts';
 import { RISK_LIMIT_TYPES, type RiskLimitType } from '../../src/domain/risk-limit.ts';
 
@@ -185,33 +193,46 @@ describe('periodWindow properties', () => {
   const trailing = ['week', 'month', 'quarter', 'year'] as const;
 
   it('every window holds its instant, starts at a day start and ends after it', () => {
-    fc.assert(fc.property(instant, fc.constantFrom(...calendarTypes), (at, type) => {
-      const w = periodWindow(type, at);
-      expect(w.start).toBeLessThanOrEqual(at);
-      expect(w.end).not.toBeNull();
-      expect(w.end!).toBeGreaterThan(at);
-      // `=== 0` rather than toBe(0): before 1970 the remainder is −0.
-      expect(w.start % DAY_MS === 0).toBe(true);
-      expect(w.end! % DAY_MS === 0).toBe(true);
-    }), { seed: 20260105, numRuns: 500 });
+    fc.assert(
+      fc.property(instant, fc.constantFrom(...calendarTypes), (at, type) => {
+        const w = periodWindow(type, at);
+        expect(w.start).toBeLessThanOrEqual(at);
+        expect(w.end).not.toBeNull();
+        expect(w.end!).toBeGreaterThan(at);
+        // `=== 0` rather than toBe(0): before 1970 the remainder is −0.
+        expect(w.start % DAY_MS === 0).toBe(true);
+        expect(w.end! % DAY_MS === 0).toBe(true);
+      }),
+      { seed: 20260105, numRuns: 500 },
+    );
   });
 
   it('to-date windows are constant inside the period and reset exactly at its end', () => {
-    fc.assert(fc.property(instant, fc.constantFrom('day', 'date', 'week-to-date', 'month-to-date', 'quarter-to-date', 'year-to-date' as const), (at, type) => {
-      const w = periodWindow(type, at);
-      expect(periodWindow(type, w.start)).toEqual(w);
-      expect(periodWindow(type, w.end! - 1)).toEqual(w);
-      expect(periodWindow(type, w.end!).start).toBe(w.end);
-    }), { seed: 11, numRuns: 500 });
+    fc.assert(
+      fc.property(
+        instant,
+        fc.constantFrom('day', 'date', 'week-to-date', 'month-to-date', 'quarter-to-date', 'year-to-date' as const),
+        (at, type) => {
+          const w = periodWindow(type, at);
+          expect(periodWindow(type, w.start)).toEqual(w);
+          expect(periodWindow(type, w.end! - 1)).toEqual(w);
+          expect(periodWindow(type, w.end!).start).toBe(w.end);
+        },
+      ),
+      { seed: 11, numRuns: 500 },
+    );
   });
 
   it('trailing windows: the start never moves back, and end is the first day whose window no longer holds today', () => {
-    fc.assert(fc.property(instant, fc.constantFrom(...trailing), (at, type) => {
-      const today = startOfUtcDay(at);
-      const w = periodWindow(type, at);
-      expect(periodWindow(type, today + DAY_MS).start).toBeGreaterThanOrEqual(w.start);
-      expect(periodWindow(type, w.end!).start).toBeGreaterThan(today);
-      expect(periodWindow(type, w.end! - DAY_MS).start).toBeLessThanOrEqual(today);
-    }), { seed: 12, numRuns: 500 });
+    fc.assert(
+      fc.property(instant, fc.constantFrom(...trailing), (at, type) => {
+        const today = startOfUtcDay(at);
+        const w = periodWindow(type, at);
+        expect(periodWindow(type, today + DAY_MS).start).toBeGreaterThanOrEqual(w.start);
+        expect(periodWindow(type, w.end!).start).toBeGreaterThan(today);
+        expect(periodWindow(type, w.end! - DAY_MS).start).toBeLessThanOrEqual(today);
+      }),
+      { seed: 12, numRuns: 500 },
+    );
   });
 });

@@ -84,16 +84,25 @@ describe('preTradeGate: each rule alone', () => {
   it('min-margin-buffer from flat shows the current buffer as "none"', () => {
     // Flat, buy 1 at 2040: equity = 10000 + (2000 − 2040) = 9960; buffer = (9960 − 100) / 2000 = 4.93
     const d = preTradeGate({
-      risk: risk({ ledger: book('10000') }), budget: { minMarginBuffer: '5' }, breaches: [], stopouts: [], order: market('buy', '1'),
+      risk: risk({ ledger: book('10000') }),
+      budget: { minMarginBuffer: '5' },
+      breaches: [],
+      stopouts: [],
+      order: market('buy', '1'),
     });
     expect(d.blocks[0]!.numbers).toEqual({ marginBuffer: 'none', after: '4.93', limit: '5' });
   });
 
   it('session-loss-limit: the loss since the session start reached the limit', () => {
     // session PnL = equity 10000 − start equity 10500 − (transfers 0 − 0) = −500: a loss of 500
-    const at = (limit: string) => gate(market('buy', '0.1'), { sessionLossLimit: limit }, {
-      risk: risk({ sessionStart: { equity: '10500', netTransfers: '0' } }),
-    });
+    const at = (limit: string) =>
+      gate(
+        market('buy', '0.1'),
+        { sessionLossLimit: limit },
+        {
+          risk: risk({ sessionStart: { equity: '10500', netTransfers: '0' } }),
+        },
+      );
     const d = at('500');
     expect(d).toMatchObject({ allowed: false, rules: ['session-loss-limit'] });
     expect(d.blocks[0]!.numbers).toEqual({ sessionPnl: '-500', limit: '500' });
@@ -103,14 +112,25 @@ describe('preTradeGate: each rule alone', () => {
 
   it('session-loss-limit discounts transfers: a withdrawal is not a loss', () => {
     // Withdrew 500 since the start: equity 10000 − 10500 − (−500 − 0) = 0
-    const d = gate(market('buy', '0.1'), { sessionLossLimit: '1' }, {
-      risk: risk({ ledger: book('10000', { ETHP: { size: '6', avgEntry: '2000' } }, '-500'), sessionStart: { equity: '10500', netTransfers: '0' } }),
-    });
+    const d = gate(
+      market('buy', '0.1'),
+      { sessionLossLimit: '1' },
+      {
+        risk: risk({
+          ledger: book('10000', { ETHP: { size: '6', avgEntry: '2000' } }, '-500'),
+          sessionStart: { equity: '10500', netTransfers: '0' },
+        }),
+      },
+    );
     expect(d.allowed).toBe(true);
   });
 
   it('risk-limit: any active breach blocks, with its drawdown', () => {
-    const d = gate(market('buy', '0.1'), {}, { breaches: [BREACH, { reason: 'lifetime-balance-difference', scope: 'portfolio', id: 'core' }] });
+    const d = gate(
+      market('buy', '0.1'),
+      {},
+      { breaches: [BREACH, { reason: 'lifetime-balance-difference', scope: 'portfolio', id: 'core' }] },
+    );
     expect(d).toMatchObject({ allowed: false, rules: ['risk-limit'] });
     expect(d.blocks[0]!.numbers).toEqual({
       'strategy:alpha:day-equity-difference': '1500',
@@ -130,20 +150,33 @@ describe('preTradeGate: each rule alone', () => {
 });
 
 describe('preTradeGate: decisions', () => {
-  const ALL_BINDING: Budget = { maxPositionSize: { ETHP: '6' }, maxGrossNotional: '12000', minMarginBuffer: '0.6', sessionLossLimit: '1000' };
-  const allBinding = (order: OrderIntent) => gate(order, ALL_BINDING, {
-    // session PnL = 10000 − 11000 = −1000
-    risk: risk({ sessionStart: { equity: '11000', netTransfers: '0' } }),
-    breaches: [BREACH],
-    stopouts: [STOP, { scope: 'portfolio', id: 'core', reason: 'day-balance-difference', closePositions: true }],
-  });
+  const ALL_BINDING: Budget = {
+    maxPositionSize: { ETHP: '6' },
+    maxGrossNotional: '12000',
+    minMarginBuffer: '0.6',
+    sessionLossLimit: '1000',
+  };
+  const allBinding = (order: OrderIntent) =>
+    gate(order, ALL_BINDING, {
+      // session PnL = 10000 − 11000 = −1000
+      risk: risk({ sessionStart: { equity: '11000', netTransfers: '0' } }),
+      breaches: [BREACH],
+      stopouts: [STOP, { scope: 'portfolio', id: 'core', reason: 'day-balance-difference', closePositions: true }],
+    });
 
   it('lists every rule that blocks, not just the first', () => {
     // buy 2: |8| > 6; gross 16000 > 12000; buffer 0.57 < 0.6; loss 1000 ≥ 1000; a breach; two stopouts
     const d = allBinding(market('buy', '2'));
     expect(d.allowed).toBe(false);
     expect(d.purpose).toBe('entry');
-    expect(d.rules).toEqual(['max-position-size', 'max-gross-notional', 'min-margin-buffer', 'session-loss-limit', 'risk-limit', 'stopout']);
+    expect(d.rules).toEqual([
+      'max-position-size',
+      'max-gross-notional',
+      'min-margin-buffer',
+      'session-loss-limit',
+      'risk-limit',
+      'stopout',
+    ]);
     expect(d.blocks.map((b) => b.rule)).toEqual(d.rules);
     expect(d.blocks[5]!.numbers).toEqual({ 'fleet:*': 'manual', 'portfolio:core': 'day-balance-difference' });
   });
@@ -160,22 +193,24 @@ describe('preTradeGate: decisions', () => {
   it('judges a market buy at the band high and a market sell at the band low (ETHP mark 2000, deviation 0.02)', () => {
     // band = 2000 × (1 ± 0.02) = [1960, 2040]
     expect(priceBand(products.ETHP!, '2000')).toEqual({ low: dec('1960'), high: dec('2040') });
-    const flat = (order: OrderIntent) => preTradeGate({ risk: risk({ ledger: book('10000') }), budget: { minMarginBuffer: '100' }, breaches: [], stopouts: [], order });
+    const flat = (order: OrderIntent) =>
+      preTradeGate({ risk: risk({ ledger: book('10000') }), budget: { minMarginBuffer: '100' }, breaches: [], stopouts: [], order });
     // buy 1 at 2040: unrealized 1 × (2000 − 2040) = −40; equity 9960; buffer (9960 − 100) / 2000 = 4.93
-    expect(flat(market('buy', '1')).blocks[0]!.numbers['after']).toBe('4.93');
+    expect(flat(market('buy', '1')).blocks[0]!.numbers.after).toBe('4.93');
     // sell 1 at 1960: unrealized −1 × (2000 − 1960) = −40; the same 4.93
-    expect(flat(market('sell', '1')).blocks[0]!.numbers['after']).toBe('4.93');
+    expect(flat(market('sell', '1')).blocks[0]!.numbers.after).toBe('4.93');
     // Judged at the mark it would have been (10000 − 100) / 2000 = 4.95: the gate must not be that optimistic.
   });
 
   it('judges a marketable limit order at its limit price', () => {
-    const flat = (order: OrderIntent) => preTradeGate({ risk: risk({ ledger: book('10000') }), budget: { minMarginBuffer: '100' }, breaches: [], stopouts: [], order });
+    const flat = (order: OrderIntent) =>
+      preTradeGate({ risk: risk({ ledger: book('10000') }), budget: { minMarginBuffer: '100' }, breaches: [], stopouts: [], order });
     // buy 1 at 2010: unrealized 1 × (2000 − 2010) = −10; equity 9990; buffer (9990 − 100) / 2000 = 4.945
-    expect(flat(limit('buy', '1', '2010')).blocks[0]!.numbers['after']).toBe('4.945');
+    expect(flat(limit('buy', '1', '2010')).blocks[0]!.numbers.after).toBe('4.945');
     // sell 1 at 1990: unrealized −1 × (2000 − 1990) = −10: 4.945
-    expect(flat(limit('sell', '1', '1990')).blocks[0]!.numbers['after']).toBe('4.945');
+    expect(flat(limit('sell', '1', '1990')).blocks[0]!.numbers.after).toBe('4.945');
     // buy 1 at 2040.0 is the band edge, the same as a market buy: 4.93
-    expect(flat(limit('buy', '1', '2040.0')).blocks[0]!.numbers['after']).toBe('4.93');
+    expect(flat(limit('buy', '1', '2040.0')).blocks[0]!.numbers.after).toBe('4.93');
   });
 
   it('lets a reducing order through as a close even with every budget rule, a breach and stopouts binding', () => {
@@ -187,7 +222,9 @@ describe('preTradeGate: decisions', () => {
     const short = preTradeGate({
       risk: risk({ ledger: book('10000', { ETHP: { size: '-3', avgEntry: '2000' } }) }),
       budget: { maxPositionSize: { ETHP: '0.1' }, maxGrossNotional: '1', minMarginBuffer: '1000' },
-      breaches: [BREACH], stopouts: [STOP], order: market('buy', '3'),
+      breaches: [BREACH],
+      stopouts: [STOP],
+      order: market('buy', '3'),
     });
     expect(short).toMatchObject({ allowed: true, purpose: 'close' });
   });
@@ -207,15 +244,18 @@ describe('preTradeGate: decisions', () => {
   it('uses the metrics it is given as the current state', () => {
     const current = riskMetrics(risk());
     const order = market('buy', '2');
-    expect(preTradeGate({ risk: risk(), current, budget: { maxGrossNotional: '15000' }, breaches: [], stopouts: [], order }))
-      .toEqual(gate(order, { maxGrossNotional: '15000' }));
+    expect(preTradeGate({ risk: risk(), current, budget: { maxGrossNotional: '15000' }, breaches: [], stopouts: [], order })).toEqual(
+      gate(order, { maxGrossNotional: '15000' }),
+    );
   });
 
   it('does not mutate its input', () => {
     const input = deepFreeze<GateInput>({
       risk: risk({ sessionStart: { equity: '11000', netTransfers: '0' } }),
       budget: { maxPositionSize: { ETHP: '6' }, maxGrossNotional: '12000', minMarginBuffer: '0.6', sessionLossLimit: '1000' },
-      breaches: [BREACH], stopouts: [STOP], order: market('buy', '2'),
+      breaches: [BREACH],
+      stopouts: [STOP],
+      order: market('buy', '2'),
     });
     expect(preTradeGate(input).rules).toHaveLength(6);
   });
@@ -240,12 +280,18 @@ describe('pre-trade gate properties', () => {
 
   /** A position: signed size on the product's increment (never 0), entry and mark on the tick grid. */
   const ethp = fc.record({
-    size: fc.integer({ min: 1, max: 1_000_000 }).chain((n) => fc.constantFrom(n, -n)).map((n) => str(dec(n).div(STEPS['ETHP']!))),
+    size: fc
+      .integer({ min: 1, max: 1_000_000 })
+      .chain((n) => fc.constantFrom(n, -n))
+      .map((n) => str(dec(n).div(STEPS.ETHP!))),
     entry: decimal(1_000, 100_000, 10),
     mark: decimal(1_000, 100_000, 10),
   });
   const btcp = fc.record({
-    size: fc.integer({ min: 1, max: 1_000_000 }).chain((n) => fc.constantFrom(n, -n)).map((n) => str(dec(n).div(STEPS['BTCP']!))),
+    size: fc
+      .integer({ min: 1, max: 1_000_000 })
+      .chain((n) => fc.constantFrom(n, -n))
+      .map((n) => str(dec(n).div(STEPS.BTCP!))),
     entry: decimal(5_000, 200_000, 1),
     mark: decimal(5_000, 200_000, 1),
   });
@@ -270,8 +316,8 @@ describe('pre-trade gate properties', () => {
     const positions: Record<string, LedgerPosition> = { ETHP: { size: a.eth.size, avgEntry: a.eth.entry } };
     const marks: Record<string, string> = { ETHP: a.eth.mark };
     if (a.btc) {
-      positions['BTCP'] = { size: a.btc.size, avgEntry: a.btc.entry };
-      marks['BTCP'] = a.btc.mark;
+      positions.BTCP = { size: a.btc.size, avgEntry: a.btc.entry };
+      marks.BTCP = a.btc.mark;
     }
     const r: RiskInput = { ledger: book(a.collateral, positions), marks, products };
     return a.sessionStart === undefined ? r : { ...r, sessionStart: { equity: a.sessionStart, netTransfers: '0' } };
@@ -280,8 +326,14 @@ describe('pre-trade gate properties', () => {
   it('a reducing order never fails the size, notional or buffer rules (nor any other): it passes as a close', () => {
     fc.assert(
       fc.property(
-        account, budget, fc.boolean(), fc.double({ min: 0, max: 1, noNaN: true }), fc.constantFrom('market', 'limit'), fc.integer({ min: -200, max: 200 }),
-        fc.boolean(), fc.boolean(),
+        account,
+        budget,
+        fc.boolean(),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.constantFrom('market', 'limit'),
+        fc.integer({ min: -200, max: 200 }),
+        fc.boolean(),
+        fc.boolean(),
         (a, b, onBtc, part, type, offset, breached, stopped) => {
           const input = riskOf(a);
           const symbol = onBtc && a.btc ? 'BTCP' : 'ETHP';
@@ -312,19 +364,28 @@ describe('pre-trade gate properties', () => {
 
   it('any order: allowed exactly when nothing blocks; a close exactly when it reduces; never allowed past a stopout unless it reduces', () => {
     fc.assert(
-      fc.property(account, budget, fc.constantFrom<Side>('buy', 'sell'), decimal(1, 2_000_000, 10_000), fc.boolean(), (a, b, side, amount, stopped) => {
-        const input = riskOf(a);
-        const order = market(side, amount);
-        const d = preTradeGate({ risk: input, budget: b, breaches: [], stopouts: stopped ? [STOP] : [], order });
-        const reduces = exposureEffect(input.ledger.positions['ETHP']!.size, order) === 'reduce';
-        expect(d.allowed).toBe(d.rules.length === 0);
-        expect(d.purpose).toBe(reduces ? 'close' : 'entry');
-        if (stopped && !reduces) expect(d.rules).toContain('stopout');
-        // The size rule blocks exactly when |position after| exceeds the cap
-        const after = dec(input.ledger.positions['ETHP']!.size).plus(side === 'buy' ? amount : dec(amount).neg()).abs();
-        const cap = b.maxPositionSize?.['ETHP'];
-        expect(d.rules.includes('max-position-size')).toBe(!reduces && cap !== undefined && after.gt(cap));
-      }),
+      fc.property(
+        account,
+        budget,
+        fc.constantFrom<Side>('buy', 'sell'),
+        decimal(1, 2_000_000, 10_000),
+        fc.boolean(),
+        (a, b, side, amount, stopped) => {
+          const input = riskOf(a);
+          const order = market(side, amount);
+          const d = preTradeGate({ risk: input, budget: b, breaches: [], stopouts: stopped ? [STOP] : [], order });
+          const reduces = exposureEffect(input.ledger.positions.ETHP!.size, order) === 'reduce';
+          expect(d.allowed).toBe(d.rules.length === 0);
+          expect(d.purpose).toBe(reduces ? 'close' : 'entry');
+          if (stopped && !reduces) expect(d.rules).toContain('stopout');
+          // The size rule blocks exactly when |position after| exceeds the cap
+          const after = dec(input.ledger.positions.ETHP!.size)
+            .plus(side === 'buy' ? amount : dec(amount).neg())
+            .abs();
+          const cap = b.maxPositionSize?.ETHP;
+          expect(d.rules.includes('max-position-size')).toBe(!reduces && cap !== undefined && after.gt(cap));
+        },
+      ),
       options,
     );
   });

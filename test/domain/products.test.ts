@@ -3,8 +3,12 @@ import { dec, str } from '../../src/domain/decimal.ts';
 import { DEFAULT_PRODUCTS, ProductError, productFromSpec, type ProductSpec } from '../../src/domain/products.ts';
 
 const ETHP_SPEC: ProductSpec = {
-  symbol: 'ETHP', tickSize: '0.1', minOrderSize: '0.0001', maxOrderNotional: '1000000',
-  maxTakerPriceDeviation: '0.02', maxLeverage: 3,
+  symbol: 'ETHP',
+  tickSize: '0.1',
+  minOrderSize: '0.0001',
+  maxOrderNotional: '1000000',
+  maxTakerPriceDeviation: '0.02',
+  maxLeverage: 3,
 };
 
 function errorOf(spec: ProductSpec): ProductError {
@@ -29,8 +33,13 @@ describe('productFromSpec', () => {
   it('keeps a given mmr, canonicalising every decimal', () => {
     const p = productFromSpec({ ...ETHP_SPEC, tickSize: '0.10', maxOrderNotional: '1000000.00', mmr: '0.030' });
     expect(p).toEqual({
-      symbol: 'ETHP', tickSize: '0.1', minOrderSize: '0.0001', maxOrderNotional: '1000000',
-      maxTakerPriceDeviation: '0.02', maxLeverage: 3, mmr: '0.03',
+      symbol: 'ETHP',
+      tickSize: '0.1',
+      minOrderSize: '0.0001',
+      maxOrderNotional: '1000000',
+      maxTakerPriceDeviation: '0.02',
+      maxLeverage: 3,
+      mmr: '0.03',
     });
   });
 
@@ -64,19 +73,29 @@ describe('productFromSpec', () => {
 
 describe('DEFAULT_PRODUCTS', () => {
   it('are the DerivaDEX ETHP and BTCP at 3x', () => {
-    expect(DEFAULT_PRODUCTS['ETHP']).toEqual({
-      symbol: 'ETHP', tickSize: '0.1', minOrderSize: '0.0001', maxOrderNotional: '1000000',
-      maxTakerPriceDeviation: '0.02', maxLeverage: 3, mmr: '0.05',
+    expect(DEFAULT_PRODUCTS.ETHP).toEqual({
+      symbol: 'ETHP',
+      tickSize: '0.1',
+      minOrderSize: '0.0001',
+      maxOrderNotional: '1000000',
+      maxTakerPriceDeviation: '0.02',
+      maxLeverage: 3,
+      mmr: '0.05',
     });
-    expect(DEFAULT_PRODUCTS['BTCP']).toEqual({
-      symbol: 'BTCP', tickSize: '1', minOrderSize: '0.00001', maxOrderNotional: '1000000',
-      maxTakerPriceDeviation: '0.02', maxLeverage: 3, mmr: '0.05',
+    expect(DEFAULT_PRODUCTS.BTCP).toEqual({
+      symbol: 'BTCP',
+      tickSize: '1',
+      minOrderSize: '0.00001',
+      maxOrderNotional: '1000000',
+      maxTakerPriceDeviation: '0.02',
+      maxLeverage: 3,
+      mmr: '0.05',
     });
     expect(Object.keys(DEFAULT_PRODUCTS).sort()).toEqual(['BTCP', 'ETHP']);
   });
 
   it('cannot be changed by a caller', () => {
     expect(Object.isFrozen(DEFAULT_PRODUCTS)).toBe(true);
-    expect(Object.isFrozen(DEFAULT_PRODUCTS['ETHP'])).toBe(true);
+    expect(Object.isFrozen(DEFAULT_PRODUCTS.ETHP)).toBe(true);
   });
 });

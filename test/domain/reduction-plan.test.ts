@@ -29,7 +29,14 @@ function ethRisk(collateral: string, size = '6', mark = '2000', productSet: Reco
 
 function plan(risk: RiskInput, over: Partial<ReductionInput> = {}): ReductionPlan {
   return planReduction({
-    metrics: riskMetrics(risk), products: risk.products, budget: {}, purpose: 'exit', flatten: false, fraction: '1', targetBuffer: '0.1', ...over,
+    metrics: riskMetrics(risk),
+    products: risk.products,
+    budget: {},
+    purpose: 'exit',
+    flatten: false,
+    fraction: '1',
+    targetBuffer: '0.1',
+    ...over,
   });
 }
 
@@ -54,8 +61,16 @@ describe('planReduction: restoring the buffer', () => {
     const p = plan(risk);
     expect(p).toMatchObject({ kind: 'order', order: { symbol: 'ETHP', side: 'sell', type: 'limit', amount: '2.6667', price: '1960' } });
     if (p.kind !== 'order') return;
-    expect(p.numbers['wanted']!.startsWith('2.66666666666')).toBe(true);
-    expect(p.numbers).toMatchObject({ symbol: 'ETHP', position: '6', mark: '2000', amount: '2.6667', price: '1960', marginBuffer: '0.033333333333', targetBuffer: '0.1' });
+    expect(p.numbers.wanted!.startsWith('2.66666666666')).toBe(true);
+    expect(p.numbers).toMatchObject({
+      symbol: 'ETHP',
+      position: '6',
+      mark: '2000',
+      amount: '2.6667',
+      price: '1960',
+      marginBuffer: '0.033333333333',
+      targetBuffer: '0.1',
+    });
     // After selling 2.6667 at the mark: size 3.3333, G = 6666.6, MM = 333.33, E = 1000
     //   buffer = (1000 − 333.33) / 6666.6 = 666.67 / 6666.6 = 0.1000015… ≥ 0.1
     expect(afterAtMark(risk, p.order).marginBuffer).toBe('0.100001500015');
@@ -106,9 +121,21 @@ describe('planReduction: restoring the buffer', () => {
 
 describe('planReduction: flatten', () => {
   it('closes the whole position, even a healthy one', () => {
-    expect(orderOf(plan(ethRisk('10000'), { flatten: true }))).toEqual({ symbol: 'ETHP', side: 'sell', amount: '6', type: 'limit', price: '1960' });
+    expect(orderOf(plan(ethRisk('10000'), { flatten: true }))).toEqual({
+      symbol: 'ETHP',
+      side: 'sell',
+      amount: '6',
+      type: 'limit',
+      price: '1960',
+    });
     // A short is bought back at the band high: 2000 × 1.02 = 2040
-    expect(orderOf(plan(ethRisk('10000', '-6'), { flatten: true }))).toEqual({ symbol: 'ETHP', side: 'buy', amount: '6', type: 'limit', price: '2040' });
+    expect(orderOf(plan(ethRisk('10000', '-6'), { flatten: true }))).toEqual({
+      symbol: 'ETHP',
+      side: 'buy',
+      amount: '6',
+      type: 'limit',
+      price: '2040',
+    });
   });
 
   it('is capped by maxOrderNotional / price', () => {
@@ -132,11 +159,15 @@ describe('planReduction: caps', () => {
     const risk = ethRisk('10000');
     const o = orderOf(plan(risk, { budget: { maxPositionSize: { ETHP: '4' } }, purpose: 'reduce', fraction: '1' }));
     expect(o).toMatchObject({ side: 'sell', amount: '2' });
-    expect(afterAtMark(risk, o).positions['ETHP']!.size).toBe('4');
+    expect(afterAtMark(risk, o).positions.ETHP!.size).toBe('4');
     // as a measured step: 6 × 0.25 = 1.5
     expect(orderOf(plan(risk, { budget: { maxPositionSize: { ETHP: '4' } }, purpose: 'reduce', fraction: '0.25' })).amount).toBe('1.5');
     // a short over its cap is bought back at the band high, rounded down to the tick: 2000.05 × 1.02 = 2040.051 → 2040
-    expect(orderOf(plan(ethRisk('10000', '-6', '2000.05'), { budget: { maxPositionSize: { ETHP: '4' } } }))).toMatchObject({ side: 'buy', amount: '2', price: '2040' });
+    expect(orderOf(plan(ethRisk('10000', '-6', '2000.05'), { budget: { maxPositionSize: { ETHP: '4' } } }))).toMatchObject({
+      side: 'buy',
+      amount: '2',
+      price: '2040',
+    });
   });
 
   it('brings gross notional over maxGrossNotional back under it, rounding the needed amount up', () => {
@@ -155,10 +186,17 @@ describe('planReduction: caps', () => {
     // long 6 ETHP (12000) and short 0.2 BTCP (0.2 × 50000 = 10000)
     const risk: RiskInput = {
       ledger: book('100000', { BTCP: { size: '-0.2', avgEntry: '50000' }, ETHP: { size: '6', avgEntry: '2000' } }),
-      marks: { ETHP: '2000', BTCP: '50000' }, products,
+      marks: { ETHP: '2000', BTCP: '50000' },
+      products,
     };
     // BTCP over its cap 0.1: buy 0.1 at the band high 51000
-    expect(orderOf(plan(risk, { budget: { maxPositionSize: { BTCP: '0.1' } } }))).toEqual({ symbol: 'BTCP', side: 'buy', amount: '0.1', type: 'limit', price: '51000' });
+    expect(orderOf(plan(risk, { budget: { maxPositionSize: { BTCP: '0.1' } } }))).toEqual({
+      symbol: 'BTCP',
+      side: 'buy',
+      amount: '0.1',
+      type: 'limit',
+      price: '51000',
+    });
     // otherwise ETHP, the larger notional
     expect(orderOf(plan(risk, { flatten: true })).symbol).toBe('ETHP');
   });
@@ -175,9 +213,17 @@ describe('planReduction: prices and edge cases', () => {
   it('plans nothing with no position, no product, or a position below one increment', () => {
     expect(plan({ ledger: book('1000', {}), marks: {}, products })).toEqual({ kind: 'none', why: 'no position to reduce' });
     const risk = ethRisk('10');
-    expect(planReduction({
-      metrics: riskMetrics(risk), products: {}, budget: {}, purpose: 'exit', flatten: true, fraction: '1', targetBuffer: '0.1',
-    })).toEqual({ kind: 'none', why: 'no product for ETHP' });
+    expect(
+      planReduction({
+        metrics: riskMetrics(risk),
+        products: {},
+        budget: {},
+        purpose: 'exit',
+        flatten: true,
+        fraction: '1',
+        targetBuffer: '0.1',
+      }),
+    ).toEqual({ kind: 'none', why: 'no product for ETHP' });
     expect(plan(ethRisk('0.001', '0.00005'), { flatten: true })).toMatchObject({ kind: 'none' });
   });
 });
@@ -186,12 +232,19 @@ describe('reduction-plan properties', () => {
   const options = { seed: 42, numRuns: 500 };
   const decimal = (min: number, max: number, scale: number) => fc.integer({ min, max }).map((n) => str(dec(n).div(scale)));
   const signed = (max: number, scale: number) =>
-    fc.integer({ min: 1, max }).chain((n) => fc.constantFrom(n, -n)).map((n) => str(dec(n).div(scale)));
+    fc
+      .integer({ min: 1, max })
+      .chain((n) => fc.constantFrom(n, -n))
+      .map((n) => str(dec(n).div(scale)));
 
   const scenario = fc.record({
     collateral: decimal(-50_000, 2_000_000, 1),
-    eth: fc.option(fc.record({ size: signed(2_000_000, 10_000), entry: decimal(1_000, 100_000, 10), mark: decimal(1_000, 100_000, 10) }), { nil: undefined }),
-    btc: fc.option(fc.record({ size: signed(1_000_000, 100_000), entry: decimal(5_000, 200_000, 1), mark: decimal(5_000, 200_000, 1) }), { nil: undefined }),
+    eth: fc.option(fc.record({ size: signed(2_000_000, 10_000), entry: decimal(1_000, 100_000, 10), mark: decimal(1_000, 100_000, 10) }), {
+      nil: undefined,
+    }),
+    btc: fc.option(fc.record({ size: signed(1_000_000, 100_000), entry: decimal(5_000, 200_000, 1), mark: decimal(5_000, 200_000, 1) }), {
+      nil: undefined,
+    }),
     maxOrderNotional: fc.constantFrom('1000000', '50000', '5000'),
     budget: fc.record(
       {
@@ -213,12 +266,24 @@ describe('reduction-plan properties', () => {
     };
     const positions: Record<string, LedgerPosition> = {};
     const marks: Record<string, string> = {};
-    if (s.eth) { positions['ETHP'] = { size: s.eth.size, avgEntry: s.eth.entry }; marks['ETHP'] = s.eth.mark; }
-    if (s.btc) { positions['BTCP'] = { size: s.btc.size, avgEntry: s.btc.entry }; marks['BTCP'] = s.btc.mark; }
+    if (s.eth) {
+      positions.ETHP = { size: s.eth.size, avgEntry: s.eth.entry };
+      marks.ETHP = s.eth.mark;
+    }
+    if (s.btc) {
+      positions.BTCP = { size: s.btc.size, avgEntry: s.btc.entry };
+      marks.BTCP = s.btc.mark;
+    }
     const risk: RiskInput = { ledger: book(s.collateral, positions), marks, products: productSet };
     const metrics = riskMetrics(risk);
     const input: ReductionInput = {
-      metrics, products: productSet, budget: s.budget as Budget, purpose: s.purpose, flatten: s.flatten, fraction: s.fraction, targetBuffer: s.targetBuffer,
+      metrics,
+      products: productSet,
+      budget: s.budget as Budget,
+      purpose: s.purpose,
+      flatten: s.flatten,
+      fraction: s.fraction,
+      targetBuffer: s.targetBuffer,
     };
     return { risk, metrics, input, result: planReduction(input) };
   }
@@ -275,13 +340,21 @@ describe('reduction-plan properties', () => {
         // Not held back: one more increment still fits every bound. Strictly inside the position, since a
         // de-risking step that would close it all is cut to one increment less.
         const next = dec(o.amount).plus(product.minOrderSize);
-        const free = next.lt(held) && next.times(o.price!).lte(product.maxOrderNotional) && (input.purpose === 'exit' || next.lte(held.times(input.fraction)));
+        const free =
+          next.lt(held) &&
+          next.times(o.price!).lte(product.maxOrderNotional) &&
+          (input.purpose === 'exit' || next.lte(held.times(input.fraction)));
         if (!free) return;
         checked += 1;
         const after = afterAtMark(risk, o);
         if (after.marginBuffer !== null) expect(dec(after.marginBuffer).gte(input.targetBuffer)).toBe(true);
         const cap = input.budget.maxPositionSize?.[o.symbol];
-        if (cap !== undefined) expect(dec(after.positions[o.symbol]?.size ?? '0').abs().lte(cap) || dec(held).lte(cap)).toBe(true);
+        if (cap !== undefined)
+          expect(
+            dec(after.positions[o.symbol]?.size ?? '0')
+              .abs()
+              .lte(cap) || dec(held).lte(cap),
+          ).toBe(true);
         const gross = input.budget.maxGrossNotional;
         if (gross !== undefined) expect(dec(after.grossNotional).lte(gross)).toBe(true);
       }),
@@ -295,7 +368,11 @@ describe('reduction-plan properties', () => {
       fc.property(scenario, (s) => {
         const { metrics, result, input } = setup({ ...s, flatten: false });
         const fine = metrics.marginBuffer === null || dec(metrics.marginBuffer).gte(input.targetBuffer);
-        const withinSize = Object.entries(input.budget.maxPositionSize ?? {}).every(([sym, cap]) => dec(metrics.positions[sym]?.size ?? '0').abs().lte(cap));
+        const withinSize = Object.entries(input.budget.maxPositionSize ?? {}).every(([sym, cap]) =>
+          dec(metrics.positions[sym]?.size ?? '0')
+            .abs()
+            .lte(cap),
+        );
         const withinGross = input.budget.maxGrossNotional === undefined || dec(metrics.grossNotional).lte(input.budget.maxGrossNotional);
         if (fine && withinSize && withinGross) expect(result.kind).toBe('none');
       }),

@@ -3,11 +3,22 @@ import fc from 'fast-check';
 import { createDrawdownHistory, observe, pinAnchor, type ObservationInput } from '../../src/domain/drawdown.ts';
 import { parseIsoTime, toIso } from '../../src/domain/periods.ts';
 import {
-  RISK_LIMIT_APPLY_TO, RISK_LIMIT_LEVELS, type ResolvedRiskLimit, type RiskLimit, type RiskLimitSource,
+  RISK_LIMIT_APPLY_TO,
+  RISK_LIMIT_LEVELS,
+  type ResolvedRiskLimit,
+  type RiskLimit,
+  type RiskLimitSource,
 } from '../../src/domain/risk-limit.ts';
 import {
-  assertValidRiskLimit, canResetStopout, compareResolvedRiskLimits, evaluateRiskLimits, parseStopoutReason,
-  resolveRiskLimits, riskLimitKey, stopoutReason, validateRiskLimit,
+  assertValidRiskLimit,
+  canResetStopout,
+  compareResolvedRiskLimits,
+  evaluateRiskLimits,
+  parseStopoutReason,
+  resolveRiskLimits,
+  riskLimitKey,
+  stopoutReason,
+  validateRiskLimit,
 } from '../../src/domain/risk-limits.ts';
 
 const ms = (iso: string): number => {
@@ -15,10 +26,20 @@ const ms = (iso: string): number => {
   if (t === null) throw new Error(`bad test time ${iso}`);
   return t;
 };
-const o = (iso: string, balance: string, equity: string = balance, netTransfers = '0'): ObservationInput =>
-  ({ at: ms(iso), balance, equity, netTransfers });
+const o = (iso: string, balance: string, equity: string = balance, netTransfers = '0'): ObservationInput => ({
+  at: ms(iso),
+  balance,
+  equity,
+  netTransfers,
+});
 
-const L = (l: Partial<RiskLimit>): RiskLimit => ({ type: 'day', applyTo: 'balance-difference', closePositions: false, maxAbsoluteRisk: '100', ...l });
+const L = (l: Partial<RiskLimit>): RiskLimit => ({
+  type: 'day',
+  applyTo: 'balance-difference',
+  closePositions: false,
+  maxAbsoluteRisk: '100',
+  ...l,
+});
 
 describe('validateRiskLimit', () => {
   it('accepts a limit with either or both risks', () => {
@@ -44,7 +65,9 @@ describe('validateRiskLimit', () => {
   });
 
   it('assertValidRiskLimit throws the problems', () => {
-    expect(() => assertValidRiskLimit(L({ maxAbsoluteRisk: undefined }))).toThrow('riskLimit: maxAbsoluteRisk or maxRelativeRisk is required');
+    expect(() => assertValidRiskLimit(L({ maxAbsoluteRisk: undefined }))).toThrow(
+      'riskLimit: maxAbsoluteRisk or maxRelativeRisk is required',
+    );
     expect(() => assertValidRiskLimit(L({}))).not.toThrow();
   });
 });
@@ -61,13 +84,28 @@ describe('stopout reasons', () => {
 });
 
 describe('resolveRiskLimits', () => {
-  const strip = (r: ResolvedRiskLimit[]): string[] => r.map((x) => `${x.level}:${x.sourceId}:${x.type}-${x.applyTo}:${x.closePositions}:${x.maxAbsoluteRisk ?? ''}/${x.maxRelativeRisk ?? ''}`);
+  const strip = (r: ResolvedRiskLimit[]): string[] =>
+    r.map(
+      (x) => `${x.level}:${x.sourceId}:${x.type}-${x.applyTo}:${x.closePositions}:${x.maxAbsoluteRisk ?? ''}/${x.maxRelativeRisk ?? ''}`,
+    );
 
   it('is additive across levels', () => {
     const out = resolveRiskLimits([
       { level: 'portfolio', id: 'core', limits: [L({ type: 'day', applyTo: 'equity-difference', maxAbsoluteRisk: '1500' })] },
-      { level: 'strategy', id: 'alpha', limits: [L({ type: 'day', applyTo: 'balance-difference', maxAbsoluteRisk: undefined, maxRelativeRisk: '0.05', closePositions: true })] },
-      { level: 'subscriber', id: 'fund-a', limits: [L({ type: 'month', applyTo: 'balance-minus-equity', maxAbsoluteRisk: undefined, maxRelativeRisk: '0.2', closePositions: true })] },
+      {
+        level: 'strategy',
+        id: 'alpha',
+        limits: [
+          L({ type: 'day', applyTo: 'balance-difference', maxAbsoluteRisk: undefined, maxRelativeRisk: '0.05', closePositions: true }),
+        ],
+      },
+      {
+        level: 'subscriber',
+        id: 'fund-a',
+        limits: [
+          L({ type: 'month', applyTo: 'balance-minus-equity', maxAbsoluteRisk: undefined, maxRelativeRisk: '0.2', closePositions: true }),
+        ],
+      },
     ]);
     expect(strip(out)).toEqual([
       'strategy:alpha:day-balance-difference:true:/0.05',
@@ -83,16 +121,17 @@ describe('resolveRiskLimits', () => {
       { level: 'portfolio', id: 'core', limits: [L({ maxAbsoluteRisk: '800' })] },
     ]);
     // The portfolio's day-balance-difference/false replaces the member's and the strategy's; week stays.
-    expect(strip(out)).toEqual([
-      'strategy:alpha:week-balance-difference:false:900/',
-      'portfolio:core:day-balance-difference:false:800/',
-    ]);
+    expect(strip(out)).toEqual(['strategy:alpha:week-balance-difference:false:900/', 'portfolio:core:day-balance-difference:false:800/']);
   });
 
   it('does not override when closePositions (or type, or applyTo) differs', () => {
     const out = resolveRiskLimits([
       { level: 'strategy', id: 'alpha', limits: [L({ closePositions: true, maxAbsoluteRisk: '600' })] },
-      { level: 'portfolio', id: 'core', limits: [L({ closePositions: false, maxAbsoluteRisk: '800' }), L({ type: 'date', maxAbsoluteRisk: '700' })] },
+      {
+        level: 'portfolio',
+        id: 'core',
+        limits: [L({ closePositions: false, maxAbsoluteRisk: '800' }), L({ type: 'date', maxAbsoluteRisk: '700' })],
+      },
       { level: 'member', id: 'core/alpha', limits: [L({ applyTo: 'equity-difference', maxAbsoluteRisk: '650' })] },
     ]);
     expect(strip(out)).toEqual([
@@ -119,24 +158,36 @@ describe('resolveRiskLimits', () => {
   it('copies only the known fields and names the place of invalid limits', () => {
     const extra = { ...L({}), note: 'x' } as RiskLimit;
     expect(resolveRiskLimits([{ level: 'strategy', id: 'alpha', limits: [extra] }])[0]).toEqual({
-      type: 'day', applyTo: 'balance-difference', closePositions: false, maxAbsoluteRisk: '100', level: 'strategy', sourceId: 'alpha',
+      type: 'day',
+      applyTo: 'balance-difference',
+      closePositions: false,
+      maxAbsoluteRisk: '100',
+      level: 'strategy',
+      sourceId: 'alpha',
     });
-    expect(() => resolveRiskLimits([
-      { level: 'strategy', id: 'alpha', limits: [L({}), L({ maxAbsoluteRisk: undefined })] },
-    ])).toThrow('strategy alpha.limits[1]: maxAbsoluteRisk or maxRelativeRisk is required');
-    expect(() => resolveRiskLimits([{ level: 'account', id: 'x', limits: [] } as unknown as RiskLimitSource]))
-      .toThrow('chain[0].level: expected one of strategy, member, portfolio, subscription, subscriber, got "account"');
+    expect(() => resolveRiskLimits([{ level: 'strategy', id: 'alpha', limits: [L({}), L({ maxAbsoluteRisk: undefined })] }])).toThrow(
+      'strategy alpha.limits[1]: maxAbsoluteRisk or maxRelativeRisk is required',
+    );
+    expect(() => resolveRiskLimits([{ level: 'account', id: 'x', limits: [] } as unknown as RiskLimitSource])).toThrow(
+      'chain[0].level: expected one of strategy, member, portfolio, subscription, subscriber, got "account"',
+    );
   });
 
   describe('properties', () => {
-    const limitArb: fc.Arbitrary<RiskLimit> = fc.record({
-      type: fc.constantFrom('day', 'date', 'week'),
-      applyTo: fc.constantFrom(...RISK_LIMIT_APPLY_TO),
-      closePositions: fc.boolean(),
-      maxAbsoluteRisk: fc.option(fc.constantFrom('100', '250', '250.0', '1000'), { nil: undefined }),
-      maxRelativeRisk: fc.option(fc.constantFrom('0.05', '0.1'), { nil: undefined }),
-      startTime: fc.option(fc.constantFrom('2026-01-05T00:00:00Z', '2026-01-05T01:00:00+01:00', '2026-01-06T00:00:00Z'), { nil: undefined }),
-    }, { requiredKeys: ['type', 'applyTo', 'closePositions'] })
+    const limitArb: fc.Arbitrary<RiskLimit> = fc
+      .record(
+        {
+          type: fc.constantFrom('day', 'date', 'week'),
+          applyTo: fc.constantFrom(...RISK_LIMIT_APPLY_TO),
+          closePositions: fc.boolean(),
+          maxAbsoluteRisk: fc.option(fc.constantFrom('100', '250', '250.0', '1000'), { nil: undefined }),
+          maxRelativeRisk: fc.option(fc.constantFrom('0.05', '0.1'), { nil: undefined }),
+          startTime: fc.option(fc.constantFrom('2026-01-05T00:00:00Z', '2026-01-05T01:00:00+01:00', '2026-01-06T00:00:00Z'), {
+            nil: undefined,
+          }),
+        },
+        { requiredKeys: ['type', 'applyTo', 'closePositions'] },
+      )
       .filter((l) => l.maxAbsoluteRisk !== undefined || l.maxRelativeRisk !== undefined);
     const sourceArb: fc.Arbitrary<RiskLimitSource> = fc.record({
       level: fc.constantFrom(...RISK_LIMIT_LEVELS),
@@ -147,41 +198,59 @@ describe('resolveRiskLimits', () => {
     const permutation = <T>(xs: readonly T[]): fc.Arbitrary<T[]> =>
       fc.shuffledSubarray([...xs], { minLength: xs.length, maxLength: xs.length });
     /** The chain and the same chain with its sources and each source's limits shuffled. */
-    const chainAndShuffle = chainArb.chain((chain) => fc.tuple(
-      fc.constant(chain),
-      permutation(chain).chain((sources) => sources.length === 0
-        ? fc.constant([] as RiskLimitSource[])
-        : fc.tuple(...sources.map((s) => permutation(s.limits).map((limits) => ({ ...s, limits }))))),
-    ));
+    const chainAndShuffle = chainArb.chain((chain) =>
+      fc.tuple(
+        fc.constant(chain),
+        permutation(chain).chain((sources) =>
+          sources.length === 0
+            ? fc.constant([] as RiskLimitSource[])
+            : fc.tuple(...sources.map((s) => permutation(s.limits).map((limits) => ({ ...s, limits })))),
+        ),
+      ),
+    );
 
     it('does not depend on the order of sources or of limits within a level', () => {
-      fc.assert(fc.property(chainAndShuffle, ([chain, shuffled]) => {
-        expect(resolveRiskLimits(shuffled)).toEqual(resolveRiskLimits(chain));
-      }), { seed: 4242, numRuns: 400 });
+      fc.assert(
+        fc.property(chainAndShuffle, ([chain, shuffled]) => {
+          expect(resolveRiskLimits(shuffled)).toEqual(resolveRiskLimits(chain));
+        }),
+        { seed: 4242, numRuns: 400 },
+      );
     });
 
     it('for each key only the latest level that has it survives, with all of its limits; output sorted', () => {
-      fc.assert(fc.property(chainArb, (chain) => {
-        const out = resolveRiskLimits(chain);
-        const level = (l: string): number => RISK_LIMIT_LEVELS.indexOf(l as (typeof RISK_LIMIT_LEVELS)[number]);
-        const input = chain.flatMap((s) => s.limits.map((l) => ({ ...l, level: s.level, sourceId: s.id })));
-        // Independent oracle: a limit survives iff no limit with its key sits at a strictly later level.
-        const expected = input.filter((a) => !input.some((b) => riskLimitKey(b) === riskLimitKey(a) && level(b.level) > level(a.level)));
-        const canon = (xs: object[]): string[] => xs.map((x) => JSON.stringify(x, Object.keys(x).sort())).sort();
-        expect(canon(out)).toEqual(canon(expected));
-        for (let i = 1; i < out.length; i += 1) expect(compareResolvedRiskLimits(out[i - 1]!, out[i]!)).toBeLessThanOrEqual(0);
-        const levelsByKey = new Map<string, Set<string>>();
-        for (const l of out) levelsByKey.set(riskLimitKey(l), (levelsByKey.get(riskLimitKey(l)) ?? new Set()).add(l.level));
-        for (const levels of levelsByKey.values()) expect(levels.size).toBe(1);
-      }), { seed: 777, numRuns: 400 });
+      fc.assert(
+        fc.property(chainArb, (chain) => {
+          const out = resolveRiskLimits(chain);
+          const level = (l: string): number => RISK_LIMIT_LEVELS.indexOf(l as (typeof RISK_LIMIT_LEVELS)[number]);
+          const input = chain.flatMap((s) => s.limits.map((l) => ({ ...l, level: s.level, sourceId: s.id })));
+          // Independent oracle: a limit survives iff no limit with its key sits at a strictly later level.
+          const expected = input.filter((a) => !input.some((b) => riskLimitKey(b) === riskLimitKey(a) && level(b.level) > level(a.level)));
+          const canon = (xs: object[]): string[] => xs.map((x) => JSON.stringify(x, Object.keys(x).sort())).sort();
+          expect(canon(out)).toEqual(canon(expected));
+          for (let i = 1; i < out.length; i += 1) expect(compareResolvedRiskLimits(out[i - 1]!, out[i]!)).toBeLessThanOrEqual(0);
+          const levelsByKey = new Map<string, Set<string>>();
+          for (const l of out) levelsByKey.set(riskLimitKey(l), (levelsByKey.get(riskLimitKey(l)) ?? new Set()).add(l.level));
+          for (const levels of levelsByKey.values()) expect(levels.size).toBe(1);
+        }),
+        { seed: 777, numRuns: 400 },
+      );
     });
   });
 });
 
 describe('evaluateRiskLimits and canResetStopout', () => {
   const chain = (startTime?: string): RiskLimitSource[] => [
-    { level: 'strategy', id: 'alpha', limits: [L({ type: 'day', applyTo: 'balance-difference', maxAbsoluteRisk: '600', closePositions: true, startTime })] },
-    { level: 'portfolio', id: 'core', limits: [L({ type: 'lifetime', applyTo: 'equity-difference', maxAbsoluteRisk: undefined, maxRelativeRisk: '0.05' })] },
+    {
+      level: 'strategy',
+      id: 'alpha',
+      limits: [L({ type: 'day', applyTo: 'balance-difference', maxAbsoluteRisk: '600', closePositions: true, startTime })],
+    },
+    {
+      level: 'portfolio',
+      id: 'core',
+      limits: [L({ type: 'lifetime', applyTo: 'equity-difference', maxAbsoluteRisk: undefined, maxRelativeRisk: '0.05' })],
+    },
     { level: 'subscriber', id: 'fund-a', limits: [L({ type: 'week', applyTo: 'balance-difference', maxAbsoluteRisk: '5000' })] },
   ];
   // Tracking starts Jan 5 00:00 at 10000 (balance and equity); at 12:00 balance 9388, equity 9388.
@@ -193,8 +262,21 @@ describe('evaluateRiskLimits and canResetStopout', () => {
     // day-balance-difference: 10000 − 9388 = 612 >= 600. lifetime equity-difference: 612 / 10000 = 0.0612 >= 0.05.
     // week balance-difference: 612 < 5000: no breach.
     expect(breaches.map((b) => b.stopout)).toEqual([
-      { scope: 'strategy', id: 'alpha', reason: 'day-balance-difference', closePositions: true, stoppedAt: '2026-01-05T12:00:00.000Z', stoppedTill: '2026-01-06T00:00:00.000Z' },
-      { scope: 'portfolio', id: 'core', reason: 'lifetime-equity-difference', closePositions: false, stoppedAt: '2026-01-05T12:00:00.000Z' },
+      {
+        scope: 'strategy',
+        id: 'alpha',
+        reason: 'day-balance-difference',
+        closePositions: true,
+        stoppedAt: '2026-01-05T12:00:00.000Z',
+        stoppedTill: '2026-01-06T00:00:00.000Z',
+      },
+      {
+        scope: 'portfolio',
+        id: 'core',
+        reason: 'lifetime-equity-difference',
+        closePositions: false,
+        stoppedAt: '2026-01-05T12:00:00.000Z',
+      },
     ]);
     expect('stoppedTill' in breaches[1]!.stopout).toBe(false);
     expect(breaches[0]!.measure).toMatchObject({ drawdown: '612', absoluteBreached: true });
@@ -217,8 +299,9 @@ describe('evaluateRiskLimits and canResetStopout', () => {
     const [stopout] = evaluateRiskLimits(limits, history, now).map((b) => b.stopout);
     expect(canResetStopout(stopout!, limits, history, now)).toEqual({
       ok: false,
-      reason: 'day-balance-difference still breached: drawdown 612 >= maxAbsoluteRisk 600 since 2026-01-05T00:00:00.000Z; '
-        + 'move startTime on strategy alpha to now first, then reset',
+      reason:
+        'day-balance-difference still breached: drawdown 612 >= maxAbsoluteRisk 600 since 2026-01-05T00:00:00.000Z; ' +
+        'move startTime on strategy alpha to now first, then reset',
     });
     // Pinning alone does not clear it: the limit's startTime is what moves its period start.
     const pinned = pinAnchor(observe(history, now), now.at);
@@ -236,8 +319,9 @@ describe('evaluateRiskLimits and canResetStopout', () => {
     const check = canResetStopout({ scope: 'portfolio', id: 'core', reason: 'lifetime-equity-difference' }, limits, history, now);
     expect(check).toEqual({
       ok: false,
-      reason: 'lifetime-equity-difference still breached: relative drawdown 0.0612 >= maxRelativeRisk 0.05 since 2026-01-05T00:00:00.000Z; '
-        + 'move startTime on portfolio core to now first, then reset',
+      reason:
+        'lifetime-equity-difference still breached: relative drawdown 0.0612 >= maxRelativeRisk 0.05 since 2026-01-05T00:00:00.000Z; ' +
+        'move startTime on portfolio core to now first, then reset',
     });
   });
 
@@ -245,14 +329,20 @@ describe('evaluateRiskLimits and canResetStopout', () => {
     const limits = resolveRiskLimits(chain());
     expect(canResetStopout({ scope: 'fleet', id: '*', reason: 'manual' }, limits, history, now)).toEqual({ ok: true });
     expect(canResetStopout({ scope: 'strategy', id: 'alpha', reason: 'session-loss-limit' }, limits, history, now)).toEqual({ ok: true });
-    expect(canResetStopout({ scope: 'strategy', id: 'alpha', reason: 'month-balance-difference' }, limits, history, now)).toEqual({ ok: true });
-    expect(canResetStopout({ scope: 'strategy', id: 'beta', reason: 'day-balance-difference' }, limits, history, now)).toEqual({ ok: true });
+    expect(canResetStopout({ scope: 'strategy', id: 'alpha', reason: 'month-balance-difference' }, limits, history, now)).toEqual({
+      ok: true,
+    });
+    expect(canResetStopout({ scope: 'strategy', id: 'beta', reason: 'day-balance-difference' }, limits, history, now)).toEqual({
+      ok: true,
+    });
     expect(canResetStopout({ scope: 'member', id: 'alpha', reason: 'day-balance-difference' }, limits, history, now)).toEqual({ ok: true });
   });
 
   it('a day stopout is resettable once the day is over', () => {
     const limits = resolveRiskLimits(chain());
     const tomorrow = o('2026-01-06T00:00:00Z', '9388');
-    expect(canResetStopout({ scope: 'strategy', id: 'alpha', reason: 'day-balance-difference' }, limits, observe(history, tomorrow), tomorrow)).toEqual({ ok: true });
+    expect(
+      canResetStopout({ scope: 'strategy', id: 'alpha', reason: 'day-balance-difference' }, limits, observe(history, tomorrow), tomorrow),
+    ).toEqual({ ok: true });
   });
 });

@@ -15,8 +15,8 @@ import {
   type ViolationCode,
 } from '../../src/domain/rounding.ts';
 
-const ETHP = DEFAULT_PRODUCTS['ETHP']!;
-const BTCP = DEFAULT_PRODUCTS['BTCP']!;
+const ETHP = DEFAULT_PRODUCTS.ETHP!;
+const BTCP = DEFAULT_PRODUCTS.BTCP!;
 
 function codes(product: Product, order: OrderIntent, mark: string): ViolationCode[] {
   return orderViolations(product, order, mark).map((v) => v.code);
@@ -79,7 +79,9 @@ describe('priceBand and bandedLimitPrice', () => {
   it('refuses when no tick lies inside the band', () => {
     const tight = productFromSpec({ ...ETHP, maxTakerPriceDeviation: '0' });
     // band [2000.05, 2000.05]: the grid has 2000 and 2000.1, both outside.
-    expect(() => bandedLimitPrice(tight, '2000.05', 'buy')).toThrow('no buy price on the tick grid (0.1) inside the band [2000.05, 2000.05]');
+    expect(() => bandedLimitPrice(tight, '2000.05', 'buy')).toThrow(
+      'no buy price on the tick grid (0.1) inside the band [2000.05, 2000.05]',
+    );
     expect(() => bandedLimitPrice(tight, '2000.05', 'sell')).toThrow(RoundingError);
     expect(() => priceBand(ETHP, '0')).toThrow('ETHP mark: must be > 0, got 0');
   });
@@ -114,7 +116,8 @@ describe('orderViolations', () => {
     expect(codes(ETHP, buy('0.00005', '2000'), '2000')).toEqual(['min-order-size', 'size-increment']);
     const coarse = productFromSpec({ ...ETHP, minOrderSize: '0.5' });
     expect(orderViolations(coarse, buy('0.25', '2000'), '2000')[0]).toEqual({
-      code: 'min-order-size', message: 'ETHP amount 0.25 is below minOrderSize 0.5',
+      code: 'min-order-size',
+      message: 'ETHP amount 0.25 is below minOrderSize 0.5',
     });
   });
 
@@ -180,7 +183,14 @@ describe('rounding properties', () => {
   const product = fc.constantFrom(
     ETHP,
     BTCP,
-    productFromSpec({ symbol: 'ODD', tickSize: '0.25', minOrderSize: '0.003', maxOrderNotional: '1000000', maxTakerPriceDeviation: '0.015', maxLeverage: 5 }),
+    productFromSpec({
+      symbol: 'ODD',
+      tickSize: '0.25',
+      minOrderSize: '0.003',
+      maxOrderNotional: '1000000',
+      maxTakerPriceDeviation: '0.015',
+      maxLeverage: 5,
+    }),
   );
   // Prices 0.001 … 200000 with up to 3 decimals (often off the grid); marks likewise but >= 1 so the band
   // is usually wider than a tick (the band property also draws tiny marks, where it is not).

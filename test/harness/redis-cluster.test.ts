@@ -28,7 +28,9 @@ describe('test harness redis cluster', () => {
   });
 
   it('fails with a message that says how to fix it when REDIS_CLUSTER_NODES names no cluster', async () => {
-    await expect(startTestRedisCluster({ REDIS_CLUSTER_NODES: '127.0.0.1:1' }, 200)).rejects.toThrow(/REDIS_CLUSTER_NODES=127\.0\.0\.1:1: .*Install redis-server/);
+    await expect(startTestRedisCluster({ REDIS_CLUSTER_NODES: '127.0.0.1:1' }, 200)).rejects.toThrow(
+      /REDIS_CLUSTER_NODES=127\.0\.0\.1:1: .*Install redis-server/,
+    );
     await expect(startTestRedisCluster({ REDIS_CLUSTER_NODES: 'nonsense' })).rejects.toThrow(/expected host:port/);
   });
 

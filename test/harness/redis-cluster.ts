@@ -22,8 +22,8 @@ export interface TestRedisCluster {
 }
 
 const HOW_TO_FIX =
-  'Install redis-server (Debian: apt-get install redis-server, or run .ci/run), or point the tests at a '
-  + 'running cluster with REDIS_CLUSTER_NODES=host:port,host:port,host:port.';
+  'Install redis-server (Debian: apt-get install redis-server, or run .ci/run), or point the tests at a ' +
+  'running cluster with REDIS_CLUSTER_NODES=host:port,host:port,host:port.';
 
 /**
  * The Redis Cluster of the test run: the one named by REDIS_CLUSTER_NODES (`host:port,...`), or three
@@ -106,7 +106,9 @@ async function waitForClusterOk(nodes: ClusterNode[], withinMs: number): Promise
     const infos = await Promise.all(nodes.map((n) => rawRedisCommand(n.host, n.port, 'CLUSTER INFO').catch((e: Error) => e.message)));
     if (infos.every((info) => info.includes('cluster_state:ok') && info.includes('cluster_slots_assigned:16384'))) return;
     if (Date.now() > deadline) {
-      const states = infos.map((info, i) => `${nodes[i]?.host}:${nodes[i]?.port} ${/cluster_state:\w+/.exec(info)?.[0] ?? info.trim().slice(0, 60)}`);
+      const states = infos.map(
+        (info, i) => `${nodes[i]?.host}:${nodes[i]?.port} ${/cluster_state:\w+/.exec(info)?.[0] ?? info.trim().slice(0, 60)}`,
+      );
       throw new Error(`the cluster is not ok within ${withinMs} ms (${states.join(', ')})`);
     }
     await new Promise((resolve) => setTimeout(resolve, 25));

@@ -44,7 +44,9 @@ export async function startRedisProcess(options: RedisProcessOptions = {}): Prom
     child = server;
     let stderr = '';
     server.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const spawnError = new Promise<never>((_, reject) => server.once('error', (e) => reject(new Error(`cannot run redis-server: ${e.message}`))));
+    const spawnError = new Promise<never>((_, reject) =>
+      server.once('error', (e) => reject(new Error(`cannot run redis-server: ${e.message}`))),
+    );
     try {
       await Promise.race([waitForPing('127.0.0.1', port, readyWithinMs), spawnError]);
     } catch (error) {

@@ -1,5 +1,5 @@
 import { createActor, type InspectionEvent, type SnapshotFrom } from 'xstate';
-import { accountMachine } from '../../machines/account.ts';
+import type { accountMachine } from '../../machines/account.ts';
 import { provideAccountEffects } from '../../src/runtime/account-effects.ts';
 import { createAccountContext, type AccountContext, type AccountEvent } from '../../machines/account-context.ts';
 import { dec, str } from '../../src/domain/decimal.ts';
@@ -15,14 +15,25 @@ export const T0 = Date.UTC(2026, 0, 5, 13, 0, 0);
  *   p 2000 → 0.158 · 1950 → 0.138 · 1850 → 0.094 (< min 0.10) · 1720 → 0.0295 (< panic 0.03).
  */
 export const DAY_LIMIT: ResolvedRiskLimit = {
-  type: 'day', applyTo: 'equity-difference', maxAbsoluteRisk: '1500', closePositions: false, level: 'strategy', sourceId: 'alpha',
+  type: 'day',
+  applyTo: 'equity-difference',
+  maxAbsoluteRisk: '1500',
+  closePositions: false,
+  level: 'strategy',
+  sourceId: 'alpha',
 };
 
 export function accountContext(overrides: { riskLimits?: ResolvedRiskLimit[]; collateral?: string } = {}): AccountContext {
   return createAccountContext(
     {
       accountId: 'alpha',
-      budget: { maxPositionSize: { ETHP: '6' }, maxGrossNotional: '15000', minMarginBuffer: '0.10', panicMarginBuffer: '0.03', sessionLossLimit: '2000' },
+      budget: {
+        maxPositionSize: { ETHP: '6' },
+        maxGrossNotional: '15000',
+        minMarginBuffer: '0.10',
+        panicMarginBuffer: '0.03',
+        sessionLossLimit: '2000',
+      },
       products: { ETHP: DEFAULT_PRODUCTS.ETHP! },
       riskLimits: overrides.riskLimits ?? [DAY_LIMIT],
       hysteresis: '0.2',
@@ -75,9 +86,19 @@ export function sampleEvents(snapshot: AccountSnapshot): AccountEvent[] {
     const remaining = dec(order.intent.amount).minus(order.filled);
     const price = order.intent.price && order.intent.price !== '0' ? order.intent.price : c.marks.ETHP!;
     seq += 1;
-    events.push({ type: 'LEDGER', at, event: { kind: 'fill', id: `fill-${seq}`, seq, symbol: 'ETHP', side: order.intent.side, amount: str(remaining), price } });
+    events.push({
+      type: 'LEDGER',
+      at,
+      event: { kind: 'fill', id: `fill-${seq}`, seq, symbol: 'ETHP', side: order.intent.side, amount: str(remaining), price },
+    });
     for (const status of ['posted', 'filled', 'cancelled', 'rejected'] as const) {
-      events.push({ type: 'ORDER_UPDATE', clientOrderId: order.clientOrderId, status, filled: status === 'filled' ? order.intent.amount : order.filled, at });
+      events.push({
+        type: 'ORDER_UPDATE',
+        clientOrderId: order.clientOrderId,
+        status,
+        filled: status === 'filled' ? order.intent.amount : order.filled,
+        at,
+      });
     }
   }
   // Every event type needs a sample in every state (xstate/graph fills gaps with bare `{type}` events).
@@ -120,7 +141,6 @@ function sizeBucket(size: string): string {
   return `${side}:${a.lt(3) ? 'small' : a.lt(6) ? 'mid' : a.eq(6) ? 'cap' : 'over'}`;
 }
 
-
 export function startRecordingActor(context: AccountContext = accountContext()) {
   const log = { sent: [] as SentOrder[], cancels: [] as string[], decisions: 0, raised: 0, resets: [] as string[] };
   const actor = createActor(recordingMachine(log), { input: context });
@@ -130,6 +150,8 @@ export function startRecordingActor(context: AccountContext = accountContext()) 
 
 /** An actor resumed from a persisted snapshot (its input is not used when a snapshot is given). */
 export function restoreActor(log: Parameters<typeof recordingMachine>[0], snapshot: unknown, inspect?: (event: InspectionEvent) => void) {
-  const options = { snapshot, ...(inspect ? { inspect } : {}) } as unknown as Parameters<typeof createActor<ReturnType<typeof recordingMachine>>>[1];
+  const options = { snapshot, ...(inspect ? { inspect } : {}) } as unknown as Parameters<
+    typeof createActor<ReturnType<typeof recordingMachine>>
+  >[1];
   return createActor(recordingMachine(log), options);
 }

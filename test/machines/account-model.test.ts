@@ -32,7 +32,13 @@ describe('account statechart, model-based', () => {
 
   it('generates paths to every stable state', () => {
     const reached = new Set(paths.map((p) => JSON.stringify(p.state.value)));
-    for (const state of ['"trading"', '"entries-blocked"', '{"de-risking":"awaiting"}', '{"panic-exit":"awaiting"}', '{"stopped-out":"holding"}']) {
+    for (const state of [
+      '"trading"',
+      '"entries-blocked"',
+      '{"de-risking":"awaiting"}',
+      '{"panic-exit":"awaiting"}',
+      '{"stopped-out":"holding"}',
+    ]) {
       expect(reached).toContain(state);
     }
   });
@@ -42,7 +48,8 @@ describe('account statechart, model-based', () => {
     const entered = new Set<string>();
     const track = (event: InspectionEvent): void => {
       if (event.type !== '@xstate.microstep') return;
-      for (const t of (event as unknown as { _transitions: Parameters<typeof transitionKey>[0][] })._transitions) covered.add(transitionKey(t));
+      for (const t of (event as unknown as { _transitions: Parameters<typeof transitionKey>[0][] })._transitions)
+        covered.add(transitionKey(t));
       for (const node of (event.snapshot as AccountSnapshot)._nodes) entered.add(node.id);
     };
     for (const path of paths) {
@@ -59,7 +66,18 @@ describe('account statechart, model-based', () => {
           },
         },
         events: Object.fromEntries(
-          ['MARK', 'LEDGER', 'ORDER_UPDATE', 'ENTRY_REQUEST', 'STOPOUT_SET', 'STOPOUT_RESET', 'MOVE_START_TIME', 'TICK', 'FEED_STATUS', 'RESYNC'].map((type) => [
+          [
+            'MARK',
+            'LEDGER',
+            'ORDER_UPDATE',
+            'ENTRY_REQUEST',
+            'STOPOUT_SET',
+            'STOPOUT_RESET',
+            'MOVE_START_TIME',
+            'TICK',
+            'FEED_STATUS',
+            'RESYNC',
+          ].map((type) => [
             type,
             ({ event }: { event: AccountEvent }) => {
               const before = sut.getSnapshot();
@@ -90,4 +108,3 @@ describe('account statechart, model-based', () => {
     expect(inventory.states.filter((s) => !entered.has(s))).toEqual([]);
   }, 120_000);
 });
-

@@ -17,8 +17,24 @@ type Step =
 
 const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('mark' as const), price: fc.integer({ min: 1600, max: 2400 }) }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('entry' as const), side: fc.constantFrom('buy' as const, 'sell' as const), amount: fc.integer({ min: 1, max: 40 }), market: fc.boolean(), offsetTicks: fc.integer({ min: -300, max: 300 }) }) },
-  { weight: 5, arbitrary: fc.record({ kind: fc.constant('venue' as const), pick: fc.nat(), outcome: fc.constantFrom('fill' as const, 'partial' as const, 'reject' as const, 'cancel' as const, 'post' as const) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('entry' as const),
+      side: fc.constantFrom('buy' as const, 'sell' as const),
+      amount: fc.integer({ min: 1, max: 40 }),
+      market: fc.boolean(),
+      offsetTicks: fc.integer({ min: -300, max: 300 }),
+    }),
+  },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      kind: fc.constant('venue' as const),
+      pick: fc.nat(),
+      outcome: fc.constantFrom('fill' as const, 'partial' as const, 'reject' as const, 'cancel' as const, 'post' as const),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('tick' as const), seconds: fc.integer({ min: 1, max: 30 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('stopout' as const), closePositions: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('reset' as const) }) },
@@ -46,7 +62,13 @@ describe('account statechart invariants under random sequences', () => {
               venueReductionsOpen += 1;
             }
             const mark = actor.getSnapshot().context.marks.ETHP!;
-            open.set(order.clientOrderId, { side: order.intent.side, amount: order.intent.amount, filled: '0', price: order.intent.price && order.intent.price !== '0' ? order.intent.price : mark, purpose: order.purpose });
+            open.set(order.clientOrderId, {
+              side: order.intent.side,
+              amount: order.intent.amount,
+              filled: '0',
+              price: order.intent.price && order.intent.price !== '0' ? order.intent.price : mark,
+              purpose: order.purpose,
+            });
           }
           checkInvariants(before, actor.getSnapshot(), event, fresh);
         };
@@ -66,7 +88,16 @@ describe('account statechart invariants under random sequences', () => {
             case 'entry': {
               const mark = dec(ctx.marks.ETHP!);
               const price = s.market ? undefined : str(mark.plus(dec(s.offsetTicks).times('0.1')).toDecimalPlaces(1));
-              send({ type: 'ENTRY_REQUEST', order: { symbol: 'ETHP', side: s.side, amount: str(dec(s.amount).div(4)), type: s.market ? 'market' : 'limit', ...(price ? { price } : {}) } });
+              send({
+                type: 'ENTRY_REQUEST',
+                order: {
+                  symbol: 'ETHP',
+                  side: s.side,
+                  amount: str(dec(s.amount).div(4)),
+                  type: s.market ? 'market' : 'limit',
+                  ...(price ? { price } : {}),
+                },
+              });
               break;
             }
             case 'venue': {
@@ -75,14 +106,20 @@ describe('account statechart invariants under random sequences', () => {
               const id = ids[s.pick % ids.length]!;
               const o = open.get(id)!;
               const remaining = dec(o.amount).minus(o.filled);
-              const fillAmount = s.outcome === 'fill' ? remaining : s.outcome === 'partial' ? remaining.div(2).toDecimalPlaces(4, 1) : dec(0);
+              const fillAmount =
+                s.outcome === 'fill' ? remaining : s.outcome === 'partial' ? remaining.div(2).toDecimalPlaces(4, 1) : dec(0);
               if (fillAmount.gt(0)) {
                 seq += 1;
-                send({ type: 'LEDGER', at: now, event: { kind: 'fill', id: `fill-${seq}`, seq, symbol: 'ETHP', side: o.side, amount: str(fillAmount), price: o.price } });
+                send({
+                  type: 'LEDGER',
+                  at: now,
+                  event: { kind: 'fill', id: `fill-${seq}`, seq, symbol: 'ETHP', side: o.side, amount: str(fillAmount), price: o.price },
+                });
                 o.filled = str(dec(o.filled).plus(fillAmount));
               }
               if (s.outcome === 'fill' || dec(o.filled).gte(o.amount)) finish(id, 'filled', o.filled);
-              else if (s.outcome === 'partial') send({ type: 'ORDER_UPDATE', clientOrderId: id, status: 'partially-filled', filled: o.filled, at: now });
+              else if (s.outcome === 'partial')
+                send({ type: 'ORDER_UPDATE', clientOrderId: id, status: 'partially-filled', filled: o.filled, at: now });
               else if (s.outcome === 'reject') finish(id, 'rejected', o.filled);
               else if (s.outcome === 'cancel') finish(id, 'cancelled', o.filled);
               else send({ type: 'ORDER_UPDATE', clientOrderId: id, status: 'posted', filled: o.filled, at: now });
@@ -93,7 +130,10 @@ describe('account statechart invariants under random sequences', () => {
               send({ type: 'TICK', at: now });
               break;
             case 'stopout':
-              send({ type: 'STOPOUT_SET', stopout: { scope: 'portfolio', id: 'core', reason: 'manual', closePositions: s.closePositions } });
+              send({
+                type: 'STOPOUT_SET',
+                stopout: { scope: 'portfolio', id: 'core', reason: 'manual', closePositions: s.closePositions },
+              });
               break;
             case 'reset': {
               const stop = ctx.stopouts[0];

@@ -3,7 +3,7 @@ import type { AnyStateMachine, AnyStateNode } from 'xstate';
 /** A transition's identity: source state, event (`always` for eventless) and its index among those. */
 export function transitionKey(t: { source: AnyStateNode; eventType: string }): string {
   const list = t.eventType === '' || t.eventType === undefined ? (t.source.always ?? []) : (t.source.transitions.get(t.eventType) ?? []);
-  const index = list.findIndex((candidate) => candidate === t);
+  const index = (list as readonly unknown[]).indexOf(t);
   const guard = (t as { guard?: { type?: string } | string }).guard;
   const guardName = typeof guard === 'string' ? guard : (guard?.type ?? '');
   return `${t.source.id} ${t.eventType || 'always'}#${index}${guardName ? ` [${guardName}]` : ''}`;

@@ -5,8 +5,13 @@ import type { OrderStatus } from '../../src/domain/order-status.ts';
 import { canAdvance } from '../../src/venue/order-lifecycle.ts';
 
 const EVENT_OF: Record<string, OrderLifecycleEvent['type']> = {
-  sequenced: 'SEQUENCED', posted: 'POSTED', 'partially-filled': 'PARTIALLY_FILLED', filled: 'FILLED',
-  cancelled: 'CANCELLED', rejected: 'REJECTED', liquidated: 'LIQUIDATED',
+  sequenced: 'SEQUENCED',
+  posted: 'POSTED',
+  'partially-filled': 'PARTIALLY_FILLED',
+  filled: 'FILLED',
+  cancelled: 'CANCELLED',
+  rejected: 'REJECTED',
+  liquidated: 'LIQUIDATED',
 };
 const STATUSES = ['submitted', ...Object.keys(EVENT_OF)];
 
@@ -19,7 +24,7 @@ describe('order lifecycle statechart', () => {
         if (from !== 'submitted') actor.send({ type: EVENT_OF[from]! });
         expect(actor.getSnapshot().value).toBe(from);
         actor.send({ type: EVENT_OF[to]! });
-        const rank = (s: string) => STATUSES.indexOf(s) >= 4 ? 4 : STATUSES.indexOf(s);
+        const rank = (s: string) => Math.min(STATUSES.indexOf(s), 4);
         const allowed = rank(to) > rank(from) || (from === 'partially-filled' && to === 'partially-filled');
         expect(actor.getSnapshot().value, `${from} → ${to}`).toBe(allowed ? to : from);
       }
@@ -33,7 +38,9 @@ describe('order lifecycle statechart', () => {
         actor.start();
         if (from !== 'submitted') actor.send({ type: EVENT_OF[from]! });
         actor.send({ type: EVENT_OF[to]! });
-        expect(actor.getSnapshot().value !== from || (from === to && from === 'partially-filled'), `${from} → ${to}`).toBe(canAdvance(from, to, true));
+        expect(actor.getSnapshot().value !== from || (from === to && from === 'partially-filled'), `${from} → ${to}`).toBe(
+          canAdvance(from, to, true),
+        );
       }
     }
   });

@@ -12,14 +12,22 @@ describe('reset checks (the machines and the runtime ask the same question)', ()
     const start = accountContext({ collateral: '2500' });
     const hit = { ...start, now: T0 + 60_000, ledger: { ...start.ledger, collateral: '900' }, metrics: null };
     const measured = { ...hit, drawdown: observe(start.drawdown, { at: T0 + 60_000, balance: '900', equity: '900', netTransfers: '0' }) };
-    expect(accountResetRefusal(measured, DAY)).toMatch(/day-equity-difference still breached: .*move startTime on strategy alpha to now first/);
+    expect(accountResetRefusal(measured, DAY)).toMatch(
+      /day-equity-difference still breached: .*move startTime on strategy alpha to now first/,
+    );
     expect(accountResetRefusal(measured, { ...DAY, reason: 'manual' })).toBeNull();
     expect(accountResetRefusal(start, DAY)).toBeNull();
   });
 
   it('a group not observed yet lets a reset go; one still in breach refuses it', () => {
     const limit = { ...DAY_LIMIT, level: 'portfolio' as const, sourceId: 'core' };
-    const unobserved: LimitGroup = { scope: 'portfolio', id: 'core', accounts: ['alpha'], limits: [limit], drawdown: createDrawdownHistory() };
+    const unobserved: LimitGroup = {
+      scope: 'portfolio',
+      id: 'core',
+      accounts: ['alpha'],
+      limits: [limit],
+      drawdown: createDrawdownHistory(),
+    };
     const stopout = { scope: 'portfolio' as const, id: 'core', reason: 'day-equity-difference' };
     expect(groupResetRefusal(unobserved, stopout)).toBeNull();
     expect(groupResetRefusal(undefined, stopout)).toBeNull();

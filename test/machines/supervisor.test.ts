@@ -7,7 +7,12 @@ import type { Stopout } from '../../src/domain/stopout.ts';
 import { accountContext, T0, topState } from './account-fixture.ts';
 
 const PORTFOLIO_DAY: ResolvedRiskLimit = {
-  type: 'day', applyTo: 'equity-difference', maxAbsoluteRisk: '1500', closePositions: false, level: 'portfolio', sourceId: 'core',
+  type: 'day',
+  applyTo: 'equity-difference',
+  maxAbsoluteRisk: '1500',
+  closePositions: false,
+  level: 'portfolio',
+  sourceId: 'core',
 };
 
 function startSupervisor(groups = [{ scope: 'portfolio' as const, id: 'core', accounts: ['alpha', 'beta'], limits: [PORTFOLIO_DAY] }]) {
@@ -24,8 +29,17 @@ function startSupervisor(groups = [{ scope: 'portfolio' as const, id: 'core', ac
   });
   const actor = createActor(machine, { input: { groups } });
   actor.start();
-  const spawn = (accountId: string, scopes = [{ scope: 'fleet' as const, id: '*' }, { scope: 'portfolio' as const, id: 'core' }]) => {
-    const context: AccountContext = { ...accountContext({ riskLimits: [] }), settings: { ...accountContext({ riskLimits: [] }).settings, accountId } };
+  const spawn = (
+    accountId: string,
+    scopes = [
+      { scope: 'fleet' as const, id: '*' },
+      { scope: 'portfolio' as const, id: 'core' },
+    ],
+  ) => {
+    const context: AccountContext = {
+      ...accountContext({ riskLimits: [] }),
+      settings: { ...accountContext({ riskLimits: [] }).settings, accountId },
+    };
     actor.send({ type: 'SPAWN', accountId, input: { context }, scopes });
   };
   const state = (accountId: string) => topState(actor.system.get(accountId)!.getSnapshot().value);
@@ -48,29 +62,53 @@ describe('supervisor statechart', () => {
     spawn('alpha');
     spawn('beta');
     // Aggregate equity 5000 at the day open, then 3400: drawdown 1600 >= maxAbsoluteRisk 1500.
-    actor.send({ type: 'GROUP_OBSERVE', group: 'portfolio:core', observation: { at: T0, balance: '5000', equity: '5000', netTransfers: '0' } });
+    actor.send({
+      type: 'GROUP_OBSERVE',
+      group: 'portfolio:core',
+      observation: { at: T0, balance: '5000', equity: '5000', netTransfers: '0' },
+    });
     expect(persisted).toEqual([]);
-    actor.send({ type: 'GROUP_OBSERVE', group: 'portfolio:core', observation: { at: T0 + 60_000, balance: '5000', equity: '3400', netTransfers: '0' } });
+    actor.send({
+      type: 'GROUP_OBSERVE',
+      group: 'portfolio:core',
+      observation: { at: T0 + 60_000, balance: '5000', equity: '3400', netTransfers: '0' },
+    });
     expect(persisted).toHaveLength(1);
     expect(persisted[0]).toMatchObject({ scope: 'portfolio', id: 'core', reason: 'day-equity-difference', closePositions: false });
     // After that single event, both members are out of new entries.
     expect(state('alpha')).toBe('stopped-out');
     expect(state('beta')).toBe('stopped-out');
     // The same breach observed again raises nothing new.
-    actor.send({ type: 'GROUP_OBSERVE', group: 'portfolio:core', observation: { at: T0 + 61_000, balance: '5000', equity: '3300', netTransfers: '0' } });
+    actor.send({
+      type: 'GROUP_OBSERVE',
+      group: 'portfolio:core',
+      observation: { at: T0 + 61_000, balance: '5000', equity: '3300', netTransfers: '0' },
+    });
     expect(persisted).toHaveLength(1);
   });
 
   it('refuses a group reset while the breach holds, and accepts it after startTime moved', () => {
     const { actor, spawn, resets } = startSupervisor();
     spawn('alpha');
-    actor.send({ type: 'GROUP_OBSERVE', group: 'portfolio:core', observation: { at: T0, balance: '5000', equity: '5000', netTransfers: '0' } });
-    actor.send({ type: 'GROUP_OBSERVE', group: 'portfolio:core', observation: { at: T0 + 1000, balance: '5000', equity: '3400', netTransfers: '0' } });
+    actor.send({
+      type: 'GROUP_OBSERVE',
+      group: 'portfolio:core',
+      observation: { at: T0, balance: '5000', equity: '5000', netTransfers: '0' },
+    });
+    actor.send({
+      type: 'GROUP_OBSERVE',
+      group: 'portfolio:core',
+      observation: { at: T0 + 1000, balance: '5000', equity: '3400', netTransfers: '0' },
+    });
     actor.send({ type: 'RESET_REQUEST', scope: 'portfolio', id: 'core', reason: 'day-equity-difference', at: T0 + 2000 });
     expect(resets.at(-1)).toMatchObject({ result: 'refused' });
     expect((resets.at(-1) as { why: string }).why).toMatch(/move startTime/);
     actor.send({ type: 'MOVE_START_TIME', scope: 'portfolio', id: 'core', at: T0 + 3000 });
-    actor.send({ type: 'GROUP_OBSERVE', group: 'portfolio:core', observation: { at: T0 + 3000, balance: '5000', equity: '3400', netTransfers: '0' } });
+    actor.send({
+      type: 'GROUP_OBSERVE',
+      group: 'portfolio:core',
+      observation: { at: T0 + 3000, balance: '5000', equity: '3400', netTransfers: '0' },
+    });
     actor.send({ type: 'RESET_REQUEST', scope: 'portfolio', id: 'core', reason: 'day-equity-difference', at: T0 + 4000 });
     expect(resets.at(-1)).toMatchObject({ result: 'ok' });
   });

@@ -21,28 +21,67 @@ function manualClock(): { now: () => number; at: number } {
 }
 
 const order = (t: number, orderId: string): TimelineRecord => ({
-  t, kind: 'order', account: 'alpha', orderId, symbol: 'ETHP', side: 'sell', amount: '1', price: '0', type: 'market', purpose: 'reduce',
+  t,
+  kind: 'order',
+  account: 'alpha',
+  orderId,
+  symbol: 'ETHP',
+  side: 'sell',
+  amount: '1',
+  price: '0',
+  type: 'market',
+  purpose: 'reduce',
 });
 
 const SAMPLE: TimelineRecord[] = [
   { t: 0, kind: 'mark', symbol: 'ETHP', price: '2000' },
-  { t: 0, kind: 'decision', account: 'alpha', allowed: false, rules: ['max-position-size'], order: { symbol: 'ETHP', side: 'buy', amount: '1', type: 'market' }, reasons: ['position 6 + 1 > 6'] },
-  { t: 1000, kind: 'state', account: 'alpha', from: 'trading', to: 'de-risking', reason: 'min-margin-buffer', numbers: { marginBuffer: '0.08', minMarginBuffer: '0.10' } },
+  {
+    t: 0,
+    kind: 'decision',
+    account: 'alpha',
+    allowed: false,
+    rules: ['max-position-size'],
+    order: { symbol: 'ETHP', side: 'buy', amount: '1', type: 'market' },
+    reasons: ['position 6 + 1 > 6'],
+  },
+  {
+    t: 1000,
+    kind: 'state',
+    account: 'alpha',
+    from: 'trading',
+    to: 'de-risking',
+    reason: 'min-margin-buffer',
+    numbers: { marginBuffer: '0.08', minMarginBuffer: '0.10' },
+  },
   order(1000, 'alpha-1'),
   { t: 1200, kind: 'order-update', account: 'alpha', orderId: 'alpha-1', status: 'filled', filled: '1' },
   { t: 2000, kind: 'cancel', account: 'alpha', orderId: 'alpha-2', reason: 'reduction timed out' },
   { t: 3000, kind: 'stopout', scope: 'portfolio', id: 'core', reason: 'manual', closePositions: false, action: 'set' },
-  { t: 3000, kind: 'risk', account: 'alpha', position: {}, grossNotional: '0', equity: '1', marginFraction: null, maintenance: '0', marginBuffer: null, sessionPnl: '0' },
+  {
+    t: 3000,
+    kind: 'risk',
+    account: 'alpha',
+    position: {},
+    grossNotional: '0',
+    equity: '1',
+    marginFraction: null,
+    maintenance: '0',
+    marginBuffer: null,
+    sessionPnl: '0',
+  },
   { t: 3000, kind: 'operator', action: 'set-stopout', scope: 'portfolio', id: 'core', result: 'ok' },
   { t: 4000, kind: 'operator', action: 'reset-stopout', scope: 'portfolio', id: 'core', result: 'refused', reason: 'still breached' },
 ];
 
 function readEntries(path: string): AuditEntry[] {
-  return readFileSync(path, 'utf8').split('\n').filter((l) => l !== '').map((line, i) => {
-    const parsed = parseAuditEntry(line, `line ${i + 1}`);
-    if (!parsed.ok) throw new Error(parsed.problem);
-    return parsed.entry;
-  });
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((line, i) => {
+      const parsed = parseAuditEntry(line, `line ${i + 1}`);
+      if (!parsed.ok) throw new Error(parsed.problem);
+      return parsed.entry;
+    });
 }
 
 async function until(what: string, check: () => boolean, withinMs = 5_000): Promise<void> {
@@ -67,7 +106,16 @@ describe('audit log: JSONL file', () => {
 
     const entries = readEntries(path);
     // mark and risk are not audited: 10 records − 2.
-    expect(entries.map((e) => e.record.kind)).toEqual(['decision', 'state', 'order', 'order-update', 'cancel', 'stopout', 'operator', 'operator']);
+    expect(entries.map((e) => e.record.kind)).toEqual([
+      'decision',
+      'state',
+      'order',
+      'order-update',
+      'cancel',
+      'stopout',
+      'operator',
+      'operator',
+    ]);
     expect(entries.map((e) => e.record)).toEqual(SAMPLE.filter((r) => r.kind !== 'mark' && r.kind !== 'risk'));
     // `at` is the wall clock when the record was observed (here START + t).
     expect(entries.map((e) => e.at)).toEqual(entries.map((e) => new Date(START + e.record.t).toISOString()));
@@ -75,7 +123,7 @@ describe('audit log: JSONL file', () => {
     expect(entries[1]!.record).toMatchObject({ reason: 'min-margin-buffer', numbers: { marginBuffer: '0.08' } });
   });
 
-  it('appends: a second log on the same file keeps the first one\'s lines', async () => {
+  it("appends: a second log on the same file keeps the first one's lines", async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'riskwarden-audit-')), 'audit.jsonl');
     for (const id of ['a-1', 'a-2']) {
       const audit = new AuditLog({ sinks: [auditFileSink(path)] });
@@ -119,7 +167,9 @@ describe('audit log: never blocks, reports failures once per burst', () => {
     expect(reports).toEqual(['audit: flaky: disk full; entries are kept and retried']);
     failing = false;
     await audit.flush();
-    expect(written.map((l) => (JSON.parse(l) as AuditEntry).record).map((r) => (r as { orderId: string }).orderId)).toEqual(Array.from({ length: 20 }, (_, i) => `alpha-${i + 1}`));
+    expect(written.map((l) => (JSON.parse(l) as AuditEntry).record).map((r) => (r as { orderId: string }).orderId)).toEqual(
+      Array.from({ length: 20 }, (_, i) => `alpha-${i + 1}`),
+    );
     expect(reports).toEqual(['audit: flaky: disk full; entries are kept and retried', 'audit: flaky: writing again']);
     await audit.close();
   });
@@ -127,7 +177,13 @@ describe('audit log: never blocks, reports failures once per burst', () => {
   it('drops the oldest beyond maxBuffered and says how many', async () => {
     let failing = true;
     const written: string[] = [];
-    const sink: AuditSink = { name: 'down', write: async (lines) => { if (failing) throw new Error('down'); written.push(...lines); } };
+    const sink: AuditSink = {
+      name: 'down',
+      write: async (lines) => {
+        if (failing) throw new Error('down');
+        written.push(...lines);
+      },
+    };
     const reports: string[] = [];
     const audit = new AuditLog({ sinks: [sink], report: (m) => reports.push(m), maxBuffered: 5, flushAfterMs: 1, retryAfterMs: 5 });
     for (let i = 1; i <= 12; i++) audit.observe(order(i, `o-${i}`));
@@ -135,7 +191,13 @@ describe('audit log: never blocks, reports failures once per burst', () => {
     failing = false;
     await audit.flush();
     // 12 accepted, 5 kept: o-8 … o-12.
-    expect(written.map((l) => (JSON.parse(l) as { record: { orderId: string } }).record.orderId)).toEqual(['o-8', 'o-9', 'o-10', 'o-11', 'o-12']);
+    expect(written.map((l) => (JSON.parse(l) as { record: { orderId: string } }).record.orderId)).toEqual([
+      'o-8',
+      'o-9',
+      'o-10',
+      'o-11',
+      'o-12',
+    ]);
     expect(reports).toEqual([
       'audit: down: more than 5 entries waiting: dropping the oldest',
       'audit: down: down; entries are kept and retried',
@@ -147,7 +209,11 @@ describe('audit log: never blocks, reports failures once per burst', () => {
 
   it('returns at once while a sink hangs, and closes within its bound, reporting what was not written', async () => {
     const reports: string[] = [];
-    const audit = new AuditLog({ sinks: [{ name: 'hung', write: () => new Promise<void>(() => {}) }], flushAfterMs: 0, report: (m) => reports.push(m) });
+    const audit = new AuditLog({
+      sinks: [{ name: 'hung', write: () => new Promise<void>(() => {}) }],
+      flushAfterMs: 0,
+      report: (m) => reports.push(m),
+    });
     for (let i = 0; i < 5_000; i++) audit.observe(order(i, `h-${i}`));
     expect(audit.stats().accepted).toBe(5_000);
     await audit.close(100);
@@ -224,7 +290,10 @@ describe('audit log: Redis Stream and `riskwarden audit tail`', () => {
     const out: string[] = [];
     const err: string[] = [];
     const stop = new AbortController();
-    const done = auditTailCommand({ redis: testRedisUrl(), prefix, n: '1', follow: true, signal: stop.signal }, { out: (l) => out.push(l), err: (l) => err.push(l) });
+    const done = auditTailCommand(
+      { redis: testRedisUrl(), prefix, n: '1', follow: true, signal: stop.signal },
+      { out: (l) => out.push(l), err: (l) => err.push(l) },
+    );
     await until('the tail', () => out.length === 1);
     expect(out[0]).toContain('alpha-2');
 
@@ -270,7 +339,10 @@ describe('audit log: Redis Stream and `riskwarden audit tail`', () => {
   });
 
   it('exits 2 on bad arguments, every problem named', async () => {
-    expect(await run('audit', 'tail', '-n', 'three', '--redis', testRedisUrl())).toMatchObject({ code: 2, err: ['riskwarden audit tail: -n: expected a whole number of entries (0 or more), got "three"'] });
+    expect(await run('audit', 'tail', '-n', 'three', '--redis', testRedisUrl())).toMatchObject({
+      code: 2,
+      err: ['riskwarden audit tail: -n: expected a whole number of entries (0 or more), got "three"'],
+    });
     const both = await run('audit', 'tail', '--redis', testRedisUrl(), '--file', '/tmp/x.jsonl');
     expect(both.code).toBe(2);
     expect(both.err.join('\n')).toContain('--file and --redis: give one source, not both');

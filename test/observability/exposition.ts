@@ -21,7 +21,12 @@ export function parseExposition(text: string): Sample[] {
 
 /** The value of the one sample with this name and (at least) these labels; undefined when there is none. */
 export function sampleValue(samples: Sample[], name: string, labels: Record<string, string> = {}): number | undefined {
-  const found = samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v) && Object.keys(s.labels).length === Object.keys(labels).length);
+  const found = samples.filter(
+    (s) =>
+      s.name === name &&
+      Object.entries(labels).every(([k, v]) => s.labels[k] === v) &&
+      Object.keys(s.labels).length === Object.keys(labels).length,
+  );
   if (found.length > 1) throw new Error(`${name}${JSON.stringify(labels)}: ${found.length} samples`);
   return found[0]?.value;
 }

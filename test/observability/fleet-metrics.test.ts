@@ -8,17 +8,45 @@ import { runScenarioFile } from '../scenarios/scenario-file.ts';
 import { parseExposition, sampleValue } from './exposition.ts';
 
 const order = (t: number, account: string, orderId: string, purpose: 'entry' | 'close' | 'reduce' | 'exit'): TimelineRecord => ({
-  t, kind: 'order', account, orderId, symbol: 'ETHP', side: 'sell', amount: '1', price: '0', type: 'market', purpose,
+  t,
+  kind: 'order',
+  account,
+  orderId,
+  symbol: 'ETHP',
+  side: 'sell',
+  amount: '1',
+  price: '0',
+  type: 'market',
+  purpose,
 });
-const update = (t: number, account: string, orderId: string, status: string, filled = '0'): TimelineRecord => ({ t, kind: 'order-update', account, orderId, status, filled });
+const update = (t: number, account: string, orderId: string, status: string, filled = '0'): TimelineRecord => ({
+  t,
+  kind: 'order-update',
+  account,
+  orderId,
+  status,
+  filled,
+});
 const risk = (account: string, state: 'trading'): TimelineRecord => ({
-  t: 0, kind: 'risk', account, position: {}, grossNotional: '0', equity: '10000', marginFraction: null, maintenance: '0', marginBuffer: null, sessionPnl: '0', state,
+  t: 0,
+  kind: 'risk',
+  account,
+  position: {},
+  grossNotional: '0',
+  equity: '10000',
+  marginFraction: null,
+  maintenance: '0',
+  marginBuffer: null,
+  sessionPnl: '0',
+  state,
 });
 const entry = { symbol: 'ETHP', side: 'buy' as const, amount: '1', type: 'market' as const };
 
 /** A short fleet history with every kind the metrics count; the expected numbers are worked out beside each test. */
 const HISTORY: TimelineRecord[] = [
-  risk('alpha', 'trading'), risk('beta', 'trading'), risk('gamma', 'trading'),
+  risk('alpha', 'trading'),
+  risk('beta', 'trading'),
+  risk('gamma', 'trading'),
   { t: 0, kind: 'decision', account: 'alpha', allowed: true, rules: [], order: entry },
   order(0, 'alpha', 'alpha-1', 'entry'),
   update(100, 'alpha', 'alpha-1', 'sequenced'),
@@ -72,8 +100,15 @@ describe('fleet metrics', () => {
     // One entry, one reduce (its two partial fills count once), two exits (one rejected, one filled).
     const orders = (purpose: string, status: string) => sampleValue(s, 'riskwarden_orders_total', { purpose, status });
     expect([orders('entry', 'sent'), orders('entry', 'sequenced'), orders('entry', 'filled')]).toEqual([1, 1, 1]);
-    expect([orders('reduce', 'sent'), orders('reduce', 'sequenced'), orders('reduce', 'partially-filled'), orders('reduce', 'filled')]).toEqual([1, 1, 1, 1]);
-    expect([orders('exit', 'sent'), orders('exit', 'sequenced'), orders('exit', 'rejected'), orders('exit', 'filled')]).toEqual([2, 2, 1, 1]);
+    expect([
+      orders('reduce', 'sent'),
+      orders('reduce', 'sequenced'),
+      orders('reduce', 'partially-filled'),
+      orders('reduce', 'filled'),
+    ]).toEqual([1, 1, 1, 1]);
+    expect([orders('exit', 'sent'), orders('exit', 'sequenced'), orders('exit', 'rejected'), orders('exit', 'filled')]).toEqual([
+      2, 2, 1, 1,
+    ]);
     // An update for an order never seen sent: counted, purpose unknown.
     expect(orders('unknown', 'cancelled')).toBe(1);
 
@@ -81,7 +116,9 @@ describe('fleet metrics', () => {
     const bucket = (purpose: string, le: string) => sampleValue(s, 'riskwarden_reduction_latency_seconds_bucket', { purpose, le });
     expect([bucket('reduce', '2'), bucket('reduce', '5'), bucket('reduce', '+Inf')]).toEqual([0, 1, 1]);
     expect(sampleValue(s, 'riskwarden_reduction_latency_seconds_sum', { purpose: 'reduce' })).toBe(2.5);
-    expect([bucket('exit', '0.1'), bucket('exit', '0.25'), bucket('exit', '5'), bucket('exit', '10'), bucket('exit', '+Inf')]).toEqual([0, 1, 1, 2, 2]);
+    expect([bucket('exit', '0.1'), bucket('exit', '0.25'), bucket('exit', '5'), bucket('exit', '10'), bucket('exit', '+Inf')]).toEqual([
+      0, 1, 1, 2, 2,
+    ]);
     expect(sampleValue(s, 'riskwarden_reduction_latency_seconds_count', { purpose: 'exit' })).toBe(2);
     expect(sampleValue(s, 'riskwarden_reduction_latency_seconds_sum', { purpose: 'exit' })).toBeCloseTo(7.2, 9);
 
@@ -125,7 +162,9 @@ describe('fleet metrics', () => {
     expect(sampleValue(s, 'riskwarden_decisions_total', { allowed: 'true', rule: 'none' })).toBe(decisions.filter((d) => d.allowed).length);
     const blockedBy = (rule: string) => decisions.filter((d) => !d.allowed && d.rules.includes(rule)).length;
     expect(blockedBy('max-position-size')).toBeGreaterThan(0);
-    expect(sampleValue(s, 'riskwarden_decisions_total', { allowed: 'false', rule: 'max-position-size' })).toBe(blockedBy('max-position-size'));
+    expect(sampleValue(s, 'riskwarden_decisions_total', { allowed: 'false', rule: 'max-position-size' })).toBe(
+      blockedBy('max-position-size'),
+    );
 
     const summary = records.at(-1)!;
     expect(summary.kind).toBe('summary');
@@ -135,10 +174,22 @@ describe('fleet metrics', () => {
       expect(sampleValue(s, 'riskwarden_orders_total', { purpose, status: 'sent' }) ?? 0, purpose).toBe(sent);
     }
     // Every reduction that reached a terminal update is one latency observation.
-    const reductions = new Map(records.flatMap((r) => (r.kind === 'order' && (r.purpose === 'reduce' || r.purpose === 'exit') ? [[`${r.account}/${r.orderId}`, r]] : [])));
-    const finished = records.filter((r) => r.kind === 'order-update' && ['filled', 'cancelled', 'rejected', 'liquidated'].includes(r.status) && reductions.has(`${r.account}/${r.orderId}`));
+    const reductions = new Map(
+      records.flatMap((r) =>
+        r.kind === 'order' && (r.purpose === 'reduce' || r.purpose === 'exit') ? [[`${r.account}/${r.orderId}`, r]] : [],
+      ),
+    );
+    const finished = records.filter(
+      (r) =>
+        r.kind === 'order-update' &&
+        ['filled', 'cancelled', 'rejected', 'liquidated'].includes(r.status) &&
+        reductions.has(`${r.account}/${r.orderId}`),
+    );
     expect(finished.length).toBeGreaterThan(0);
-    const count = ['reduce', 'exit'].reduce((n, purpose) => n + (sampleValue(s, 'riskwarden_reduction_latency_seconds_count', { purpose }) ?? 0), 0);
+    const count = ['reduce', 'exit'].reduce(
+      (n, purpose) => n + (sampleValue(s, 'riskwarden_reduction_latency_seconds_count', { purpose }) ?? 0),
+      0,
+    );
     expect(count).toBe(finished.length);
 
     const finalStates = Object.values(summary.finalStates);

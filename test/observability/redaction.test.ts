@@ -54,11 +54,23 @@ describe('secrets never reach a log line', () => {
     logger.info(`glued: k=${PRIVATE_KEY}zz and upper ${PRIVATE_KEY.toUpperCase().replace('0X', '0x')}`);
     logger.info(`header Authorization: Bearer ${API_TOKEN}`);
     logger.info(`raw token ${API_TOKEN} named by its value only`);
-    logger.info({ signature: SIGNATURE, order: { note: `sig=${SIGNATURE}`, nested: { deeper: { list: [PRIVATE_KEY, { token: API_TOKEN }, [SIGNATURE]] } } } }, 'order signed');
-    logger.warn({ headers: { authorization: `Bearer ${API_TOKEN}` }, privateKey: PRIVATE_KEY, password: 'hunter2-password', apiKey: API_TOKEN }, 'request');
+    logger.info(
+      {
+        signature: SIGNATURE,
+        order: { note: `sig=${SIGNATURE}`, nested: { deeper: { list: [PRIVATE_KEY, { token: API_TOKEN }, [SIGNATURE]] } } },
+      },
+      'order signed',
+    );
+    logger.warn(
+      { headers: { authorization: `Bearer ${API_TOKEN}` }, privateKey: PRIVATE_KEY, password: 'hunter2-password', apiKey: API_TOKEN },
+      'request',
+    );
     logger.info('printf key %s and %o and %j', PRIVATE_KEY, { s: SIGNATURE }, { t: `Bearer ${API_TOKEN}` });
     logger.error(new Error(`cannot sign with ${PRIVATE_KEY}`));
-    const withCause = Object.assign(new Error('outer failure', { cause: new Error(`inner: bad signature ${SIGNATURE}`) }), { signature: SIGNATURE, detail: `token=${API_TOKEN}` });
+    const withCause = Object.assign(new Error('outer failure', { cause: new Error(`inner: bad signature ${SIGNATURE}`) }), {
+      signature: SIGNATURE,
+      detail: `token=${API_TOKEN}`,
+    });
     logger.error(withCause, 'failed with %s', PRIVATE_KEY);
     logger.error({ err: new Error(`token ${API_TOKEN}`), context: { error: new TypeError(PRIVATE_KEY) } }, 'nested errors');
     logger.error(new AggregateError([new Error(PRIVATE_KEY), new Error(SIGNATURE)], 'several failures'));
@@ -103,29 +115,70 @@ describe('secrets never reach a log line', () => {
     const path = join(dir, 'audit.jsonl');
     const audit = new AuditLog({ sinks: [auditFileSink(path)], scrubber: createScrubber({ secrets: [API_TOKEN] }) });
     const records: TimelineRecord[] = [
-      { t: 0, kind: 'decision', account: 'alpha', allowed: false, rules: ['order-invalid'], order: { symbol: 'ETHP', side: 'buy', amount: '1', type: 'market' }, reasons: [`venue said: key ${PRIVATE_KEY} rejected`] },
-      { t: 1, kind: 'state', account: 'alpha', from: 'trading', to: 'stopped-out', reason: 'stopout', numbers: { reason: PRIVATE_KEY.slice(2) } },
-      { t: 2, kind: 'order-update', account: 'alpha', orderId: 'alpha-1', status: 'rejected', filled: '0', reason: `InvalidSignature ${SIGNATURE}` },
+      {
+        t: 0,
+        kind: 'decision',
+        account: 'alpha',
+        allowed: false,
+        rules: ['order-invalid'],
+        order: { symbol: 'ETHP', side: 'buy', amount: '1', type: 'market' },
+        reasons: [`venue said: key ${PRIVATE_KEY} rejected`],
+      },
+      {
+        t: 1,
+        kind: 'state',
+        account: 'alpha',
+        from: 'trading',
+        to: 'stopped-out',
+        reason: 'stopout',
+        numbers: { reason: PRIVATE_KEY.slice(2) },
+      },
+      {
+        t: 2,
+        kind: 'order-update',
+        account: 'alpha',
+        orderId: 'alpha-1',
+        status: 'rejected',
+        filled: '0',
+        reason: `InvalidSignature ${SIGNATURE}`,
+      },
       { t: 3, kind: 'cancel', account: 'alpha', orderId: 'alpha-2', reason: `token ${API_TOKEN}` },
       { t: 4, kind: 'stopout', scope: 'account', id: 'alpha', reason: PRIVATE_KEY, closePositions: false, action: 'set' },
-      { t: 5, kind: 'operator', action: 'reset-stopout', scope: 'account', id: 'alpha', result: 'refused', reason: `Authorization: Bearer ${API_TOKEN}` },
+      {
+        t: 5,
+        kind: 'operator',
+        action: 'reset-stopout',
+        scope: 'account',
+        id: 'alpha',
+        result: 'refused',
+        reason: `Authorization: Bearer ${API_TOKEN}`,
+      },
     ];
     audit.attribute({ action: 'reset-stopout', scope: 'account', id: 'alpha' }, `api Bearer ${API_TOKEN}`);
     for (const record of records) audit.observe(record);
     await audit.close();
     const written = readFileSync(path, 'utf8');
     expectNoSecret(written, 'audit file');
-    const entries = written.trim().split('\n').map((l) => JSON.parse(l) as { who?: string; record: Record<string, unknown> });
+    const entries = written
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { who?: string; record: Record<string, unknown> });
     expect(entries).toHaveLength(6);
     expect(entries[4]!.record.reason).toBe(REDACTED);
     expect(entries[5]!.who).toBe(`api Bearer ${REDACTED}`);
 
     // A line someone else wrote with a secret in it is scrubbed when printed.
     const foreign = join(dir, 'foreign.jsonl');
-    writeFileSync(foreign, `${JSON.stringify({ at: '2026-01-05T13:00:00.000Z', record: { t: 0, kind: 'cancel', account: 'a', orderId: 'a-1', reason: PRIVATE_KEY } })}\n`);
+    writeFileSync(
+      foreign,
+      `${JSON.stringify({ at: '2026-01-05T13:00:00.000Z', record: { t: 0, kind: 'cancel', account: 'a', orderId: 'a-1', reason: PRIVATE_KEY } })}\n`,
+    );
     for (const json of [false, true]) {
       const out: string[] = [];
-      const code = await main(['audit', 'tail', '--file', foreign, ...(json ? ['--json'] : [])], { out: (l) => out.push(l), err: (l) => out.push(l) });
+      const code = await main(['audit', 'tail', '--file', foreign, ...(json ? ['--json'] : [])], {
+        out: (l) => out.push(l),
+        err: (l) => out.push(l),
+      });
       expect(code).toBe(0);
       expect(out.join('\n')).toContain(REDACTED);
       expectNoSecret(out.join('\n'), 'audit tail');
@@ -134,11 +187,45 @@ describe('secrets never reach a log line', () => {
 
   it('cannot carry a secret into the metrics: label values come from fixed sets', async () => {
     const metrics = createFleetMetrics();
-    metrics.observe({ t: 0, kind: 'decision', account: PRIVATE_KEY, allowed: false, rules: [PRIVATE_KEY, `Bearer ${API_TOKEN}`], order: { symbol: 'ETHP', side: 'buy', amount: '1', type: 'market' } });
-    metrics.observe({ t: 0, kind: 'order', account: API_TOKEN, orderId: SIGNATURE, symbol: PRIVATE_KEY, side: 'buy', amount: '1', price: '0', type: 'market', purpose: SIGNATURE as 'entry' });
-    metrics.observe({ t: 1, kind: 'order-update', account: API_TOKEN, orderId: SIGNATURE, status: PRIVATE_KEY, filled: '0', reason: API_TOKEN });
+    metrics.observe({
+      t: 0,
+      kind: 'decision',
+      account: PRIVATE_KEY,
+      allowed: false,
+      rules: [PRIVATE_KEY, `Bearer ${API_TOKEN}`],
+      order: { symbol: 'ETHP', side: 'buy', amount: '1', type: 'market' },
+    });
+    metrics.observe({
+      t: 0,
+      kind: 'order',
+      account: API_TOKEN,
+      orderId: SIGNATURE,
+      symbol: PRIVATE_KEY,
+      side: 'buy',
+      amount: '1',
+      price: '0',
+      type: 'market',
+      purpose: SIGNATURE as 'entry',
+    });
+    metrics.observe({
+      t: 1,
+      kind: 'order-update',
+      account: API_TOKEN,
+      orderId: SIGNATURE,
+      status: PRIVATE_KEY,
+      filled: '0',
+      reason: API_TOKEN,
+    });
     metrics.observe({ t: 2, kind: 'state', account: API_TOKEN, from: 'trading', to: SIGNATURE as 'trading', reason: PRIVATE_KEY });
-    metrics.observe({ t: 3, kind: 'stopout', scope: API_TOKEN as 'fleet', id: PRIVATE_KEY, reason: SIGNATURE, closePositions: true, action: 'set' });
+    metrics.observe({
+      t: 3,
+      kind: 'stopout',
+      scope: API_TOKEN as 'fleet',
+      id: PRIVATE_KEY,
+      reason: SIGNATURE,
+      closePositions: true,
+      action: 'set',
+    });
     metrics.setFeedStale(PRIVATE_KEY, true);
     const text = await metrics.text();
     expectNoSecret(text, 'metrics');
@@ -146,7 +233,9 @@ describe('secrets never reach a log line', () => {
   });
 
   it('the live wiring scrubs notes, problems and records with the secrets the config names', () => {
-    const parsed = parseConfigText('accounts: [ { id: alpha } ]\napi: { tokensEnv: { admin: OPS_TOKEN } }\n', 'fleet.yaml', { expect: 'fleet' });
+    const parsed = parseConfigText('accounts: [ { id: alpha } ]\napi: { tokensEnv: { admin: OPS_TOKEN } }\n', 'fleet.yaml', {
+      expect: 'fleet',
+    });
     if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
     const { logger, lines } = captureLogger();
     const notes: string[] = [];
@@ -172,7 +261,10 @@ describe('secrets never reach a log line', () => {
 /** `riskwarden run` as a user runs it: a real process through bin/, stdout and stderr read whole. */
 function runCli(args: string[], env: Record<string, string>, onErr?: (text: string, child: ReturnType<typeof spawn>) => void) {
   return new Promise<{ code: number | null; out: string; err: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/riskwarden.js', ...args], { env: { ...process.env, REDIS_URL: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['bin/riskwarden.js', ...args], {
+      env: { ...process.env, REDIS_URL: '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
@@ -226,7 +318,10 @@ describe('secrets never reach the CLI output', { timeout: 90_000 }, () => {
   it('refuses a key written into the config file (exit 2) without printing it', async () => {
     const file = join(dir, 'fleet-with-key.yaml');
     writeFileSync(file, FLEET(uniquePrefix('redact'), `, privateKey: "${PRIVATE_KEY}"`));
-    const commands = [['run', '--config', file, '--for', '5s'], ['check', file]];
+    const commands = [
+      ['run', '--config', file, '--for', '5s'],
+      ['check', file],
+    ];
     const runs = await Promise.all(commands.map((command) => runCli(command, {})));
     for (const [i, { code, out, err }] of runs.entries()) {
       const command = commands[i]!;
@@ -250,7 +345,12 @@ describe('secrets never reach the CLI output', { timeout: 90_000 }, () => {
     const postResult: string[] = [];
     const run = await runCli(
       ['run', '--config', file, '--redis', redisUrl.toString(), '--for', '40s'],
-      { RISKWARDEN_TRADER_KEY: PRIVATE_KEY, RISKWARDEN_ADMIN_TOKEN: API_TOKEN, RISKWARDEN_LOG_FILE: logFile, RISKWARDEN_AUDIT_FILE: auditFile },
+      {
+        RISKWARDEN_TRADER_KEY: PRIVATE_KEY,
+        RISKWARDEN_ADMIN_TOKEN: API_TOKEN,
+        RISKWARDEN_LOG_FILE: logFile,
+        RISKWARDEN_AUDIT_FILE: auditFile,
+      },
       (text, child) => {
         const api = /API at (http:\/\/[^/\s]+)\/api/.exec(text);
         if (api && !posted) {
@@ -260,7 +360,10 @@ describe('secrets never reach the CLI output', { timeout: 90_000 }, () => {
             method: 'POST',
             headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' },
             body: JSON.stringify({ scope: 'account', id: 'alpha', reason: PRIVATE_KEY }),
-          }).then(async (r) => postResult.push(`${r.status} ${(await r.text()).trim()}`), (e: Error) => postResult.push(e.message));
+          }).then(
+            async (r) => postResult.push(`${r.status} ${(await r.text()).trim()}`),
+            (e: Error) => postResult.push(e.message),
+          );
         }
         if (!stopping && /operator set-stopout account alpha: ok/.test(text)) {
           stopping = true;
@@ -288,7 +391,12 @@ describe('secrets never reach the CLI output', { timeout: 90_000 }, () => {
     expectNoSecret(stream.map(([, fields]) => fields.join(' ')).join('\n'), 'audit stream');
 
     const tail: string[] = [];
-    expect(await main(['audit', 'tail', '--redis', testRedisUrl(), '--prefix', prefix, '-n', '100'], { out: (l) => tail.push(l), err: (l) => tail.push(l) })).toBe(0);
+    expect(
+      await main(['audit', 'tail', '--redis', testRedisUrl(), '--prefix', prefix, '-n', '100'], {
+        out: (l) => tail.push(l),
+        err: (l) => tail.push(l),
+      }),
+    ).toBe(0);
     expect(tail.join('\n')).toContain(`[api admin:`);
     expectNoSecret(tail.join('\n'), 'audit tail');
   });

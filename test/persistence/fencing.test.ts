@@ -13,12 +13,18 @@ describe('fencing', () => {
   it('any write of a newer epoch beats every write of an older one, and stays exact', () => {
     const counter = fc.integer({ min: 0, max: EPOCH_FACTOR - 1 });
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: MAX_EPOCH - 1 }), fc.integer({ min: 1, max: 1000 }), counter, counter, (epoch, step, c1, c2) => {
-        const newer = Math.min(MAX_EPOCH, epoch + step);
-        expect(fencedVersion(newer, c2)).toBeGreaterThan(fencedVersion(epoch, c1));
-        expect(Number.isSafeInteger(fencedVersion(newer, c2))).toBe(true);
-        expect(epochOfVersion(fencedVersion(epoch, c1))).toBe(epoch);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: MAX_EPOCH - 1 }),
+        fc.integer({ min: 1, max: 1000 }),
+        counter,
+        counter,
+        (epoch, step, c1, c2) => {
+          const newer = Math.min(MAX_EPOCH, epoch + step);
+          expect(fencedVersion(newer, c2)).toBeGreaterThan(fencedVersion(epoch, c1));
+          expect(Number.isSafeInteger(fencedVersion(newer, c2))).toBe(true);
+          expect(epochOfVersion(fencedVersion(epoch, c1))).toBe(epoch);
+        },
+      ),
       { seed: 20260105, numRuns: 500 },
     );
   });
@@ -40,6 +46,8 @@ describe('fencing', () => {
 
   it('VersionCounter fails loudly when the epoch key was lost (stored epoch not older)', () => {
     expect(() => new VersionCounter('a1', 2, fencedVersion(2, 1))).toThrow(FencingError);
-    expect(() => new VersionCounter('a1', 1, fencedVersion(5, 1))).toThrow('account "a1": stored snapshot version 5000000001 is from epoch 5, not older than the lease\'s epoch 1');
+    expect(() => new VersionCounter('a1', 1, fencedVersion(5, 1))).toThrow(
+      'account "a1": stored snapshot version 5000000001 is from epoch 5, not older than the lease\'s epoch 1',
+    );
   });
 });

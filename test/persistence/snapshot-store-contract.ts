@@ -68,15 +68,22 @@ export function snapshotStoreContract(name: string, open: () => Promise<Snapshot
       let run = 0;
       // Seeded interleavings of the old owner's epoch-1 saves and the new owner's epoch-2 saves.
       await fc.assert(
-        fc.asyncProperty(fc.array(fc.record({ epoch: fc.constantFrom(1, 2), counter: fc.integer({ min: 1, max: 50 }) }), { minLength: 1, maxLength: 30 }), async (saves) => {
-          const account = `race-${++run}`;
-          const old = backend.writer();
-          const next = backend.writer();
-          await Promise.all(saves.map(({ epoch, counter }) => (epoch === 1 ? old : next).save(account, { epoch, counter }, meta(fencedVersion(epoch, counter)))));
-          const best = Math.max(...saves.map(({ epoch, counter }) => fencedVersion(epoch, counter)));
-          expect((await store.load(account))!.meta.version).toBe(best);
-          await store.delete(account);
-        }),
+        fc.asyncProperty(
+          fc.array(fc.record({ epoch: fc.constantFrom(1, 2), counter: fc.integer({ min: 1, max: 50 }) }), { minLength: 1, maxLength: 30 }),
+          async (saves) => {
+            const account = `race-${++run}`;
+            const old = backend.writer();
+            const next = backend.writer();
+            await Promise.all(
+              saves.map(({ epoch, counter }) =>
+                (epoch === 1 ? old : next).save(account, { epoch, counter }, meta(fencedVersion(epoch, counter))),
+              ),
+            );
+            const best = Math.max(...saves.map(({ epoch, counter }) => fencedVersion(epoch, counter)));
+            expect((await store.load(account))!.meta.version).toBe(best);
+            await store.delete(account);
+          },
+        ),
         { seed: 20260105, numRuns: 25 },
       );
     });

@@ -13,10 +13,24 @@ describe('describeRedisTarget', () => {
     expect(describeRedisTarget({ url: 'rediss://ops:s3cret@redis.example:6380/2' })).toBe('Redis rediss://ops:***@redis.example:6380/2');
     expect(describeRedisTarget({ url: 'redis://127.0.0.1:6379' })).toBe('Redis redis://127.0.0.1:6379');
     expect(describeRedisTarget({ url: 'not a url' })).toBe('Redis (unparseable URL)');
-    expect(describeRedisTarget({ sentinels: [{ host: 's1', port: 26379 }, { host: 's2', port: 26380 }], sentinelName: 'main' }))
-      .toBe('Redis Sentinel group main via s1:26379,s2:26380');
+    expect(
+      describeRedisTarget({
+        sentinels: [
+          { host: 's1', port: 26379 },
+          { host: 's2', port: 26380 },
+        ],
+        sentinelName: 'main',
+      }),
+    ).toBe('Redis Sentinel group main via s1:26379,s2:26380');
     expect(describeRedisTarget({ sentinels: [{ host: 's1', port: 26379 }] })).toBe('Redis Sentinel group (unnamed) via s1:26379');
-    expect(describeRedisTarget({ cluster: [{ host: 'c1', port: 7000 }, { host: 'c2', port: 7001 }] })).toBe('Redis Cluster c1:7000,c2:7001');
+    expect(
+      describeRedisTarget({
+        cluster: [
+          { host: 'c1', port: 7000 },
+          { host: 'c2', port: 7001 },
+        ],
+      }),
+    ).toBe('Redis Cluster c1:7000,c2:7001');
     expect(describeRedisTarget({})).toBe('Redis (no target)');
   });
 });
@@ -79,15 +93,19 @@ describe('createRedisConnection', () => {
     const server = createServer();
     servers.push(server);
     const firstByte = new Promise<number>((resolve) => {
-      server.on('connection', (socket) => socket.once('data', (chunk: Buffer) => {
-        resolve(chunk[0] ?? -1);
-        socket.destroy();
-      }));
+      server.on('connection', (socket) =>
+        socket.once('data', (chunk: Buffer) => {
+          resolve(chunk[0] ?? -1);
+          socket.destroy();
+        }),
+      );
     });
-    const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      resolve(typeof address === 'object' && address !== null ? address.port : -1);
-    }));
+    const port = await new Promise<number>((resolve) =>
+      server.listen(0, '127.0.0.1', () => {
+        const address = server.address();
+        resolve(typeof address === 'object' && address !== null ? address.port : -1);
+      }),
+    );
     const connection = open({ url: `rediss://ops:pw@127.0.0.1:${port}/3` }, OPTIONS) as Redis;
     connection.connect().catch(() => {});
     expect(await firstByte).toBe(0x16);

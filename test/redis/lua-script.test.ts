@@ -92,7 +92,7 @@ describe('LuaScript on a three-master Redis Cluster', () => {
     await raw.quit();
   });
 
-  it('runs on the master of its keys\' slot, and again on every master after they all forgot it', async () => {
+  it("runs on the master of its keys' slot, and again on every master after they all forgot it", async () => {
     const prefix = uniquePrefix('lua-cluster');
     // Two keys of one slot each ({tag}), for tags that land on different masters.
     const groups = Array.from({ length: 12 }, (_, i) => [`${prefix}:{g${i}}:count`, `${prefix}:{g${i}}:log`]);

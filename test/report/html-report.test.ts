@@ -154,11 +154,39 @@ describe('escaping', () => {
     const img = '<img src=x onerror="alert(2)">';
     const records: TimelineRecord[] = [
       { t: 0, kind: 'mark', symbol: 'ETHP', price: '2000' },
-      { t: 0, kind: 'order', account: 'alpha', orderId: `o-${img}`, symbol: 'ETHP', side: 'buy', amount: '1', price: '0', type: 'market', purpose: 'entry' },
+      {
+        t: 0,
+        kind: 'order',
+        account: 'alpha',
+        orderId: `o-${img}`,
+        symbol: 'ETHP',
+        side: 'buy',
+        amount: '1',
+        price: '0',
+        type: 'market',
+        purpose: 'entry',
+      },
       { t: 0, kind: 'order-update', account: 'alpha', orderId: `o-${img}`, status: 'rejected', filled: '0', reason: img },
       { t: 1000, kind: 'cancel', account: 'alpha', orderId: 'o-2', reason: img },
-      { t: 1000, kind: 'decision', account: 'alpha', allowed: false, rules: [img], order: { symbol: 'ETHP', side: 'buy', amount: '1', type: 'market' }, reasons: [img] },
-      { t: 2000, kind: 'state', account: 'alpha', from: 'trading', to: 'entries-blocked', reason: img, detail: img, numbers: { [img]: img } },
+      {
+        t: 1000,
+        kind: 'decision',
+        account: 'alpha',
+        allowed: false,
+        rules: [img],
+        order: { symbol: 'ETHP', side: 'buy', amount: '1', type: 'market' },
+        reasons: [img],
+      },
+      {
+        t: 2000,
+        kind: 'state',
+        account: 'alpha',
+        from: 'trading',
+        to: 'entries-blocked',
+        reason: img,
+        detail: img,
+        numbers: { [img]: img },
+      },
       { t: 3000, kind: 'stopout', scope: 'fleet', id: '*', reason: img, closePositions: false, action: 'set' },
       { t: 4000, kind: 'operator', action: img, scope: 'fleet', id: '*', result: 'refused', reason: img },
     ];
@@ -172,7 +200,10 @@ describe('escaping', () => {
 describe('riskwarden simulate --report', () => {
   it('writes the report through the CLI', () => {
     const path = join(mkdtempSync(join(tmpdir(), 'riskwarden-report-cli-')), 'report.html');
-    const result = spawnSync(process.execPath, ['bin/riskwarden.js', 'simulate', STRESS_PASS, '--report', path], { encoding: 'utf8', timeout: 60_000 });
+    const result = spawnSync(process.execPath, ['bin/riskwarden.js', 'simulate', STRESS_PASS, '--report', path], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(result.status, result.stderr).toBe(0);
     const html = readFileSync(path, 'utf8');
     expect(html).toContain('<h1>stress-pass</h1>');
@@ -196,8 +227,13 @@ describe('a large fleet', () => {
     const records: TimelineRecord[] = [
       { t: 0, kind: 'mark', symbol: 'ETHP', price: '2000' },
       {
-        t: 10_000, kind: 'summary', liquidated: ['acct-3'], finalStates: Object.fromEntries(ids.map((id) => [id, 'trading'])),
-        orders: {}, maxReductionsInFlight: {}, blockedEntries: {},
+        t: 10_000,
+        kind: 'summary',
+        liquidated: ['acct-3'],
+        finalStates: Object.fromEntries(ids.map((id) => [id, 'trading'])),
+        orders: {},
+        maxReductionsInFlight: {},
+        blockedEntries: {},
       },
     ];
     const html = renderHtmlReport(loaded.value as ScenarioConfig, records);

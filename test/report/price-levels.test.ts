@@ -41,7 +41,10 @@ describe('priceAtBuffer', () => {
 
   it('is the inverse of the buffer at a price', () => {
     const cases = fc.record({
-      size: fc.integer({ min: -5000, max: 5000 }).filter((n) => n !== 0).map((n) => String(n / 100)),
+      size: fc
+        .integer({ min: -5000, max: 5000 })
+        .filter((n) => n !== 0)
+        .map((n) => String(n / 100)),
       mark: fc.integer({ min: 100, max: 1_000_000 }).map((n) => String(n / 10)),
       equity: fc.integer({ min: 1, max: 10_000_000 }).map((n) => String(n / 10)),
       maintenance: fc.integer({ min: 1, max: 300 }).map((n) => String(n / 1000)),

@@ -23,36 +23,111 @@ function scenario(): ScenarioConfig {
   return loaded.value as ScenarioConfig;
 }
 
-const risk = (t: number, size: string | null, rest: { grossNotional: string; equity: string; buffer: string | null; state?: 'trading' | 'de-risking' }): TimelineRecord => ({
-  t, kind: 'risk', account: 'alpha', position: size === null ? {} : { ETHP: size }, grossNotional: rest.grossNotional, equity: rest.equity,
-  marginFraction: null, maintenance: size === null ? '0' : '0.05', marginBuffer: rest.buffer, sessionPnl: '0', ...(rest.state ? { state: rest.state } : {}),
+const risk = (
+  t: number,
+  size: string | null,
+  rest: { grossNotional: string; equity: string; buffer: string | null; state?: 'trading' | 'de-risking' },
+): TimelineRecord => ({
+  t,
+  kind: 'risk',
+  account: 'alpha',
+  position: size === null ? {} : { ETHP: size },
+  grossNotional: rest.grossNotional,
+  equity: rest.equity,
+  marginFraction: null,
+  maintenance: size === null ? '0' : '0.05',
+  marginBuffer: rest.buffer,
+  sessionPnl: '0',
+  ...(rest.state ? { state: rest.state } : {}),
 });
 
 const records: TimelineRecord[] = [
   { t: 0, kind: 'mark', symbol: 'ETHP', price: '2000' },
   risk(0, null, { grossNotional: '0', equity: '2200', buffer: null, state: 'trading' }),
-  { t: 0, kind: 'order', account: 'alpha', orderId: 'alpha-1', symbol: 'ETHP', side: 'buy', amount: '2.5', price: '0', type: 'market', purpose: 'entry' },
+  {
+    t: 0,
+    kind: 'order',
+    account: 'alpha',
+    orderId: 'alpha-1',
+    symbol: 'ETHP',
+    side: 'buy',
+    amount: '2.5',
+    price: '0',
+    type: 'market',
+    purpose: 'entry',
+  },
   { t: 0, kind: 'order-update', account: 'alpha', orderId: 'alpha-1', status: 'sequenced', filled: '0' },
   { t: 0, kind: 'order-update', account: 'alpha', orderId: 'alpha-1', status: 'filled', filled: '2.5' },
   // 2.5 ETHP at 1520 is a gross notional of 3800
   { t: 10_000, kind: 'mark', symbol: 'ETHP', price: '1520' },
   risk(10_000, '2.5', { grossNotional: '3800', equity: '806', buffer: '0.162105263157' }),
-  { t: 12_000, kind: 'decision', account: 'alpha', allowed: false, rules: ['min-margin-buffer'], order: { symbol: 'ETHP', side: 'buy', amount: '1', type: 'market' }, reasons: ['too thin'] },
-  { t: 20_000, kind: 'state', account: 'alpha', from: 'trading', to: 'de-risking', reason: 'min-margin-buffer', detail: 'de-risking.awaiting' },
+  {
+    t: 12_000,
+    kind: 'decision',
+    account: 'alpha',
+    allowed: false,
+    rules: ['min-margin-buffer'],
+    order: { symbol: 'ETHP', side: 'buy', amount: '1', type: 'market' },
+    reasons: ['too thin'],
+  },
+  {
+    t: 20_000,
+    kind: 'state',
+    account: 'alpha',
+    from: 'trading',
+    to: 'de-risking',
+    reason: 'min-margin-buffer',
+    detail: 'de-risking.awaiting',
+  },
   { t: 20_000, kind: 'state', account: 'alpha', from: 'de-risking', to: 'de-risking', reason: 'order-sent', detail: 'de-risking.reducing' },
-  { t: 20_000, kind: 'order', account: 'alpha', orderId: 'alpha-2', symbol: 'ETHP', side: 'sell', amount: '0.6', price: '1500', type: 'limit', purpose: 'reduce' },
+  {
+    t: 20_000,
+    kind: 'order',
+    account: 'alpha',
+    orderId: 'alpha-2',
+    symbol: 'ETHP',
+    side: 'sell',
+    amount: '0.6',
+    price: '1500',
+    type: 'limit',
+    purpose: 'reduce',
+  },
   { t: 20_000, kind: 'order-update', account: 'alpha', orderId: 'alpha-2', status: 'rejected', filled: '0', reason: 'NoLiquidity' },
-  { t: 21_000, kind: 'order', account: 'alpha', orderId: 'alpha-3', symbol: 'ETHP', side: 'sell', amount: '0.6', price: '1500', type: 'limit', purpose: 'reduce' },
+  {
+    t: 21_000,
+    kind: 'order',
+    account: 'alpha',
+    orderId: 'alpha-3',
+    symbol: 'ETHP',
+    side: 'sell',
+    amount: '0.6',
+    price: '1500',
+    type: 'limit',
+    purpose: 'reduce',
+  },
   { t: 36_000, kind: 'cancel', account: 'alpha', orderId: 'alpha-3', reason: 'reduction timed out' },
   { t: 36_000, kind: 'order-update', account: 'alpha', orderId: 'alpha-3', status: 'cancelled', filled: '0.2' },
   { t: 40_000, kind: 'state', account: 'alpha', from: 'de-risking', to: 'trading', reason: 'budget-has-room' },
   { t: 45_000, kind: 'stopout', scope: 'portfolio', id: 'core', reason: 'manual', closePositions: false, action: 'set' },
   { t: 46_000, kind: 'stopout', scope: 'account', id: 'beta', reason: 'manual', closePositions: false, action: 'set' },
-  { t: 47_000, kind: 'operator', action: 'reset-stopout', scope: 'account', id: 'alpha', result: 'refused', reason: 'no stopout manual on account alpha' },
+  {
+    t: 47_000,
+    kind: 'operator',
+    action: 'reset-stopout',
+    scope: 'account',
+    id: 'alpha',
+    result: 'refused',
+    reason: 'no stopout manual on account alpha',
+  },
   risk(50_000, null, { grossNotional: '0', equity: '700', buffer: null }),
   {
-    t: 60_000, kind: 'summary', liquidated: [], finalStates: { alpha: 'trading', beta: 'stopped-out' },
-    orders: { alpha: { entry: 1, reduce: 2 }, beta: {} }, maxReductionsInFlight: { alpha: 1, beta: 0 }, blockedEntries: { alpha: 1, beta: 0 },
+    t: 60_000,
+    kind: 'summary',
+    liquidated: [],
+    finalStates: { alpha: 'trading', beta: 'stopped-out' },
+    orders: { alpha: { entry: 1, reduce: 2 }, beta: {} },
+    maxReductionsInFlight: { alpha: 1, beta: 0 },
+    blockedEntries: { alpha: 1, beta: 0 },
   },
 ];
 
@@ -64,7 +139,10 @@ describe('buildReportModel', () => {
   it('takes the header from the scenario and the end from its until', () => {
     expect(model).toMatchObject({ name: 'hand-built', seed: 1, start: '2026-01-05T13:00:00Z', end: 60_000 });
     expect(buildReportModel(scenario(), records, { seed: 42 }).seed).toBe(42);
-    expect(model.marks.ETHP).toEqual([{ t: 0, value: '2000' }, { t: 10_000, value: '1520' }]);
+    expect(model.marks.ETHP).toEqual([
+      { t: 0, value: '2000' },
+      { t: 10_000, value: '1520' },
+    ]);
   });
 
   it('merges the account budget over defaults.budget rule by rule', () => {
@@ -91,7 +169,11 @@ describe('buildReportModel', () => {
       // flat again: no levels
       { t: 50_000, liquidation: null, minBuffer: null, panicBuffer: null },
     ]);
-    expect(alpha.position.ETHP).toEqual([{ t: 0, value: '0' }, { t: 10_000, value: '2.5' }, { t: 50_000, value: '0' }]);
+    expect(alpha.position.ETHP).toEqual([
+      { t: 0, value: '0' },
+      { t: 10_000, value: '2.5' },
+      { t: 50_000, value: '0' },
+    ]);
     expect(alpha.marginBuffer.map((p) => p.value)).toEqual([null, '0.162105263157', null]);
     expect(beta.symbols).toEqual([]);
   });
@@ -106,7 +188,12 @@ describe('buildReportModel', () => {
 
   it('logs blocked entries, state changes, and the stopouts and operator actions that concern the account', () => {
     expect(alpha.log.map((e) => `${e.t} ${e.kind}`)).toEqual([
-      '12000 blocked', '20000 state', '20000 state', '40000 state', '45000 stopout', '47000 operator',
+      '12000 blocked',
+      '20000 state',
+      '20000 state',
+      '40000 state',
+      '45000 stopout',
+      '47000 operator',
     ]);
     expect(alpha.log[0]).toMatchObject({ kind: 'blocked', rules: ['min-margin-buffer'], reasons: ['too thin'] });
     expect(beta.log.map((e) => `${e.t} ${e.kind}`)).toEqual(['46000 stopout']);
@@ -117,11 +204,15 @@ describe('buildReportModel', () => {
 describe('stateBands', () => {
   it('keeps an instant state as a zero-width band, and lets a change at t=0 replace the initial state', () => {
     expect(
-      stateBands('trading', [
-        { t: 0, to: 'entries-blocked', reason: 'max-position-size' },
-        { t: 5000, to: 'panic-exit', reason: 'panic-margin-buffer' },
-        { t: 5000, to: 'trading', reason: 'budget-has-room' },
-      ], 9000).map(({ from, to, state }) => [from, to, state]),
+      stateBands(
+        'trading',
+        [
+          { t: 0, to: 'entries-blocked', reason: 'max-position-size' },
+          { t: 5000, to: 'panic-exit', reason: 'panic-margin-buffer' },
+          { t: 5000, to: 'trading', reason: 'budget-has-room' },
+        ],
+        9000,
+      ).map(({ from, to, state }) => [from, to, state]),
     ).toEqual([
       [0, 5000, 'entries-blocked'],
       [5000, 5000, 'panic-exit'],

@@ -27,8 +27,26 @@ describe('renderChart', () => {
     const svg = renderChart({
       ...base,
       series: [
-        { label: 'line', colour: '#000000', shape: 'line', points: [{ x: 0, y: 1 }, { x: 10, y: null }, { x: 20, y: 2 }, { x: 30, y: 3 }] },
-        { label: 'step', colour: '#111111', shape: 'step', points: [{ x: 0, y: 0 }, { x: 50, y: 10 }] },
+        {
+          label: 'line',
+          colour: '#000000',
+          shape: 'line',
+          points: [
+            { x: 0, y: 1 },
+            { x: 10, y: null },
+            { x: 20, y: 2 },
+            { x: 30, y: 3 },
+          ],
+        },
+        {
+          label: 'step',
+          colour: '#111111',
+          shape: 'step',
+          points: [
+            { x: 0, y: 0 },
+            { x: 50, y: 10 },
+          ],
+        },
       ],
     });
     const paths = [...svg.matchAll(/<path class="series" d="([^"]+)"/g)].map((m) => m[1]);
@@ -48,8 +66,26 @@ describe('renderChart', () => {
     const svg = renderChart({
       ...base,
       series: [
-        { label: 'a', colour: '#000000', shape: 'line', points: [{ x: 0, y: 5 }, { x: 100, y: 5 }], endLabel: 'A' },
-        { label: 'b', colour: '#000000', shape: 'line', points: [{ x: 0, y: 5.1 }, { x: 100, y: 5.1 }], endLabel: 'B' },
+        {
+          label: 'a',
+          colour: '#000000',
+          shape: 'line',
+          points: [
+            { x: 0, y: 5 },
+            { x: 100, y: 5 },
+          ],
+          endLabel: 'A',
+        },
+        {
+          label: 'b',
+          colour: '#000000',
+          shape: 'line',
+          points: [
+            { x: 0, y: 5.1 },
+            { x: 100, y: 5.1 },
+          ],
+          endLabel: 'B',
+        },
       ],
     });
     const ys = [...svg.matchAll(/<text class="end-label" x="782" y="([\d.]+)"/g)].map((m) => Number(m[1]));

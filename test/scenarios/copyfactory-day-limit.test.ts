@@ -32,7 +32,14 @@ describe('scenario copyfactory-day-limit', () => {
     expect(close[0]).toMatchObject({ t: 70_000, side: 'sell', amount: '3' });
     const stop = tl.of('stopout').find((s) => s.action === 'set')!;
     // balance 10000 − 3.0003 − 301.2 − 2.8497 = 9692.95: balance-difference 307.05 ≥ 250
-    expect(stop).toMatchObject({ t: 70_000, scope: 'strategy', id: 'alpha', reason: 'day-balance-difference', closePositions: false, stoppedTill: '2026-01-06T00:00:00.000Z' });
+    expect(stop).toMatchObject({
+      t: 70_000,
+      scope: 'strategy',
+      id: 'alpha',
+      reason: 'day-balance-difference',
+      closePositions: false,
+      stoppedTill: '2026-01-06T00:00:00.000Z',
+    });
     expect(tl.states('alpha')[0]).toMatchObject({ t: 70_000, from: 'trading', to: 'stopped-out', reason: 'stopout' });
     expect(tl.terminal('alpha', close[0]!.orderId)?.status).toBe('filled');
   });
@@ -60,7 +67,12 @@ describe('scenario copyfactory-day-limit', () => {
   it('accepts the reset in the new day and trades again', () => {
     const [, accepted] = tl.of('operator');
     expect(accepted).toMatchObject({ t: 240_000, action: 'reset-stopout', result: 'ok' });
-    expect(tl.of('stopout').find((s) => s.action === 'reset')).toMatchObject({ t: 240_000, scope: 'strategy', id: 'alpha', reason: 'day-balance-difference' });
+    expect(tl.of('stopout').find((s) => s.action === 'reset')).toMatchObject({
+      t: 240_000,
+      scope: 'strategy',
+      id: 'alpha',
+      reason: 'day-balance-difference',
+    });
     expect(tl.states('alpha')[1]).toMatchObject({ t: 240_000, from: 'stopped-out', to: 'trading' });
     const entry = tl.orders('alpha', 'entry').at(-1)!;
     expect(entry).toMatchObject({ t: 270_000 });

@@ -24,7 +24,11 @@ describe('scenario fleet-crash', () => {
 
   it('keeps the timeline invariants for all 50 accounts, with no liquidation', () => {
     expect(run.scenario.accounts).toHaveLength(50);
-    expect(run.scenario.portfolios.map((p) => [p.id, p.members.length])).toEqual([['core', 20], ['growth', 15], ['macro', 15]]);
+    expect(run.scenario.portfolios.map((p) => [p.id, p.members.length])).toEqual([
+      ['core', 20],
+      ['growth', 15],
+      ['macro', 15],
+    ]);
     checkTimelineInvariants(run.scenario, run.records);
     expect(tl.summary().liquidated).toEqual([]);
   });
@@ -49,14 +53,19 @@ describe('scenario fleet-crash', () => {
       for (const o of exits) expect(tl.terminal(account, o.orderId)?.status, account).toBe('filled');
       expect(tl.lastRisk(account).position, account).toEqual({});
     }
-    expect(Object.fromEntries(CORE.map((a) => [a, tl.summary().finalStates[a]]))).toEqual(Object.fromEntries(CORE.map((a) => [a, 'stopped-out'])));
+    expect(Object.fromEntries(CORE.map((a) => [a, tl.summary().finalStates[a]]))).toEqual(
+      Object.fromEntries(CORE.map((a) => [a, 'stopped-out'])),
+    );
   });
 
   it('stops every growth account in the same step and keeps its position', () => {
     const stop = tl.of('stopout').find((s) => s.id === 'growth')!;
     for (const account of GROWTH) {
       const to = tl.states(account).filter((s) => s.to === 'stopped-out');
-      expect(to.map((s) => s.t), account).toEqual([stop.t]);
+      expect(
+        to.map((s) => s.t),
+        account,
+      ).toEqual([stop.t]);
       expect(tl.orders(account, 'exit'), account).toEqual([]);
       expect(tl.orders(account, 'reduce'), account).toEqual([]);
       // at 1480: equity 7992.7994 − 6 × 520 = 4872.7994 over gross 8880, buffer ≈ 0.499
@@ -67,8 +76,14 @@ describe('scenario fleet-crash', () => {
 
   it('de-risks the macro longs one order at a time and leaves the shorts alone', () => {
     for (const account of MACRO_LONG) {
-      expect(tl.states(account).some((s) => s.to === 'de-risking'), account).toBe(true);
-      expect(tl.states(account).some((s) => s.to === 'stopped-out'), account).toBe(false);
+      expect(
+        tl.states(account).some((s) => s.to === 'de-risking'),
+        account,
+      ).toBe(true);
+      expect(
+        tl.states(account).some((s) => s.to === 'stopped-out'),
+        account,
+      ).toBe(false);
       const reducing = tl.of('order', account).filter((o) => o.purpose === 'reduce' || o.purpose === 'exit');
       expect(reducing.length, account).toBeGreaterThan(1);
       for (let i = 1; i < reducing.length; i++) {

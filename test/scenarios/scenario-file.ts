@@ -13,7 +13,8 @@ export function scenarioPath(name: string): string {
 export async function loadScenario(name: string): Promise<ScenarioConfig> {
   const path = scenarioPath(name);
   const loaded = await loadConfigFile(path, { expect: 'scenario' });
-  if (!loaded.ok) throw new Error(`${path} is not a valid scenario (run \`riskwarden check ${path}\`):\n${formatProblems(loaded.problems).join('\n')}`);
+  if (!loaded.ok)
+    throw new Error(`${path} is not a valid scenario (run \`riskwarden check ${path}\`):\n${formatProblems(loaded.problems).join('\n')}`);
   return loaded.value as ScenarioConfig;
 }
 

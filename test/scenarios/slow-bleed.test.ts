@@ -20,7 +20,12 @@ describe('scenario slow-bleed', () => {
 
   it('trades while the loss is under the limit', () => {
     const entries = tl.orders('alpha', 'entry');
-    expect(entries.map((o) => [o.t, o.amount])).toEqual([[0, '2'], [30_000, '1'], [60_000, '1'], [100_000, '1']]);
+    expect(entries.map((o) => [o.t, o.amount])).toEqual([
+      [0, '2'],
+      [30_000, '1'],
+      [60_000, '1'],
+      [100_000, '1'],
+    ]);
     for (const o of entries) expect(tl.terminal('alpha', o.orderId)?.status).toBe('filled');
   });
 

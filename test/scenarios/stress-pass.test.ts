@@ -60,7 +60,9 @@ describe('scenario stress-pass', () => {
     let previousEnd = -1;
     for (const o of reduces) {
       expect(o.index).toBeGreaterThan(previousEnd);
-      expect(tl.of('order', 'alpha').filter((other) => other.index > o.index && other.index < tl.terminal('alpha', o.orderId)!.index)).toEqual([]);
+      expect(
+        tl.of('order', 'alpha').filter((other) => other.index > o.index && other.index < tl.terminal('alpha', o.orderId)!.index),
+      ).toEqual([]);
       const end = tl.terminal('alpha', o.orderId)!;
       expect(end).toMatchObject({ status: 'filled', filled: o.amount });
       previousEnd = end.index;
@@ -80,7 +82,10 @@ describe('scenario stress-pass', () => {
     expect(dec(risk.position.ETHP!).gt(2) && dec(risk.position.ETHP!).lt(3)).toBe(true);
     expect(tl.of('liquidation')).toEqual([]);
     // Only the operator's kill switch: no CopyFactory limit (strategy, portfolio, subscriber) fired.
-    expect(tl.of('stopout').map((s) => [s.scope, s.reason, s.action])).toEqual([['fleet', 'manual', 'set'], ['fleet', 'manual', 'reset']]);
+    expect(tl.of('stopout').map((s) => [s.scope, s.reason, s.action])).toEqual([
+      ['fleet', 'manual', 'set'],
+      ['fleet', 'manual', 'reset'],
+    ]);
     expect(tl.summary()).toMatchObject({
       liquidated: [],
       finalStates: { alpha: 'entries-blocked', beta: 'trading' },
@@ -91,12 +96,25 @@ describe('scenario stress-pass', () => {
 
   it('rides out a feed drop, a disconnect and the operator kill switch', () => {
     // beta holds nothing, so the dropped marks (80–90 s) only show as a stale feed, 5 s after the last one.
-    expect(tl.states('beta').slice(0, 2).map((s) => [s.t, s.from, s.to, s.reason])).toEqual([
+    expect(
+      tl
+        .states('beta')
+        .slice(0, 2)
+        .map((s) => [s.t, s.from, s.to, s.reason]),
+    ).toEqual([
       [86_000, 'trading', 'entries-blocked', 'feed-stale'],
       [90_000, 'entries-blocked', 'trading', 'budget-has-room'],
     ]);
-    expect(tl.of('operator').map((o) => [o.t, o.action, o.result])).toEqual([[120_000, 'set-stopout', 'ok'], [130_000, 'reset-stopout', 'ok']]);
-    expect(tl.states('alpha').filter((s) => s.t >= 120_000).map((s) => [s.t, s.from, s.to])).toEqual([
+    expect(tl.of('operator').map((o) => [o.t, o.action, o.result])).toEqual([
+      [120_000, 'set-stopout', 'ok'],
+      [130_000, 'reset-stopout', 'ok'],
+    ]);
+    expect(
+      tl
+        .states('alpha')
+        .filter((s) => s.t >= 120_000)
+        .map((s) => [s.t, s.from, s.to]),
+    ).toEqual([
       [120_000, 'entries-blocked', 'stopped-out'],
       [130_000, 'stopped-out', 'entries-blocked'],
     ]);

@@ -31,7 +31,19 @@ export interface InvariantOptions {
   liquidated?: readonly string[];
 }
 
-const KINDS = ['mark', 'state', 'decision', 'order', 'cancel', 'order-update', 'risk', 'stopout', 'liquidation', 'operator', 'summary'] as const;
+const KINDS = [
+  'mark',
+  'state',
+  'decision',
+  'order',
+  'cancel',
+  'order-update',
+  'risk',
+  'stopout',
+  'liquidation',
+  'operator',
+  'summary',
+] as const;
 
 const REQUIRED: Record<(typeof KINDS)[number], readonly string[]> = {
   mark: ['symbol', 'price'],
@@ -48,7 +60,16 @@ const REQUIRED: Record<(typeof KINDS)[number], readonly string[]> = {
 };
 
 /** Rule codes of docs/contracts.md#rule-codes, including the extension `order-invalid`. */
-const RULES = new Set(['max-position-size', 'max-gross-notional', 'min-margin-buffer', 'session-loss-limit', 'risk-limit', 'stopout', 'state', 'order-invalid']);
+const RULES = new Set([
+  'max-position-size',
+  'max-gross-notional',
+  'min-margin-buffer',
+  'session-loss-limit',
+  'risk-limit',
+  'stopout',
+  'state',
+  'order-invalid',
+]);
 const STATUSES = new Set(['sequenced', 'posted', 'partially-filled', 'filled', 'cancelled', 'rejected', 'liquidated']);
 const PURPOSES = new Set(['entry', 'close', 'reduce', 'exit']);
 
@@ -62,7 +83,11 @@ interface TrackedOrder {
   checked: boolean;
 }
 
-export function checkTimelineInvariants(scenario: ScenarioConfig, records: readonly TimelineRecord[], options: InvariantOptions = {}): void {
+export function checkTimelineInvariants(
+  scenario: ScenarioConfig,
+  records: readonly TimelineRecord[],
+  options: InvariantOptions = {},
+): void {
   const timeline = new Timeline(records);
   const products = scenarioProducts(scenario);
   const accounts = scenario.accounts.map((a) => a.id);
@@ -137,7 +162,11 @@ export function checkTimelineInvariants(scenario: ScenarioConfig, records: reado
         if (r.purpose === 'entry' || r.purpose === 'close') {
           const decision = lastDecision.get(r.account);
           expect(decision?.allowed, `${where}: a strategy order follows an allowed decision`).toBe(true);
-          expect(decision?.order, `${where}: the decision was about this order`).toMatchObject({ symbol: r.symbol, side: r.side, amount: r.amount });
+          expect(decision?.order, `${where}: the decision was about this order`).toMatchObject({
+            symbol: r.symbol,
+            side: r.side,
+            amount: r.amount,
+          });
           lastDecision.delete(r.account);
         }
         if (r.purpose === 'entry') expect(state.get(r.account), `${where}: an entry leaves only from trading`).toBe('trading');
@@ -159,8 +188,12 @@ export function checkTimelineInvariants(scenario: ScenarioConfig, records: reado
         expect(STATUSES.has(r.status), `${where}: status`).toBe(true);
         expect(tracked.done, `${where}: after the terminal update`).toBe(false);
         const filled = dec(r.filled);
-        expect(filled.gte(tracked.filled) && filled.lte(o.amount), `${where}: filled ${r.filled} after ${str(tracked.filled)}, amount ${o.amount}`).toBe(true);
-        if (r.status === 'rejected') expect(typeof r.reason === 'string' && r.reason.length > 0, `${where}: a rejection has a reason`).toBe(true);
+        expect(
+          filled.gte(tracked.filled) && filled.lte(o.amount),
+          `${where}: filled ${r.filled} after ${str(tracked.filled)}, amount ${o.amount}`,
+        ).toBe(true);
+        if (r.status === 'rejected')
+          expect(typeof r.reason === 'string' && r.reason.length > 0, `${where}: a rejection has a reason`).toBe(true);
         const held = position(r.account, o.symbol);
         const reducingOrder = o.purpose === 'reduce' || o.purpose === 'exit';
         // A reducing order is judged against the position when the venue first answers it: by then every
@@ -176,7 +209,10 @@ export function checkTimelineInvariants(scenario: ScenarioConfig, records: reado
         if (delta.gt(0)) {
           const after = o.side === 'buy' ? held.plus(delta) : held.minus(delta);
           if (reducingOrder) {
-            expect(after.abs().lte(held.abs()) && (after.isZero() || after.isPos() === held.isPos()), `${where}: fill ${str(delta)} takes ${str(held)} to ${str(after)}`).toBe(true);
+            expect(
+              after.abs().lte(held.abs()) && (after.isZero() || after.isPos() === held.isPos()),
+              `${where}: fill ${str(delta)} takes ${str(held)} to ${str(after)}`,
+            ).toBe(true);
           }
           positions.get(r.account)!.set(o.symbol, after);
         }
@@ -200,28 +236,47 @@ export function checkTimelineInvariants(scenario: ScenarioConfig, records: reado
     expect(summary.maxReductionsInFlight[account] ?? 0, `${account}: maxReductionsInFlight`).toBeLessThanOrEqual(1);
     expect(summary.orders[account] ?? {}, `${account}: summary.orders`).toEqual(counts.get(account));
     expect(summary.blockedEntries[account] ?? 0, `${account}: summary.blockedEntries`).toBe(blocked.get(account));
-    const fromFills = Object.fromEntries([...positions.get(account)!].filter(([, size]) => !size.isZero()).map(([symbol, size]) => [symbol, str(size)]));
+    const fromFills = Object.fromEntries(
+      [...positions.get(account)!].filter(([, size]) => !size.isZero()).map(([symbol, size]) => [symbol, str(size)]),
+    );
     const risk = timeline.lastRisk(account);
-    const reported = Object.fromEntries(Object.entries(risk.position).filter(([, size]) => !dec(size).isZero()).map(([symbol, size]) => [symbol, str(size)]));
+    const reported = Object.fromEntries(
+      Object.entries(risk.position)
+        .filter(([, size]) => !dec(size).isZero())
+        .map(([symbol, size]) => [symbol, str(size)]),
+    );
     expect(reported, `${account}: final position (last risk record) against the fills`).toEqual(fromFills);
   }
 }
 
 /** Tick grid, size grid, max notional, and (limit orders) the band around the mark the account saw. */
-function checkProductRules(order: OrderRecord, products: ReturnType<typeof scenarioProducts>, mark: string | undefined, where: string): void {
+function checkProductRules(
+  order: OrderRecord,
+  products: ReturnType<typeof scenarioProducts>,
+  mark: string | undefined,
+  where: string,
+): void {
   const product = products[order.symbol];
   expect(product, `${where}: unknown product ${order.symbol}`).toBeDefined();
   if (!product) return;
   const amount = dec(order.amount);
-  expect(amount.gt(0) && amount.mod(product.minOrderSize).isZero(), `${where}: amount ${order.amount} off the size grid ${product.minOrderSize}`).toBe(true);
+  expect(
+    amount.gt(0) && amount.mod(product.minOrderSize).isZero(),
+    `${where}: amount ${order.amount} off the size grid ${product.minOrderSize}`,
+  ).toBe(true);
   if (order.type === 'market') {
     expect(order.price, `${where}: a market order's price is "0"`).toBe('0');
     return;
   }
   const price = dec(order.price);
-  expect(price.gt(0) && price.mod(product.tickSize).isZero(), `${where}: price ${order.price} off the tick grid ${product.tickSize}`).toBe(true);
+  expect(price.gt(0) && price.mod(product.tickSize).isZero(), `${where}: price ${order.price} off the tick grid ${product.tickSize}`).toBe(
+    true,
+  );
   expect(amount.times(price).lte(product.maxOrderNotional), `${where}: notional above ${product.maxOrderNotional}`).toBe(true);
   if (mark === undefined) return;
   const band = priceBand(product, mark);
-  expect(price.gte(band.low) && price.lte(band.high), `${where}: price ${order.price} outside the band [${str(band.low)}, ${str(band.high)}] around mark ${mark}`).toBe(true);
+  expect(
+    price.gte(band.low) && price.lte(band.high),
+    `${where}: price ${order.price} outside the band [${str(band.low)}, ${str(band.high)}] around mark ${mark}`,
+  ).toBe(true);
 }

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { SimClock } from '../../src/clock/clock.ts';
 import { strategyIdHash } from '../../src/venue/crypto/bytes32.ts';
-import { ORDER_REJECTION, ORDER_UPDATE_REASON, STRATEGY_UPDATE_REASON, type OrderUpdateRow, type StrategyUpdateRow } from '../../src/venue/protocol.ts';
+import {
+  ORDER_REJECTION,
+  ORDER_UPDATE_REASON,
+  STRATEGY_UPDATE_REASON,
+  type OrderUpdateRow,
+  type StrategyUpdateRow,
+} from '../../src/venue/protocol.ts';
 import { Exchange, ExchangeError, type ExchangeEvent, type ExchangeOptions, type ExchangeRequest } from '../../src/sim/exchange.ts';
 
 const ALICE = '0x603699848c84529987E14Ba32C8a66DEF67E9eCE';
@@ -133,7 +139,12 @@ describe('execution-level rejections', () => {
     h.place({ orderType: 0, side: 1, price: '1959.9' });
     expect(h.rejection()).toBe(ORDER_REJECTION.MaxTakerPriceDeviation);
     h.place({ orderType: 0, price: '2040', amount: '0.5' }); // at the edge: takes 0.5 @ 2000.2
-    expect(h.orderRows().at(-1)).toMatchObject({ reason: ORDER_UPDATE_REASON.Trade, fillPrice: '2000.2', fillAmount: '0.5', remainingAmount: '0' });
+    expect(h.orderRows().at(-1)).toMatchObject({
+      reason: ORDER_UPDATE_REASON.Trade,
+      fillPrice: '2000.2',
+      fillAmount: '0.5',
+      remainingAmount: '0',
+    });
     h.place({ orderType: 0, price: '1900', amount: '0.5' }); // a passive bid far below the band rests
     expect(h.orderRows().at(-1)).toMatchObject({ reason: ORDER_UPDATE_REASON.Post, remainingAmount: '0.5', filledAmount: '0' });
   });
@@ -208,7 +219,14 @@ describe('fills and fees', () => {
     const hash = h.place({ amount: '1' });
     const trade = h.orderRows().find((r) => r.orderHash === hash)!;
     // fee = 1 × 2000.2 × 0.0005 = 1.0001
-    expect(trade).toMatchObject({ reason: ORDER_UPDATE_REASON.Trade, fillAmount: '1', fillPrice: '2000.2', fee: '1.0001', filledAmount: '1', remainingAmount: '0' });
+    expect(trade).toMatchObject({
+      reason: ORDER_UPDATE_REASON.Trade,
+      fillAmount: '1',
+      fillPrice: '2000.2',
+      fee: '1.0001',
+      filledAmount: '1',
+      remainingAmount: '0',
+    });
     const rows = h.strategyRows();
     expect(rows.map((r) => [r.reason, r.collateralChange, r.collateral])).toEqual([
       [STRATEGY_UPDATE_REASON.Deposit, '1000', '1000'],
@@ -218,7 +236,12 @@ describe('fills and fees', () => {
     expect(rows[1]).toMatchObject({ symbol: 'ETHP', positionSide: 0, positionSize: '1', avgEntryPrice: '2000.2', tradeId: trade.tradeId });
     // Selling at the bid realizes (1999.8 − 2000.2) × 1 = −0.4 and pays 1999.8 × 0.0005 = 0.9999
     h.place({ side: 1, amount: '1' });
-    expect(h.strategyRows().slice(-2).map((r) => [r.reason, r.collateralChange, r.collateral, r.positionSide])).toEqual([
+    expect(
+      h
+        .strategyRows()
+        .slice(-2)
+        .map((r) => [r.reason, r.collateralChange, r.collateral, r.positionSide]),
+    ).toEqual([
       [STRATEGY_UPDATE_REASON.Trade, '-0.4', '998.5999', null],
       [STRATEGY_UPDATE_REASON.Fee, '-0.9999', '997.6', undefined],
     ]);
@@ -237,7 +260,11 @@ describe('fills and fees', () => {
       [ORDER_UPDATE_REASON.Post, undefined, '1'],
       [ORDER_UPDATE_REASON.Trade, '-0.20001', '0'],
     ]);
-    expect(h.strategyRows(BOB, 'mm').at(-1)).toMatchObject({ reason: STRATEGY_UPDATE_REASON.Fee, collateralChange: '0.20001', collateral: '10000.20001' });
+    expect(h.strategyRows(BOB, 'mm').at(-1)).toMatchObject({
+      reason: STRATEGY_UPDATE_REASON.Fee,
+      collateralChange: '0.20001',
+      collateral: '10000.20001',
+    });
     expect(h.ex.openOrders(BOB, strategyIdHash('mm'))).toEqual([]);
   });
 
@@ -254,7 +281,12 @@ describe('fills and fees', () => {
       [ORDER_UPDATE_REASON.Trade, '1995', '10', '0'],
     ]);
     // The level that traded 10 keeps 40: consumed liquidity replenishes only at the next mark.
-    expect(h.ex.bookLevels('ETHP').filter((l) => l.side === 1).slice(0, 2)).toEqual([
+    expect(
+      h.ex
+        .bookLevels('ETHP')
+        .filter((l) => l.side === 1)
+        .slice(0, 2),
+    ).toEqual([
       { symbol: 'ETHP', side: 1, price: '1990.3', amount: '40' },
       { symbol: 'ETHP', side: 1, price: '1990.4', amount: '50' },
     ]);
@@ -270,15 +302,26 @@ describe('fills and fees', () => {
     h.ex.submit({ kind: 'CancelOrder', trader: ALICE, symbol: 'ETHP', orderHash: a, nonce: nonce(1) });
     expect(h.orderRows().at(-1)).toMatchObject({ orderHash: a, reason: ORDER_UPDATE_REASON.Cancellation, remainingAmount: '0' });
     h.ex.submit({ kind: 'CancelOrder', trader: ALICE, symbol: 'ETHP', orderHash: a, nonce: nonce(2) });
-    expect(h.orderRows().at(-1)).toMatchObject({ orderHash: a, reason: ORDER_UPDATE_REASON.CancelRejection, cancelRejection: 'order is not open (cancelled)' });
+    expect(h.orderRows().at(-1)).toMatchObject({
+      orderHash: a,
+      reason: ORDER_UPDATE_REASON.CancelRejection,
+      cancelRejection: 'order is not open (cancelled)',
+    });
     h.ex.submit({ kind: 'CancelAll', trader: ALICE, strategyId: 'main', symbol: 'ETHP', nonce: nonce(3) });
-    expect(h.orderRows().slice(-2).map((r) => [r.orderHash, r.reason])).toEqual([
+    expect(
+      h
+        .orderRows()
+        .slice(-2)
+        .map((r) => [r.orderHash, r.reason]),
+    ).toEqual([
       [b, ORDER_UPDATE_REASON.Cancellation],
       [c, ORDER_UPDATE_REASON.Cancellation],
     ]);
     expect(h.ex.openOrders(ALICE, strategyIdHash('main'))).toEqual([]);
     // Bob cannot cancel Alice's order.
-    expect(submitError(h.ex, { kind: 'CancelOrder', trader: BOB, symbol: 'ETHP', orderHash: b, nonce: nonce(4) }).code).toBe('SafetyFailure');
+    expect(submitError(h.ex, { kind: 'CancelOrder', trader: BOB, symbol: 'ETHP', orderHash: b, nonce: nonce(4) }).code).toBe(
+      'SafetyFailure',
+    );
   });
 });
 
@@ -304,7 +347,15 @@ describe('margin engine', () => {
       [ORDER_UPDATE_REASON.Cancellation, true],
       [ORDER_UPDATE_REASON.Liquidation, false],
     ]);
-    expect(orders[1]).toMatchObject({ side: 1, orderType: 1, amount: '1.4', fillAmount: '1.4', fillPrice: '1350', filledAmount: '1.4', remainingAmount: '0' });
+    expect(orders[1]).toMatchObject({
+      side: 1,
+      orderType: 1,
+      amount: '1.4',
+      fillAmount: '1.4',
+      fillPrice: '1350',
+      filledAmount: '1.4',
+      remainingAmount: '0',
+    });
     const strategy = h.strategyRows().filter((r) => r.globalOrdinal > before);
     // realized 1.4 × (1350 − 2000.2) = −910.28
     expect(strategy).toEqual([
@@ -320,7 +371,9 @@ describe('margin engine', () => {
     expect(h.ex.strategyState(ALICE, 'main')).toMatchObject({ collateral: '88.31986', positions: [] });
     expect(h.ex.openOrders(ALICE, strategyIdHash('main'))).toEqual([]);
     // Every row reached the sink too, in ordinal order.
-    const sunk = h.events.filter((e) => e.feed === 'ORDER_UPDATE' || e.feed === 'STRATEGY_UPDATE').map((e) => ('row' in e ? e.row.globalOrdinal : 0));
+    const sunk = h.events
+      .filter((e) => e.feed === 'ORDER_UPDATE' || e.feed === 'STRATEGY_UPDATE')
+      .map((e) => ('row' in e ? e.row.globalOrdinal : 0));
     expect(sunk).toEqual([...sunk].sort((a, b) => a - b));
   });
 
@@ -328,7 +381,11 @@ describe('margin engine', () => {
     const h = longAlice();
     // mark 1000: 998.59986 + 1.4 × (1000 − 2000.2) = −401.68014 → collateral settles at 0
     h.ex.setMark('ETHP', '1000');
-    expect(h.strategyRows().at(-1)).toMatchObject({ reason: STRATEGY_UPDATE_REASON.Liquidation, collateralChange: '-998.59986', collateral: '0' });
+    expect(h.strategyRows().at(-1)).toMatchObject({
+      reason: STRATEGY_UPDATE_REASON.Liquidation,
+      collateralChange: '-998.59986',
+      collateral: '0',
+    });
   });
 });
 
@@ -338,14 +395,19 @@ describe('stepped mode', () => {
     h.ex.deposit(ALICE, 'main', '100000');
     h.ex.deposit(BOB, 'b', '100000');
     const requests = {
-      alice: [h.order({ amount: '2', nonce: `0x${'a1'.repeat(32)}`, orderHash: `0x${'a1'.repeat(25)}` }),
-        h.order({ orderType: 0, side: 1, price: '2001', amount: '1', nonce: `0x${'a2'.repeat(32)}`, orderHash: `0x${'a2'.repeat(25)}` })],
-      bob: [h.order({ trader: BOB, strategyId: 'b', amount: '2', nonce: `0x${'b1'.repeat(32)}`, orderHash: `0x${'b1'.repeat(25)}` }),
-        h.order({ trader: BOB, strategyId: 'b', amount: '1', nonce: `0x${'b2'.repeat(32)}`, orderHash: `0x${'b2'.repeat(25)}` })],
+      alice: [
+        h.order({ amount: '2', nonce: `0x${'a1'.repeat(32)}`, orderHash: `0x${'a1'.repeat(25)}` }),
+        h.order({ orderType: 0, side: 1, price: '2001', amount: '1', nonce: `0x${'a2'.repeat(32)}`, orderHash: `0x${'a2'.repeat(25)}` }),
+      ],
+      bob: [
+        h.order({ trader: BOB, strategyId: 'b', amount: '2', nonce: `0x${'b1'.repeat(32)}`, orderHash: `0x${'b1'.repeat(25)}` }),
+        h.order({ trader: BOB, strategyId: 'b', amount: '1', nonce: `0x${'b2'.repeat(32)}`, orderHash: `0x${'b2'.repeat(25)}` }),
+      ],
     };
-    const sequence = order === 'alice-first'
-      ? [requests.alice[0]!, requests.alice[1]!, requests.bob[0]!, requests.bob[1]!]
-      : [requests.bob[0]!, requests.alice[0]!, requests.bob[1]!, requests.alice[1]!];
+    const sequence =
+      order === 'alice-first'
+        ? [requests.alice[0]!, requests.alice[1]!, requests.bob[0]!, requests.bob[1]!]
+        : [requests.bob[0]!, requests.alice[0]!, requests.bob[1]!, requests.alice[1]!];
     const before = h.events.length;
     let receipts = 0;
     for (const r of sequence) receipts += h.ex.submit(r).sequenced ? 1 : 0;
@@ -363,8 +425,15 @@ describe('stepped mode', () => {
     // Alice (0x6036…) sorts before Bob (0xc10f…): she takes 2000.2 and 2000.3, Bob 2000.4 and then her
     // ask at 2001; his second order finds nothing left inside the band.
     const rows = (JSON.parse(a.events) as ExchangeEvent[]).flatMap((e) => (e.feed === 'ORDER_UPDATE' ? [e.row] : []));
-    expect(rows.filter((r) => r.reason === ORDER_UPDATE_REASON.Trade && r.trader === BOB).map((r) => r.fillPrice)).toEqual(['2000.4', '2001']);
-    expect(rows.at(-1)).toMatchObject({ trader: BOB, reason: ORDER_UPDATE_REASON.OrderRejection, orderRejection: ORDER_REJECTION.NoLiquidity });
+    expect(rows.filter((r) => r.reason === ORDER_UPDATE_REASON.Trade && r.trader === BOB).map((r) => r.fillPrice)).toEqual([
+      '2000.4',
+      '2001',
+    ]);
+    expect(rows.at(-1)).toMatchObject({
+      trader: BOB,
+      reason: ORDER_UPDATE_REASON.OrderRejection,
+      orderRejection: ORDER_REJECTION.NoLiquidity,
+    });
   });
 });
 
@@ -380,6 +449,11 @@ describe('funding', () => {
     const row = h.ex.setMark('ETHP', '2010');
     expect(row.fundingRate).toBe('0.0001');
     // −1 × 2010 × 0.0001 = −0.201
-    expect(h.strategyRows().at(-1)).toMatchObject({ reason: STRATEGY_UPDATE_REASON.FundingPayment, collateralChange: '-0.201', collateral: '9998.7989', symbol: 'ETHP' });
+    expect(h.strategyRows().at(-1)).toMatchObject({
+      reason: STRATEGY_UPDATE_REASON.FundingPayment,
+      collateralChange: '-0.201',
+      collateral: '9998.7989',
+      symbol: 'ETHP',
+    });
   });
 });

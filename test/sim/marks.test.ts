@@ -4,7 +4,13 @@ import { createRng } from '../../src/sim/rng.ts';
 
 describe('markSchedule', () => {
   it('interpolates linearly with one mark per second', () => {
-    const marks = markSchedule([{ at: 0, price: '2000' }, { at: 5000, price: '1990' }], '0.1');
+    const marks = markSchedule(
+      [
+        { at: 0, price: '2000' },
+        { at: 5000, price: '1990' },
+      ],
+      '0.1',
+    );
     // −10 over 5 s: −2 per second
     expect(marks).toEqual([
       { at: 0, price: '2000' },
@@ -17,10 +23,22 @@ describe('markSchedule', () => {
   });
 
   it('rounds each mark to the tick (ties to even)', () => {
-    const marks = markSchedule([{ at: 0, price: '2000' }, { at: 3000, price: '2000.1' }], '0.1');
+    const marks = markSchedule(
+      [
+        { at: 0, price: '2000' },
+        { at: 3000, price: '2000.1' },
+      ],
+      '0.1',
+    );
     // 2000 + 0.1·k/3: 2000.0333 → 2000, 2000.0667 → 2000.1
     expect(marks.map((m) => m.price)).toEqual(['2000', '2000', '2000.1', '2000.1']);
-    const ties = markSchedule([{ at: 0, price: '100' }, { at: 2000, price: '101' }], '1');
+    const ties = markSchedule(
+      [
+        { at: 0, price: '100' },
+        { at: 2000, price: '101' },
+      ],
+      '1',
+    );
     // 100.5 is a tie: to even → 100
     expect(ties.map((m) => m.price)).toEqual(['100', '100', '101']);
     expect(markSchedule([{ at: 0, price: '42000.6' }], '1')).toEqual([{ at: 0, price: '42001' }]);
@@ -47,7 +65,13 @@ describe('markSchedule', () => {
   });
 
   it('puts intermediate marks on whole seconds since the start', () => {
-    const marks = markSchedule([{ at: 500, price: '10' }, { at: 2500, price: '12' }], '0.01');
+    const marks = markSchedule(
+      [
+        { at: 500, price: '10' },
+        { at: 2500, price: '12' },
+      ],
+      '0.01',
+    );
     // slope 1 per second: t=1000 → 10.5, t=2000 → 11.5
     expect(marks).toEqual([
       { at: 500, price: '10' },
@@ -58,7 +82,15 @@ describe('markSchedule', () => {
   });
 
   it('names the point that is wrong', () => {
-    expect(() => markSchedule([{ at: 1000, price: '1' }, { at: 1000, price: '2' }], '0.1')).toThrow('marks[1].at');
+    expect(() =>
+      markSchedule(
+        [
+          { at: 1000, price: '1' },
+          { at: 1000, price: '2' },
+        ],
+        '0.1',
+      ),
+    ).toThrow('marks[1].at');
     expect(() => markSchedule([{ at: 0, price: '-1' }], '0.1')).toThrow('marks[0].price');
   });
 });

@@ -44,7 +44,10 @@ describe('OrderBook', () => {
     book.add({ orderHash: 'x', owner: 'bob', side: 0, price: dec('1990'), remaining: dec('1') });
     book.add({ orderHash: 'y', owner: 'bob', side: 0, price: dec('1995'), remaining: dec('1') });
     const plan = book.match({ owner: 'carol', side: 1, amount: dec('1.5'), limit: null });
-    expect(plan.fills.map((f) => [f.makerHash, str(f.amount)])).toEqual([['y', '1'], ['x', '0.5']]);
+    expect(plan.fills.map((f) => [f.makerHash, str(f.amount)])).toEqual([
+      ['y', '1'],
+      ['x', '0.5'],
+    ]);
     expect(book.levels()).toEqual([{ side: 0, price: '1990', amount: '0.5' }]);
   });
 

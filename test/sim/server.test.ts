@@ -101,7 +101,8 @@ async function setup(options: Partial<SimulatorOptions> = {}): Promise<Setup> {
   const client = await RawClient.connect(sim.wsUrl, tracker);
   const rng = createRng(11);
   const nonces = createNonceSource('0x01');
-  const encrypt = (json: string): Uint8Array => encryptRequest(json, sim.operatorPublicKey, { clientSecretKey: rng.bytes(32), nonce: rng.bytes(12) });
+  const encrypt = (json: string): Uint8Array =>
+    encryptRequest(json, sim.operatorPublicKey, { clientSecretKey: rng.bytes(32), nonce: rng.bytes(12) });
   const s: Setup = {
     sim,
     clock,
@@ -109,12 +110,26 @@ async function setup(options: Partial<SimulatorOptions> = {}): Promise<Setup> {
     client,
     encrypt,
     orderWire(order, wallet = ALICE) {
-      const params: OrderParams = { symbol: 'ETHP', strategy: 'main', side: 'Bid', orderType: 'Market', nonce: nonces.next(), amount: '1', price: '0', stopPrice: '0', ...order };
+      const params: OrderParams = {
+        symbol: 'ETHP',
+        strategy: 'main',
+        side: 'Bid',
+        orderType: 'Market',
+        nonce: nonces.next(),
+        amount: '1',
+        price: '0',
+        stopPrice: '0',
+        ...order,
+      };
       const built = buildOrderRequest(wallet, params, sim.venue);
       return { wire: encrypt(built.json), orderHash: built.orderHash, nonce: params.nonce };
     },
     async post(body) {
-      const response = await fetch(`${sim.url}${PATHS.request}`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: typeof body === 'string' ? body : new Uint8Array(body) });
+      const response = await fetch(`${sim.url}${PATHS.request}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/octet-stream' },
+        body: typeof body === 'string' ? body : new Uint8Array(body),
+      });
       return { status: response.status, body: (await response.json()) as RestEnvelope<Record<string, unknown>> };
     },
     async get<T>(path: string) {
@@ -149,7 +164,13 @@ describe('REST', () => {
     expect(info.success).toBe(true);
     expect(info.timestamp).toBe(START / 1000);
     expect(info.value.symbols.map((x) => x.symbol)).toEqual(['BTCP', 'ETHP']);
-    expect(info.value.symbols[1]).toMatchObject({ tickSize: '0.1', minOrderSize: '0.0001', maxOrderNotional: '1000000', maxTakerPriceDeviation: '0.02', mmr: '0.05' });
+    expect(info.value.symbols[1]).toMatchObject({
+      tickSize: '0.1',
+      minOrderSize: '0.0001',
+      maxOrderNotional: '1000000',
+      maxTakerPriceDeviation: '0.02',
+      mmr: '0.05',
+    });
     expect(info.value.amountScaleDecimals).toBe(6);
     const key = await s.get<string>(PATHS.encryptionKey);
     expect(key.value).toBe(s.sim.operatorPublicKey);
@@ -167,7 +188,12 @@ describe('WebSocket feeds', () => {
     await subscribe(s, [{ feed: 'MARK_PRICE', params: { symbols: ['ETHP'] } }, orderFeed]);
     expect(s.client.frames[0]).toEqual({ action: 'SUBSCRIBE', nonce: 'n1', result: {} });
     const [mark, orders] = s.client.feed();
-    expect(mark).toMatchObject({ ordinal: 1, feed: 'MARK_PRICE', subscriptionKey: 'MARK_PRICE:ETHP', contents: { messageType: 'PARTIAL', data: [{ symbol: 'ETHP', price: '2000', epochId: 1, fundingRate: '0' }] } });
+    expect(mark).toMatchObject({
+      ordinal: 1,
+      feed: 'MARK_PRICE',
+      subscriptionKey: 'MARK_PRICE:ETHP',
+      contents: { messageType: 'PARTIAL', data: [{ symbol: 'ETHP', price: '2000', epochId: 1, fundingRate: '0' }] },
+    });
     expect(orders).toEqual({
       sequence: expect.any(Number),
       ordinal: 2,
@@ -192,7 +218,11 @@ describe('WebSocket feeds', () => {
     await subscribe(s, [{ feed: 'TRADES', params: {} }], 'a');
     await subscribe(s, [{ feed: 'MARK_PRICE', params: { symbols: ['DOGEP'] } }], 'b');
     await subscribe(s, [{ feed: 'ORDER_UPDATE', params: { trader: 'me' } }], 'c');
-    await request(s.client, s.tracker, { action: 'UNSUBSCRIBE', nonce: 'd', feeds: [{ feed: 'MARK_PRICE', params: { symbols: ['ETHP'] } }] } as { nonce: string });
+    await request(s.client, s.tracker, {
+      action: 'UNSUBSCRIBE',
+      nonce: 'd',
+      feeds: [{ feed: 'MARK_PRICE', params: { symbols: ['ETHP'] } }],
+    } as { nonce: string });
     expect(s.client.frames).toEqual([
       { action: 'SUBSCRIBE', nonce: 'a', result: { error: expect.stringContaining('unknown feed "TRADES"') } },
       { action: 'SUBSCRIBE', nonce: 'b', result: { error: 'feeds[0].params.symbols[0]: unknown symbol "DOGEP"' } },
@@ -235,8 +265,15 @@ describe('quiescence', () => {
     let begun = 0;
     const begin = s.tracker.begin.bind(s.tracker);
     const end = s.tracker.end.bind(s.tracker);
-    s.tracker.begin = () => (begin(), (begun += 1), counts.push(s.tracker.inFlight));
-    s.tracker.end = () => (end(), counts.push(s.tracker.inFlight));
+    s.tracker.begin = () => {
+      begin();
+      begun += 1;
+      counts.push(s.tracker.inFlight);
+    };
+    s.tracker.end = () => {
+      end();
+      counts.push(s.tracker.inFlight);
+    };
     expect((await s.post(s.orderWire({ amount: '0.1' }).wire)).status).toBe(200);
     await s.idle();
     // the request + ORDER_UPDATE Trade + STRATEGY_UPDATE Trade + Fee: 4 begun, 4 ended, zero only at the end
@@ -263,26 +300,51 @@ describe('POST /v2/request', () => {
     expect(answer.status).toBe(200);
     expect(answer.body).toEqual({ value: { nonce, requestIndex: 1, sequenced: true, orderHash }, success: true, timestamp: START / 1000 });
     await s.idle();
-    const rows = s.client.feed().slice(1).flatMap((f) => f.contents.data as OrderUpdateRow[]);
-    expect(rows).toEqual([expect.objectContaining({ orderHash, reason: ORDER_UPDATE_REASON.Trade, trader: ALICE.address, fillAmount: '0.5', fillPrice: '2000.2', filledAmount: '0.5' })]);
-    const replay = await s.get<OrderUpdateRow[]>(`${PATHS.orderUpdates}?trader=${ALICE.address}&strategyIdHash=${strategyIdHash('main')}&sinceOrdinal=0`);
+    const rows = s.client
+      .feed()
+      .slice(1)
+      .flatMap((f) => f.contents.data as OrderUpdateRow[]);
+    expect(rows).toEqual([
+      expect.objectContaining({
+        orderHash,
+        reason: ORDER_UPDATE_REASON.Trade,
+        trader: ALICE.address,
+        fillAmount: '0.5',
+        fillPrice: '2000.2',
+        filledAmount: '0.5',
+      }),
+    ]);
+    const replay = await s.get<OrderUpdateRow[]>(
+      `${PATHS.orderUpdates}?trader=${ALICE.address}&strategyIdHash=${strategyIdHash('main')}&sinceOrdinal=0`,
+    );
     expect(replay.value).toEqual(rows);
     // A body of 0x + hex text is accepted too.
     const hexBody = await s.post(`0x${Buffer.from(s.orderWire({ amount: '0.1' }).wire).toString('hex')}`);
     expect(hexBody.status).toBe(200);
-    const after = await s.get<OrderUpdateRow[]>(`${PATHS.orderUpdates}?trader=${ALICE.address}&strategyIdHash=${strategyIdHash('main')}&sinceOrdinal=${rows[0]!.globalOrdinal}`);
+    const after = await s.get<OrderUpdateRow[]>(
+      `${PATHS.orderUpdates}?trader=${ALICE.address}&strategyIdHash=${strategyIdHash('main')}&sinceOrdinal=${rows[0]!.globalOrdinal}`,
+    );
     expect(after.value).toEqual([expect.objectContaining({ reason: ORDER_UPDATE_REASON.Trade, fillAmount: '0.1' })]);
     const state = await s.get<Record<string, unknown>>(`${PATHS.strategy}?trader=${ALICE.address}&strategyId=main`);
-    expect(state.value).toMatchObject({ strategyIdHash: strategyIdHash('main'), positions: [{ symbol: 'ETHP', side: 0, size: '0.6', avgEntryPrice: '2000.2' }] });
+    expect(state.value).toMatchObject({
+      strategyIdHash: strategyIdHash('main'),
+      positions: [{ symbol: 'ETHP', side: 0, size: '0.6', avgEntryPrice: '2000.2' }],
+    });
   });
 
   it('cancels a resting order with a signed CancelOrder', async () => {
     const s = await setup();
     const placed = s.orderWire({ orderType: 'Limit', price: '1990' });
     expect((await s.post(placed.wire)).status).toBe(200);
-    const open = await s.get<Array<{ orderHash: string }>>(`${PATHS.openOrders}?trader=${ALICE.address}&strategyIdHash=${strategyIdHash('main')}`);
+    const open = await s.get<Array<{ orderHash: string }>>(
+      `${PATHS.openOrders}?trader=${ALICE.address}&strategyIdHash=${strategyIdHash('main')}`,
+    );
     expect(open.value.map((o) => o.orderHash)).toEqual([placed.orderHash]);
-    const cancel = buildCancelOrderRequest(ALICE, { symbol: 'ETHP', orderHash: placed.orderHash, nonce: createNonceSource('0x02').next() }, s.sim.venue);
+    const cancel = buildCancelOrderRequest(
+      ALICE,
+      { symbol: 'ETHP', orderHash: placed.orderHash, nonce: createNonceSource('0x02').next() },
+      s.sim.venue,
+    );
     expect((await s.post(s.encrypt(cancel.json))).status).toBe(200);
     const after = await s.get<unknown[]>(`${PATHS.openOrders}?trader=${ALICE.address}&strategyIdHash=${strategyIdHash('main')}`);
     expect(after.value).toEqual([]);
@@ -290,20 +352,32 @@ describe('POST /v2/request', () => {
 
   it('refuses a signature by another key (422 SafetyFailure), garbage (422 InvalidEncryption), a bad payload (400)', async () => {
     const s = await setup();
-    const params: OrderParams = { symbol: 'ETHP', strategy: 'main', side: 'Bid', orderType: 'Market', nonce: createNonceSource('0x09').next(), amount: '1', price: '0', stopPrice: '0' };
-    const forged = formatRequest({ t: 'Order', c: { traderAddress: ALICE.address, ...params, signature: signOrder(MALLORY, params, s.sim.venue).signature } });
+    const params: OrderParams = {
+      symbol: 'ETHP',
+      strategy: 'main',
+      side: 'Bid',
+      orderType: 'Market',
+      nonce: createNonceSource('0x09').next(),
+      amount: '1',
+      price: '0',
+      stopPrice: '0',
+    };
+    const forged = formatRequest({
+      t: 'Order',
+      c: { traderAddress: ALICE.address, ...params, signature: signOrder(MALLORY, params, s.sim.venue).signature },
+    });
     const wrongKey = await s.post(s.encrypt(forged));
-    expect([wrongKey.status, wrongKey.body.success, wrongKey.body.value['code']]).toEqual([422, false, 'SafetyFailure']);
-    expect(wrongKey.body.value['message']).toContain(`not traderAddress ${ALICE.address}`);
+    expect([wrongKey.status, wrongKey.body.success, wrongKey.body.value.code]).toEqual([422, false, 'SafetyFailure']);
+    expect(wrongKey.body.value.message).toContain(`not traderAddress ${ALICE.address}`);
 
     const garbage = await s.post(new Uint8Array(200).fill(7));
-    expect([garbage.status, garbage.body.value['code']]).toEqual([422, 'InvalidEncryption']);
+    expect([garbage.status, garbage.body.value.code]).toEqual([422, 'InvalidEncryption']);
 
     const payload = await s.post(s.encrypt('{"t":"Order","c":{}}'));
-    expect([payload.status, payload.body.value['code']]).toEqual([400, 'InvalidRequestPayload']);
+    expect([payload.status, payload.body.value.code]).toEqual([400, 'InvalidRequestPayload']);
 
     const offTick = await s.post(s.orderWire({ orderType: 'Limit', price: '1999.95' }).wire);
-    expect([offTick.status, offTick.body.value['code']]).toEqual([422, 'SafetyFailure']);
+    expect([offTick.status, offTick.body.value.code]).toEqual([422, 'SafetyFailure']);
     // Nothing of it reached the exchange.
     expect(s.sim.exchange.orderUpdates(ALICE.address, strategyIdHash('main'))).toEqual([]);
   });
@@ -313,7 +387,7 @@ describe('POST /v2/request', () => {
     const { wire } = s.orderWire({ amount: '0.1' });
     expect((await s.post(wire)).status).toBe(200);
     const replay = await s.post(wire);
-    expect([replay.status, replay.body.value['code']]).toEqual([412, 'IllegalNonce']);
+    expect([replay.status, replay.body.value.code]).toEqual([412, 'IllegalNonce']);
   });
 
   it('rate-limits per trader on the injected clock (429 RateLimit)', async () => {
@@ -321,7 +395,7 @@ describe('POST /v2/request', () => {
     expect((await s.post(s.orderWire({ amount: '0.1' }).wire)).status).toBe(200);
     expect((await s.post(s.orderWire({ amount: '0.1' }).wire)).status).toBe(200);
     const limited = await s.post(s.orderWire({ amount: '0.1' }).wire);
-    expect([limited.status, limited.body.value['code']]).toEqual([429, 'RateLimit']);
+    expect([limited.status, limited.body.value.code]).toEqual([429, 'RateLimit']);
     s.clock.advanceTo(START + 1000); // one token back
     expect((await s.post(s.orderWire({ amount: '0.1' }).wire)).status).toBe(200);
   });
@@ -343,7 +417,10 @@ describe('stepped determinism over sockets', () => {
   async function run(order: 'alice-first' | 'bob-first'): Promise<string> {
     const s = await setup({ mode: 'stepped', liquidity: { depth: '1', levels: 3, spreadTicks: 2 } });
     s.sim.exchange.deposit(MALLORY.address, 'main', '100000');
-    await subscribe(s, [{ feed: 'ORDER_UPDATE', params: { trader: ALICE.address } }, { feed: 'ORDER_UPDATE', params: { trader: MALLORY.address } }]);
+    await subscribe(s, [
+      { feed: 'ORDER_UPDATE', params: { trader: ALICE.address } },
+      { feed: 'ORDER_UPDATE', params: { trader: MALLORY.address } },
+    ]);
     const alice = [s.orderWire({ amount: '2' }), s.orderWire({ amount: '1' })];
     const mallory = [s.orderWire({ amount: '2' }, MALLORY)];
     const bodies = order === 'alice-first' ? [...alice, ...mallory] : [mallory[0]!, alice[0]!, alice[1]!];
@@ -378,7 +455,10 @@ describe('stepped determinism over sockets', () => {
 describe('faults on the wire', () => {
   const markFeed = { feed: 'MARK_PRICE', params: { symbols: ['ETHP'] } };
   const marks = (s: Setup): Array<[number, string]> =>
-    s.client.feed().filter((f) => f.feed === 'MARK_PRICE' && f.contents.messageType === 'UPDATE').map((f) => [f.ordinal, (f.contents.data[0] as { price: string }).price]);
+    s.client
+      .feed()
+      .filter((f) => f.feed === 'MARK_PRICE' && f.contents.messageType === 'UPDATE')
+      .map((f) => [f.ordinal, (f.contents.data[0] as { price: string }).price]);
 
   it('drop-feed leaves an ordinal gap for the duration', async () => {
     const s = await setup();
@@ -406,7 +486,10 @@ describe('faults on the wire', () => {
     s.clock.advanceTo(START + 1000);
     s.sim.advance();
     await s.idle();
-    expect(marks(s)).toEqual([[4, '2001'], [5, '2002']]);
+    expect(marks(s)).toEqual([
+      [4, '2001'],
+      [5, '2002'],
+    ]);
   });
 
   it('duplicate-messages sends a frame twice with the same ordinal', async () => {
@@ -416,7 +499,11 @@ describe('faults on the wire', () => {
     s.sim.setMark('ETHP', '2001');
     s.sim.setMark('ETHP', '2002');
     await s.idle();
-    expect(marks(s)).toEqual([[2, '2001'], [2, '2001'], [3, '2002']]);
+    expect(marks(s)).toEqual([
+      [2, '2001'],
+      [2, '2001'],
+      [3, '2002'],
+    ]);
   });
 
   it('reorder-messages swaps two consecutive frames', async () => {
@@ -427,7 +514,11 @@ describe('faults on the wire', () => {
     s.sim.setMark('ETHP', '2002');
     s.sim.setMark('ETHP', '2003');
     await s.idle();
-    expect(marks(s)).toEqual([[3, '2002'], [2, '2001'], [4, '2003']]);
+    expect(marks(s)).toEqual([
+      [3, '2002'],
+      [2, '2001'],
+      [4, '2003'],
+    ]);
   });
 
   it('disconnect closes every WebSocket; a new connection starts at ordinal 1', async () => {
@@ -446,7 +537,7 @@ describe('faults on the wire', () => {
     s.sim.injectFault({ kind: 'drop-acks', count: 1 });
     const { wire, orderHash } = s.orderWire({ amount: '0.1' });
     const answer = await s.post(wire);
-    expect([answer.status, answer.body.value['code']]).toEqual([503, 'ServiceUnavailable']);
+    expect([answer.status, answer.body.value.code]).toEqual([503, 'ServiceUnavailable']);
     expect(s.sim.exchange.orderUpdates(ALICE.address, strategyIdHash('main')).map((r) => r.orderHash)).toEqual([orderHash]);
     expect((await s.post(s.orderWire({ amount: '0.1' }).wire)).status).toBe(200); // count 1: only one
   });
@@ -457,7 +548,10 @@ describe('faults on the wire', () => {
     s.sim.injectFault({ kind: 'delay-acks', duration: 5000 });
     const { wire, orderHash } = s.orderWire({ amount: '0.1' });
     let answered = false;
-    const answer = s.post(wire).then((a) => ((answered = true), a));
+    const answer = s.post(wire).then((a) => {
+      answered = true;
+      return a;
+    });
     // The request executed (its ORDER_UPDATE arrives) and the simulator stopped counting the held answer.
     await s.client.waitFor(3);
     await s.idle();
@@ -469,14 +563,17 @@ describe('faults on the wire', () => {
     s.clock.advanceTo(START + 5000);
     s.sim.flush();
     const { status, body } = await answer;
-    expect([status, body.value['orderHash']]).toEqual([200, orderHash]);
+    expect([status, body.value.orderHash]).toEqual([200, orderHash]);
     expect(body.timestamp).toBe((START + 5000) / 1000);
   });
 
-  it('reject-next-order turns the strategy\'s next order into an OrderRejection', async () => {
+  it("reject-next-order turns the strategy's next order into an OrderRejection", async () => {
     const s = await setup();
     s.sim.injectFault({ kind: 'reject-next-order', trader: ALICE.address, strategyId: 'main', reason: 'SolvencyGuard' });
     expect((await s.post(s.orderWire({ amount: '0.1' }).wire)).status).toBe(200);
-    expect(s.sim.exchange.orderUpdates(ALICE.address, strategyIdHash('main')).at(-1)).toMatchObject({ reason: ORDER_UPDATE_REASON.OrderRejection, orderRejection: 1 });
+    expect(s.sim.exchange.orderUpdates(ALICE.address, strategyIdHash('main')).at(-1)).toMatchObject({
+      reason: ORDER_UPDATE_REASON.OrderRejection,
+      orderRejection: 1,
+    });
   });
 });

@@ -7,7 +7,10 @@ describe('simCommand', () => {
     const lines: string[] = [];
     const stop = new AbortController();
     const trader = '0x603699848c84529987E14Ba32C8a66DEF67E9eCE';
-    const done = simCommand({ port: 0, seed: 4, deposits: [{ trader, strategyId: 'main', amount: '5000' }], signal: stop.signal }, { out: (l) => lines.push(l), err: (l) => lines.push(l) });
+    const done = simCommand(
+      { port: 0, seed: 4, deposits: [{ trader, strategyId: 'main', amount: '5000' }], signal: stop.signal },
+      { out: (l) => lines.push(l), err: (l) => lines.push(l) },
+    );
     // Wait (on real I/O) for the start-up lines.
     while (!lines.some((l) => l.startsWith('press Ctrl-C'))) await new Promise((resolve) => setImmediate(resolve));
     const url = /^simulator REST\s+(\S+)$/.exec(lines[0]!)![1]!;
@@ -15,8 +18,18 @@ describe('simCommand', () => {
     expect(lines[2]).toMatch(/^operator public key 0x0[23][0-9a-f]{64}$/);
     const marks = (await (await fetch(`${url}${PATHS.markPrices}?symbols=ETHP,BTCP`)).json()) as RestEnvelope<MarkPriceRow[]>;
     // The first mark of each product is its random walk's start.
-    expect(marks.value.slice(0, 2).map((m) => [m.symbol, m.price]).sort()).toEqual([['BTCP', '40000'], ['ETHP', '2000']]);
-    const state = (await (await fetch(`${url}${PATHS.strategy}?trader=${trader}&strategyId=main`)).json()) as RestEnvelope<{ collateral: string }>;
+    expect(
+      marks.value
+        .slice(0, 2)
+        .map((m) => [m.symbol, m.price])
+        .sort(),
+    ).toEqual([
+      ['BTCP', '40000'],
+      ['ETHP', '2000'],
+    ]);
+    const state = (await (await fetch(`${url}${PATHS.strategy}?trader=${trader}&strategyId=main`)).json()) as RestEnvelope<{
+      collateral: string;
+    }>;
     expect(state.value.collateral).toBe('5000');
     stop.abort();
     expect(await done).toBe(0);

@@ -32,7 +32,10 @@ export class ChangeRecorder {
   /** The next change (from now on) that matches, or a rejection naming what was heard instead. */
   next(match: (c: StoreChange) => boolean, withinMs = 5_000): Promise<RecordedChange> {
     const waiting = new Promise<RecordedChange>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no matching change within ${withinMs} ms; heard: ${this.kinds().join(', ') || 'nothing'}`)), withinMs);
+      const timer = setTimeout(
+        () => reject(new Error(`no matching change within ${withinMs} ms; heard: ${this.kinds().join(', ') || 'nothing'}`)),
+        withinMs,
+      );
       this.#waiters.push({
         match,
         resolve: (r) => {

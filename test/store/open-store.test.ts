@@ -14,19 +14,36 @@ describe('openStopoutStore', () => {
 
   it('takes --redis, then REDIS_URL, then the config (url, sentinels, cluster)', () => {
     const config = { url: 'redis://config:6379' };
-    expect(resolveRedisTarget({ redisUrl: 'redis://option:1', env: { REDIS_URL: 'redis://env:2' }, config })).toEqual({ target: { url: 'redis://option:1' }, source: '--redis' });
-    expect(resolveRedisTarget({ env: { REDIS_URL: 'redis://env:2' }, config })).toEqual({ target: { url: 'redis://env:2' }, source: 'REDIS_URL' });
-    expect(resolveRedisTarget({ env: { REDIS_URL: '' }, config })).toEqual({ target: { url: 'redis://config:6379' }, source: 'config redis.url' });
-    expect(resolveRedisTarget({ env: {}, config: { sentinels: [{ host: 's1', port: 26379 }], sentinelName: 'main' } })).toEqual({
-      target: { sentinels: [{ host: 's1', port: 26379 }], sentinelName: 'main' }, source: 'config redis.sentinels',
+    expect(resolveRedisTarget({ redisUrl: 'redis://option:1', env: { REDIS_URL: 'redis://env:2' }, config })).toEqual({
+      target: { url: 'redis://option:1' },
+      source: '--redis',
     });
-    expect(resolveRedisTarget({ env: {}, config: { cluster: [{ host: 'c1', port: 7000 }] } })).toEqual({ target: { cluster: [{ host: 'c1', port: 7000 }] }, source: 'config redis.cluster' });
+    expect(resolveRedisTarget({ env: { REDIS_URL: 'redis://env:2' }, config })).toEqual({
+      target: { url: 'redis://env:2' },
+      source: 'REDIS_URL',
+    });
+    expect(resolveRedisTarget({ env: { REDIS_URL: '' }, config })).toEqual({
+      target: { url: 'redis://config:6379' },
+      source: 'config redis.url',
+    });
+    expect(resolveRedisTarget({ env: {}, config: { sentinels: [{ host: 's1', port: 26379 }], sentinelName: 'main' } })).toEqual({
+      target: { sentinels: [{ host: 's1', port: 26379 }], sentinelName: 'main' },
+      source: 'config redis.sentinels',
+    });
+    expect(resolveRedisTarget({ env: {}, config: { cluster: [{ host: 'c1', port: 7000 }] } })).toEqual({
+      target: { cluster: [{ host: 'c1', port: 7000 }] },
+      source: 'config redis.cluster',
+    });
     expect(resolveRedisTarget({ env: {}, config: { prefix: 'x' } })).toBeNull();
   });
 
-  it('opens Redis with the config\'s prefix and timings, --prefix winning', async () => {
+  it("opens Redis with the config's prefix and timings, --prefix winning", async () => {
     const prefix = uniquePrefix('open');
-    const opened = await openStopoutStore({ env: { REDIS_URL: testRedisUrl() }, config: { prefix: 'ignored', failClosedAfter: 1_500, reconcileEvery: 500 }, prefix });
+    const opened = await openStopoutStore({
+      env: { REDIS_URL: testRedisUrl() },
+      config: { prefix: 'ignored', failClosedAfter: 1_500, reconcileEvery: 500 },
+      prefix,
+    });
     try {
       expect(opened.store).toBeInstanceOf(RedisStopoutStore);
       expect(opened.source).toBe('REDIS_URL');

@@ -21,7 +21,12 @@ describe('RedisStopoutStore on a three-master Redis Cluster', () => {
   afterAll(() => raw.quit());
 
   async function open(prefix: string, reconcileEveryMs = 60_000): Promise<RedisStopoutStore> {
-    const store = await createRedisStopoutStore({ cluster: testRedisClusterNodes(), prefix, reconcileEveryMs, clock: new SimClock(CONTRACT_START) });
+    const store = await createRedisStopoutStore({
+      cluster: testRedisClusterNodes(),
+      prefix,
+      reconcileEveryMs,
+      clock: new SimClock(CONTRACT_START),
+    });
     opened.push(store);
     return store;
   }

@@ -22,7 +22,12 @@ describe('Redis stopout store through Sentinel', () => {
     sentinelPort = await freeLoopbackPort();
     dir = mkdtempSync(join(tmpdir(), 'riskwarden-sentinel-'));
     const conf = join(dir, 'sentinel.conf');
-    writeFileSync(conf, [`port ${sentinelPort}`, 'bind 127.0.0.1', `dir ${dir}`, `sentinel monitor riskwarden-test 127.0.0.1 ${master.port} 1`, ''].join('\n'));
+    writeFileSync(
+      conf,
+      [`port ${sentinelPort}`, 'bind 127.0.0.1', `dir ${dir}`, `sentinel monitor riskwarden-test 127.0.0.1 ${master.port} 1`, ''].join(
+        '\n',
+      ),
+    );
     sentinel = spawn('redis-server', [conf, '--sentinel'], { stdio: 'ignore' });
     await waitForPing('127.0.0.1', sentinelPort, 10_000);
     // The sentinel knows the master once it answers for the group name.
@@ -46,7 +51,11 @@ describe('Redis stopout store through Sentinel', () => {
   });
 
   it('sets, lists and resets stopouts on the master the sentinel names, with the contract key layout', async () => {
-    const store = await createRedisStopoutStore({ sentinels: [{ host: '127.0.0.1', port: sentinelPort }], sentinelName: 'riskwarden-test', prefix: 'sentinel-test' });
+    const store = await createRedisStopoutStore({
+      sentinels: [{ host: '127.0.0.1', port: sentinelPort }],
+      sentinelName: 'riskwarden-test',
+      prefix: 'sentinel-test',
+    });
     try {
       await store.set({ scope: 'portfolio', id: 'core', reason: 'manual', closePositions: true });
       expect((await store.list()).map((s) => `${s.scope}:${s.id}:${s.reason}:${s.closePositions}`)).toEqual(['portfolio:core:manual:true']);

@@ -52,7 +52,10 @@ describe('RedisStopoutStore on a real redis-server', () => {
     // The counter is not under :stopout:, so it never looks like a stopout key.
     expect((await raw.keys(`${prefix}:stopout:*`)).sort()).toEqual([`${prefix}:stopout:member:core/alpha`]);
     await sleep(20);
-    expect(events).toEqual(['{"type":"stopout","scope":"member","id":"core/alpha"}', '{"type":"start-time","scope":"portfolio","id":"core"}']);
+    expect(events).toEqual([
+      '{"type":"stopout","scope":"member","id":"core/alpha"}',
+      '{"type":"start-time","scope":"portfolio","id":"core"}',
+    ]);
     await subscriber.quit();
   });
 
@@ -65,7 +68,10 @@ describe('RedisStopoutStore on a real redis-server', () => {
     const written = performance.now();
     const { change, at } = await seen;
     expect(at - written).toBeLessThan(1_000);
-    expect(change).toEqual({ kind: 'set', stopout: { scope: 'portfolio', id: 'core', reason: 'manual', closePositions: false, sequence: 0 } });
+    expect(change).toEqual({
+      kind: 'set',
+      stopout: { scope: 'portfolio', id: 'core', reason: 'manual', closePositions: false, sequence: 0 },
+    });
   });
 
   it('sees HSET + PUBLISH within a few milliseconds (p50 logged; asserted < 25 ms)', async () => {
@@ -83,7 +89,9 @@ describe('RedisStopoutStore on a real redis-server', () => {
     }
     latencies.sort((a, b) => a - b);
     const p50 = latencies[10] as number;
-    console.info(`pub/sub propagation: p50 ${p50.toFixed(2)} ms, max ${(latencies.at(-1) as number).toFixed(2)} ms over ${latencies.length}`);
+    console.info(
+      `pub/sub propagation: p50 ${p50.toFixed(2)} ms, max ${(latencies.at(-1) as number).toFixed(2)} ms over ${latencies.length}`,
+    );
     expect(p50).toBeLessThan(25);
     expect(latencies.at(-1)).toBeLessThan(250);
   });
@@ -93,13 +101,44 @@ describe('RedisStopoutStore on a real redis-server', () => {
     const reported: StoreProblem[] = [];
     const store = await open(prefix, { reconcileEveryMs: 60_000, onProblem: (p) => reported.push(p) });
     const key = `${prefix}:stopout:portfolio:core`;
-    await raw.hset(key, 'a-not-json', 'not json', 'b-list', '[1,2]', 'c-yes', '{"closePositions":"yes"}', 'd-till', '{"closePositions":true,"stoppedTill":"soon"}');
+    await raw.hset(
+      key,
+      'a-not-json',
+      'not json',
+      'b-list',
+      '[1,2]',
+      'c-yes',
+      '{"closePositions":"yes"}',
+      'd-till',
+      '{"closePositions":true,"stoppedTill":"soon"}',
+    );
     const stopouts = await store.list();
     expect(stopouts).toEqual([
       { scope: 'portfolio', id: 'core', reason: 'a-not-json', closePositions: false, sequence: 0, malformed: 'not valid JSON: "not json"' },
-      { scope: 'portfolio', id: 'core', reason: 'b-list', closePositions: false, sequence: 0, malformed: 'expected a JSON object, got a list' },
-      { scope: 'portfolio', id: 'core', reason: 'c-yes', closePositions: false, sequence: 0, malformed: 'closePositions: expected true or false, got "yes"' },
-      { scope: 'portfolio', id: 'core', reason: 'd-till', closePositions: true, sequence: 0, malformed: 'stoppedTill: expected an ISO 8601 time, got "soon"' },
+      {
+        scope: 'portfolio',
+        id: 'core',
+        reason: 'b-list',
+        closePositions: false,
+        sequence: 0,
+        malformed: 'expected a JSON object, got a list',
+      },
+      {
+        scope: 'portfolio',
+        id: 'core',
+        reason: 'c-yes',
+        closePositions: false,
+        sequence: 0,
+        malformed: 'closePositions: expected true or false, got "yes"',
+      },
+      {
+        scope: 'portfolio',
+        id: 'core',
+        reason: 'd-till',
+        closePositions: true,
+        sequence: 0,
+        malformed: 'stoppedTill: expected an ISO 8601 time, got "soon"',
+      },
     ]);
     expect(reported.map((p) => p.where)).toEqual([`${key}[a-not-json]`, `${key}[b-list]`, `${key}[c-yes]`, `${key}[d-till]`]);
     expect(reported[0]?.message).toBe('malformed value, counted as a stopout without closePositions: not valid JSON: "not json"');
@@ -118,7 +157,14 @@ describe('RedisStopoutStore on a real redis-server', () => {
     const store = await open(prefix);
     await raw.set(`${prefix}:stopout:account:alpha`, 'stop');
     expect(await store.list()).toEqual([
-      { scope: 'account', id: 'alpha', reason: '(not a hash)', closePositions: false, sequence: 0, malformed: `${prefix}:stopout:account:alpha is not a hash; DEL it to clear` },
+      {
+        scope: 'account',
+        id: 'alpha',
+        reason: '(not a hash)',
+        closePositions: false,
+        sequence: 0,
+        malformed: `${prefix}:stopout:account:alpha is not a hash; DEL it to clear`,
+      },
     ]);
     await raw.del(`${prefix}:stopout:account:alpha`);
     expect(await store.list()).toEqual([]);
@@ -184,9 +230,16 @@ describe('RedisStopoutStore on a real redis-server', () => {
     await raw.hset(`${prefix}:stopout:galaxy:far`, 'manual', '{}');
     expect(await store.list()).toEqual([]);
     await store.list();
-    expect(reported).toEqual([{ at: '2026-01-05T13:00:00.000Z', where: `${prefix}:stopout:galaxy:far`, message: 'unknown scope "galaxy"; ignored' }]);
+    expect(reported).toEqual([
+      { at: '2026-01-05T13:00:00.000Z', where: `${prefix}:stopout:galaxy:far`, message: 'unknown scope "galaxy"; ignored' },
+    ]);
 
-    for (const message of ['not json', '{"type":"lease","id":"x"}', '{"type":"stopout","scope":"galaxy","id":"far"}', '{"type":"stopout","scope":"portfolio"}']) {
+    for (const message of [
+      'not json',
+      '{"type":"lease","id":"x"}',
+      '{"type":"stopout","scope":"galaxy","id":"far"}',
+      '{"type":"stopout","scope":"portfolio"}',
+    ]) {
       await raw.publish(`${prefix}:events`, message);
     }
     await sleep(30);
@@ -200,7 +253,9 @@ describe('RedisStopoutStore on a real redis-server', () => {
     const port = await freeLoopbackPort();
     const began = performance.now();
     await expect(createRedisStopoutStore({ url: `redis://127.0.0.1:${port}`, connectTimeoutMs: 300 })).rejects.toThrow(
-      new RegExp(`stopout store unavailable: cannot connect: Redis redis://127\\.0\\.0\\.1:${port}, prefix riskwarden not ready within 300 ms: .*ECONNREFUSED`),
+      new RegExp(
+        `stopout store unavailable: cannot connect: Redis redis://127\\.0\\.0\\.1:${port}, prefix riskwarden not ready within 300 ms: .*ECONNREFUSED`,
+      ),
     );
     expect(performance.now() - began).toBeLessThan(1_000);
   });
@@ -211,7 +266,9 @@ describe('RedisStopoutStore on a real redis-server', () => {
     opened.push(store);
     const recorder = new ChangeRecorder(store);
     expect(store.healthy()).toBe(false);
-    await expect(store.set({ scope: 'fleet', id: '*', reason: 'manual', closePositions: false })).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(store.set({ scope: 'fleet', id: '*', reason: 'manual', closePositions: false })).rejects.toBeInstanceOf(
+      StoreUnavailableError,
+    );
     await expect(store.list()).rejects.toThrow(/stopout store unavailable: cannot list stopouts: .* is unreachable/);
     const { change } = await recorder.next((c) => c.kind === 'health', 1_000);
     expect(change).toMatchObject({ kind: 'health', healthy: false });

@@ -27,7 +27,12 @@ describe('RedisStopoutStore health (a dedicated redis-server, stopped and restar
     const server = await startRedisProcess();
     cleanup.push(() => server.remove());
     const store = await createRedisStopoutStore({
-      url: server.url, prefix: 'rw', failClosedAfterMs, reconcileEveryMs: 60_000, retryDelayMs: 50, clock: new SimClock(CONTRACT_START),
+      url: server.url,
+      prefix: 'rw',
+      failClosedAfterMs,
+      reconcileEveryMs: 60_000,
+      retryDelayMs: 50,
+      clock: new SimClock(CONTRACT_START),
     });
     cleanup.push(() => store.close());
     return { server, store };
@@ -44,11 +49,19 @@ describe('RedisStopoutStore health (a dedicated redis-server, stopped and restar
     await server.kill();
     await until(() => !store.healthy(), 1_000, 'healthy() turns false when the connection is lost');
     expect(recorder.changes.filter((r) => r.change.kind === 'health')).toEqual([]);
-    await expect(store.set({ scope: 'fleet', id: '*', reason: 'manual', closePositions: true })).rejects.toBeInstanceOf(StoreUnavailableError);
-    await expect(store.reset('portfolio', 'core', 'manual')).rejects.toThrow(/stopout store unavailable: cannot reset a stopout: Redis redis:\/\/127\.0\.0\.1:\d+\/?, prefix rw is unreachable/);
+    await expect(store.set({ scope: 'fleet', id: '*', reason: 'manual', closePositions: true })).rejects.toBeInstanceOf(
+      StoreUnavailableError,
+    );
+    await expect(store.reset('portfolio', 'core', 'manual')).rejects.toThrow(
+      /stopout store unavailable: cannot reset a stopout: Redis redis:\/\/127\.0\.0\.1:\d+\/?, prefix rw is unreachable/,
+    );
 
     const down = await recorder.next((c) => c.kind === 'health', 2_000);
-    expect(down.change).toMatchObject({ kind: 'health', healthy: false, reason: expect.stringMatching(/connection .* (closed|reconnecting).*\(for 300 ms\)/) });
+    expect(down.change).toMatchObject({
+      kind: 'health',
+      healthy: false,
+      reason: expect.stringMatching(/connection .* (closed|reconnecting).*\(for 300 ms\)/),
+    });
     expect(down.at - killedAt).toBeGreaterThanOrEqual(299); // timers may round down by a fraction of a ms
 
     // While the store is away another process writes a fleet stopout: here into the data the server restarts
@@ -68,7 +81,7 @@ describe('RedisStopoutStore health (a dedicated redis-server, stopped and restar
 
     await healthyAgain;
     expect(store.healthy()).toBe(true);
-    const sinceDown = recorder.kinds().slice(recorder.changes.findIndex((r) => r === down));
+    const sinceDown = recorder.kinds().slice(recorder.changes.indexOf(down));
     expect(sinceDown).toEqual(['health false', 'set fleet * manual', 'health true']);
     expect(snapshotWhenHealthy).toEqual(['fleet * manual', 'portfolio core manual']);
     expect(store.snapshot()).toEqual([

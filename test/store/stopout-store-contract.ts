@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SimClock } from '../../src/clock/clock.ts';
+import type { SimClock } from '../../src/clock/clock.ts';
 import { toIso } from '../../src/domain/periods.ts';
 import type { Stopout, StopoutScope } from '../../src/domain/stopout.ts';
 import type { StopoutStore, StoreChange } from '../../src/store/stopout-store.ts';
@@ -20,7 +20,13 @@ export interface ContractSubject {
   close(): Promise<void>;
 }
 
-const manual = (over: Partial<Stopout> = {}): Stopout => ({ scope: 'portfolio', id: 'core', reason: 'manual', closePositions: false, ...over });
+const manual = (over: Partial<Stopout> = {}): Stopout => ({
+  scope: 'portfolio',
+  id: 'core',
+  reason: 'manual',
+  closePositions: false,
+  ...over,
+});
 
 /** What every StopoutStore must do, whatever holds the stopouts. */
 export function stopoutStoreContract(name: string, open: () => Promise<ContractSubject>): void {
@@ -46,15 +52,35 @@ export function stopoutStoreContract(name: string, open: () => Promise<ContractS
 
     it('sets a stopout with a sequence and stoppedAt = now, and lists it', async () => {
       const stored = await store.set(manual({ by: 'ops' }));
-      expect(stored).toEqual({ scope: 'portfolio', id: 'core', reason: 'manual', closePositions: false, stoppedAt: toIso(CONTRACT_START), by: 'ops', sequence: stored.sequence });
+      expect(stored).toEqual({
+        scope: 'portfolio',
+        id: 'core',
+        reason: 'manual',
+        closePositions: false,
+        stoppedAt: toIso(CONTRACT_START),
+        by: 'ops',
+        sequence: stored.sequence,
+      });
       expect(stored.sequence).toBeGreaterThan(0);
       expect(await store.list()).toEqual([stored]);
       expect(changes).toEqual([{ kind: 'set', stopout: stored }]);
     });
 
     it('keeps a given stoppedAt and stoppedTill, and ignores a given sequence', async () => {
-      const stored = await store.set(manual({ reason: 'day-balance-difference', closePositions: true, stoppedAt: '2026-01-05T12:00:00.000Z', stoppedTill: '2026-01-06T00:00:00.000Z', sequence: 999_999 }));
-      expect(stored).toMatchObject({ closePositions: true, stoppedAt: '2026-01-05T12:00:00.000Z', stoppedTill: '2026-01-06T00:00:00.000Z' });
+      const stored = await store.set(
+        manual({
+          reason: 'day-balance-difference',
+          closePositions: true,
+          stoppedAt: '2026-01-05T12:00:00.000Z',
+          stoppedTill: '2026-01-06T00:00:00.000Z',
+          sequence: 999_999,
+        }),
+      );
+      expect(stored).toMatchObject({
+        closePositions: true,
+        stoppedAt: '2026-01-05T12:00:00.000Z',
+        stoppedTill: '2026-01-06T00:00:00.000Z',
+      });
       expect(stored.sequence).not.toBe(999_999);
       expect(await store.list()).toEqual([stored]);
     });
@@ -103,7 +129,10 @@ export function stopoutStoreContract(name: string, open: () => Promise<ContractS
       const downgrade = await store.set(manual({ closePositions: false }));
       expect(downgrade).toEqual(upgraded);
       expect(await store.list()).toEqual([upgraded]);
-      expect(changes).toEqual([{ kind: 'set', stopout: first }, { kind: 'set', stopout: upgraded }]);
+      expect(changes).toEqual([
+        { kind: 'set', stopout: first },
+        { kind: 'set', stopout: upgraded },
+      ]);
     });
 
     it('resets: true when it existed, false after', async () => {
@@ -117,7 +146,9 @@ export function stopoutStoreContract(name: string, open: () => Promise<ContractS
 
     it('tells watchers every change, in order, until they unsubscribe', async () => {
       const seen: string[] = [];
-      const stop = store.watch((c) => seen.push(c.kind === 'set' || c.kind === 'reset' ? `${c.kind} ${c.stopout.scope} ${c.stopout.id} ${c.stopout.reason}` : c.kind));
+      const stop = store.watch((c) =>
+        seen.push(c.kind === 'set' || c.kind === 'reset' ? `${c.kind} ${c.stopout.scope} ${c.stopout.id} ${c.stopout.reason}` : c.kind),
+      );
       await store.set(manual());
       await store.set(manual({ scope: 'account', id: 'alpha' }));
       await store.reset('portfolio', 'core', 'manual');
@@ -138,8 +169,14 @@ export function stopoutStoreContract(name: string, open: () => Promise<ContractS
     it('records breaches with a TTL, refreshed by recording again, and clears them', async () => {
       const breach = { scope: 'portfolio' as const, id: 'core', reason: 'day-balance-difference', message: 'drawdown 120 >= 100' };
       await store.recordBreach(breach, 300);
-      await store.recordBreach({ ...breach, scope: 'account', id: 'alpha', reason: 'week-equity-difference', message: 'drawdown 5%' }, 10_000);
-      expect(await store.breaches()).toEqual([breach, { ...breach, scope: 'account', id: 'alpha', reason: 'week-equity-difference', message: 'drawdown 5%' }]);
+      await store.recordBreach(
+        { ...breach, scope: 'account', id: 'alpha', reason: 'week-equity-difference', message: 'drawdown 5%' },
+        10_000,
+      );
+      expect(await store.breaches()).toEqual([
+        breach,
+        { ...breach, scope: 'account', id: 'alpha', reason: 'week-equity-difference', message: 'drawdown 5%' },
+      ]);
       await subject.elapse(200);
       await store.recordBreach({ ...breach, message: 'drawdown 130 >= 100' }, 300); // refreshed: lives until 200 + 300
       await subject.elapse(200); // 400 ms after the first record: gone without the refresh
@@ -168,10 +205,14 @@ export function stopoutStoreContract(name: string, open: () => Promise<ContractS
     });
 
     it('refuses what cannot be a stopout, naming every field', async () => {
-      await expect(store.set({ scope: outsideScope('galaxy'), id: 'x', reason: 'manual', closePositions: false })).rejects.toThrow(/set: scope: unknown scope "galaxy"/);
+      await expect(store.set({ scope: outsideScope('galaxy'), id: 'x', reason: 'manual', closePositions: false })).rejects.toThrow(
+        /set: scope: unknown scope "galaxy"/,
+      );
       await expect(store.set(manual({ scope: 'member', id: 'alpha' }))).rejects.toThrow(/id: expected "<portfolio>\/<account>"/);
       await expect(store.set(manual({ scope: 'fleet', id: 'all' }))).rejects.toThrow(/the fleet scope has id "\*"/);
-      await expect(store.set(manual({ id: 'a:b', reason: '', stoppedTill: 'tomorrow' }))).rejects.toThrow(/id: .*; reason: .*; stoppedTill: expected an ISO 8601 time/);
+      await expect(store.set(manual({ id: 'a:b', reason: '', stoppedTill: 'tomorrow' }))).rejects.toThrow(
+        /id: .*; reason: .*; stoppedTill: expected an ISO 8601 time/,
+      );
       await expect(store.setStartTime('portfolio', 'core', 'yesterday')).rejects.toThrow(/startTime: expected an ISO 8601 time/);
       await expect(store.recordBreach({ scope: 'portfolio', id: 'core', reason: 'manual', message: 'm' }, 0)).rejects.toThrow(/ttlMs/);
       expect(await store.list()).toEqual([]);

@@ -41,16 +41,35 @@ describe('riskwarden stopouts', () => {
     const set = await run('stopouts', 'set', '--scope', 'fleet', '--close-positions', '--by', 'ops');
     expect(set.code).toBe(0);
     expect(set.err).toEqual([IN_MEMORY_NOTICE]);
-    expect(set.out).toEqual([expect.stringMatching(new RegExp(`^set: fleet \\* manual \\(closePositions true, sequence 1, since ${ISO}\\)$`))]);
+    expect(set.out).toEqual([
+      expect.stringMatching(new RegExp(`^set: fleet \\* manual \\(closePositions true, sequence 1, since ${ISO}\\)$`)),
+    ]);
     const list = await run('stopouts', 'list');
     expect(list).toEqual({ code: 0, out: [], err: [IN_MEMORY_NOTICE, 'no stopouts'] });
   });
 
   it('sets, lists (text and JSON Lines) and resets stopouts in Redis', async () => {
     expect((await run('stopouts', 'set', ...on(), '--scope', 'portfolio', '--id', 'core', '--by', 'ops')).code).toBe(0);
-    const member = await run('stopouts', 'set', ...on(), '--scope', 'member', '--id', 'core/alpha', '--reason', 'session-loss-limit', '--till', '2099-01-01T00:00:00Z', '--close-positions', '--by', 'risk');
+    const member = await run(
+      'stopouts',
+      'set',
+      ...on(),
+      '--scope',
+      'member',
+      '--id',
+      'core/alpha',
+      '--reason',
+      'session-loss-limit',
+      '--till',
+      '2099-01-01T00:00:00Z',
+      '--close-positions',
+      '--by',
+      'risk',
+    );
     expect(member.err).toEqual([]);
-    expect(member.out).toEqual([expect.stringMatching(/^set: member core\/alpha session-loss-limit \(closePositions true, sequence 2, since /)]);
+    expect(member.out).toEqual([
+      expect.stringMatching(/^set: member core\/alpha session-loss-limit \(closePositions true, sequence 2, since /),
+    ]);
 
     const list = await run('stopouts', 'list', ...on());
     expect(list.code).toBe(0);
@@ -60,16 +79,43 @@ describe('riskwarden stopouts', () => {
     ]);
     const json = await run('stopouts', 'list', ...on(), '--json');
     expect(json.out.map((l) => JSON.parse(l))).toEqual([
-      { scope: 'portfolio', id: 'core', reason: 'manual', closePositions: false, stoppedAt: expect.stringMatching(ISO), by: 'ops', sequence: 1 },
-      { scope: 'member', id: 'core/alpha', reason: 'session-loss-limit', closePositions: true, stoppedAt: expect.stringMatching(ISO), stoppedTill: '2099-01-01T00:00:00.000Z', by: 'risk', sequence: 2 },
+      {
+        scope: 'portfolio',
+        id: 'core',
+        reason: 'manual',
+        closePositions: false,
+        stoppedAt: expect.stringMatching(ISO),
+        by: 'ops',
+        sequence: 1,
+      },
+      {
+        scope: 'member',
+        id: 'core/alpha',
+        reason: 'session-loss-limit',
+        closePositions: true,
+        stoppedAt: expect.stringMatching(ISO),
+        stoppedTill: '2099-01-01T00:00:00.000Z',
+        by: 'risk',
+        sequence: 2,
+      },
     ]);
 
     // What the CLI wrote is the documented layout (docs/contracts.md#redis).
-    expect(JSON.parse((await raw.hget(`${prefix}:stopout:portfolio:core`, 'manual')) as string)).toMatchObject({ closePositions: false, by: 'ops', sequence: 1 });
+    expect(JSON.parse((await raw.hget(`${prefix}:stopout:portfolio:core`, 'manual')) as string)).toMatchObject({
+      closePositions: false,
+      by: 'ops',
+      sequence: 1,
+    });
 
-    expect(await run('stopouts', 'reset', ...on(), '--scope', 'portfolio', '--id', 'core', '--reason', 'manual')).toEqual({ code: 0, out: ['reset: portfolio core manual'], err: [] });
     expect(await run('stopouts', 'reset', ...on(), '--scope', 'portfolio', '--id', 'core', '--reason', 'manual')).toEqual({
-      code: 0, out: ['nothing to reset: no stopout manual on portfolio core'], err: [],
+      code: 0,
+      out: ['reset: portfolio core manual'],
+      err: [],
+    });
+    expect(await run('stopouts', 'reset', ...on(), '--scope', 'portfolio', '--id', 'core', '--reason', 'manual')).toEqual({
+      code: 0,
+      out: ['nothing to reset: no stopout manual on portfolio core'],
+      err: [],
     });
     expect((await run('stopouts', 'list', ...on())).out).toHaveLength(1);
   });
@@ -86,26 +132,41 @@ describe('riskwarden stopouts', () => {
 
   it('lists malformed values, which still count', async () => {
     await raw.hset(`${prefix}:stopout:portfolio:core`, 'manual', 'not json');
-    expect((await run('stopouts', 'list', ...on())).out).toEqual(['portfolio core manual false - - 0 malformed: not valid JSON: "not json"']);
+    expect((await run('stopouts', 'list', ...on())).out).toEqual([
+      'portfolio core manual false - - 0 malformed: not valid JSON: "not json"',
+    ]);
   });
 
   it('refuses a reset while a supervisor still records the breach, and says to move startTime first', async () => {
     const supervisor = await createRedisStopoutStore({ url: testRedisUrl(), prefix });
     try {
       await supervisor.set({ scope: 'portfolio', id: 'core', reason: 'day-balance-difference', closePositions: true });
-      await supervisor.recordBreach({ scope: 'portfolio', id: 'core', reason: 'day-balance-difference', message: 'drawdown 120 >= maxAbsoluteRisk 100' }, 10_000);
+      await supervisor.recordBreach(
+        { scope: 'portfolio', id: 'core', reason: 'day-balance-difference', message: 'drawdown 120 >= maxAbsoluteRisk 100' },
+        10_000,
+      );
 
       const refused = await run('stopouts', 'reset', ...on(), '--scope', 'portfolio', '--id', 'core', '--reason', 'day-balance-difference');
       expect(refused).toEqual({
         code: 1,
         out: [],
         err: [
-          'riskwarden stopouts: day-balance-difference is still breached on portfolio core: drawdown 120 >= maxAbsoluteRisk 100; '
-          + 'move startTime first: riskwarden stopouts move-start-time --scope portfolio --id core',
+          'riskwarden stopouts: day-balance-difference is still breached on portfolio core: drawdown 120 >= maxAbsoluteRisk 100; ' +
+            'move startTime first: riskwarden stopouts move-start-time --scope portfolio --id core',
         ],
       });
 
-      const moved = await run('stopouts', 'move-start-time', ...on(), '--scope', 'portfolio', '--id', 'core', '--at', '2026-01-05T14:00:00+01:00');
+      const moved = await run(
+        'stopouts',
+        'move-start-time',
+        ...on(),
+        '--scope',
+        'portfolio',
+        '--id',
+        'core',
+        '--at',
+        '2026-01-05T14:00:00+01:00',
+      );
       expect(moved).toEqual({
         code: 0,
         out: ['startTime of portfolio core moved to 2026-01-05T13:00:00.000Z'],
@@ -115,7 +176,9 @@ describe('riskwarden stopouts', () => {
 
       // The supervisor re-measures from the new startTime and clears its breach record; then the reset goes through.
       await supervisor.clearBreach('portfolio', 'core', 'day-balance-difference');
-      expect((await run('stopouts', 'reset', ...on(), '--scope', 'portfolio', '--id', 'core', '--reason', 'day-balance-difference')).code).toBe(0);
+      expect(
+        (await run('stopouts', 'reset', ...on(), '--scope', 'portfolio', '--id', 'core', '--reason', 'day-balance-difference')).code,
+      ).toBe(0);
       expect(await supervisor.list()).toEqual([]);
     } finally {
       await supervisor.close();
@@ -133,7 +196,20 @@ describe('riskwarden stopouts', () => {
   });
 
   it('exits 2 listing every invalid argument by its name', async () => {
-    const set = await run('stopouts', 'set', '--scope', 'galaxy', '--id', 'a b', '--till', 'tomorrow', '--prefix', 'a:b', '--redis', 'http://x');
+    const set = await run(
+      'stopouts',
+      'set',
+      '--scope',
+      'galaxy',
+      '--id',
+      'a b',
+      '--till',
+      'tomorrow',
+      '--prefix',
+      'a:b',
+      '--redis',
+      'http://x',
+    );
     expect(set.code).toBe(2);
     expect(set.out).toEqual([]);
     expect(set.err).toEqual([
@@ -154,10 +230,16 @@ describe('riskwarden stopouts', () => {
       ],
     });
 
-    expect((await run('stopouts', 'set', '--id', 'core')).err).toEqual(['--scope: required: one of fleet, portfolio, member, strategy, account, subscription, subscriber']);
-    expect((await run('stopouts', 'set', '--scope', 'portfolio')).err).toEqual(['--id: required (except for --scope fleet, whose id is "*")']);
+    expect((await run('stopouts', 'set', '--id', 'core')).err).toEqual([
+      '--scope: required: one of fleet, portfolio, member, strategy, account, subscription, subscriber',
+    ]);
+    expect((await run('stopouts', 'set', '--scope', 'portfolio')).err).toEqual([
+      '--id: required (except for --scope fleet, whose id is "*")',
+    ]);
     expect((await run('stopouts', 'set', '--scope', 'fleet', '--id', 'all')).err).toEqual(['--id: the fleet scope has id "*", got "all"']);
-    expect((await run('stopouts', 'set', '--scope', 'fleet', '--till', '2020-01-01T00:00:00Z')).err).toEqual(['--till: 2020-01-01T00:00:00Z is not in the future']);
+    expect((await run('stopouts', 'set', '--scope', 'fleet', '--till', '2020-01-01T00:00:00Z')).err).toEqual([
+      '--till: 2020-01-01T00:00:00Z is not in the future',
+    ]);
     expect((await run('stopouts', 'move-start-time', '--scope', 'fleet', '--at', '2026-13-01')).code).toBe(2);
     expect((await run('stopouts', 'frobnicate')).code).toBe(2);
     expect((await run('stopouts', 'list', '--bogus')).code).toBe(2);
@@ -177,7 +259,13 @@ describe('riskwarden stopouts', () => {
     // REDIS_URL wins over the config: nobody listens there.
     const viaEnv = await run('stopouts', 'list', '--config', config);
     expect(viaEnv.code).toBe(1);
-    expect(viaEnv.err).toEqual([expect.stringMatching(new RegExp(`^riskwarden stopouts: stopout store unavailable: cannot connect: Redis redis://127\\.0\\.0\\.1:${deadPort}, prefix ${configPrefix} not ready`))]);
+    expect(viaEnv.err).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^riskwarden stopouts: stopout store unavailable: cannot connect: Redis redis://127\\.0\\.0\\.1:${deadPort}, prefix ${configPrefix} not ready`,
+        ),
+      ),
+    ]);
     // --redis wins over REDIS_URL; --prefix over the config's prefix.
     const viaOption = await run('stopouts', 'list', '--config', config, '--redis', testRedisUrl(), '--prefix', configPrefix);
     expect(viaOption.code).toBe(0);

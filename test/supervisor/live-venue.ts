@@ -79,7 +79,14 @@ export class LiveVenue {
     const seen = new Map<string, { orderHash: string; side: 'buy' | 'sell'; amount: string; price: string; open: boolean }>();
     for (const row of this.sim.exchange.orderUpdates(this.trader.address, strategyIdHash)) {
       const hash = row.orderHash.toLowerCase();
-      if (!seen.has(hash)) seen.set(hash, { orderHash: hash, side: row.side === 0 ? 'buy' : 'sell', amount: row.amount, price: row.price, open: open.has(hash) });
+      if (!seen.has(hash))
+        seen.set(hash, {
+          orderHash: hash,
+          side: row.side === 0 ? 'buy' : 'sell',
+          amount: row.amount,
+          price: row.price,
+          open: open.has(hash),
+        });
     }
     return [...seen.values()];
   }
@@ -102,7 +109,9 @@ export class LiveVenue {
     }
     const before = this.#makerOrders();
     await this.#maker.placeOrder('maker', `maker-${++this.#makerSeq}`, { symbol, side, amount, type: 'limit', price });
-    await eventually(`the maker's ${side} ${amount} ${symbol} @ ${price} to execute`, 5_000, () => (this.#makerOrders() > before ? true : undefined));
+    await eventually(`the maker's ${side} ${amount} ${symbol} @ ${price} to execute`, 5_000, () =>
+      this.#makerOrders() > before ? true : undefined,
+    );
   }
 
   #makerOrders(): number {
@@ -145,8 +154,10 @@ export class ExternalStrategy {
     const before = dec(this.#position(strategy, symbol));
     const expected = str(side === 'buy' ? before.plus(amount) : before.minus(amount));
     await this.#client.placeOrder(strategy, `external-${strategy}-${++this.#seq}`, { symbol, side, amount, type: 'market' });
-    await eventually(`${strategy}: the external ${side} of ${amount} ${symbol} to fill (position ${expected})`, 5_000, () =>
-      dec(this.#position(strategy, symbol)).eq(expected) ? true : undefined,
+    await eventually(
+      `${strategy}: the external ${side} of ${amount} ${symbol} to fill (position ${expected})`,
+      5_000,
+      () => (dec(this.#position(strategy, symbol)).eq(expected) ? true : undefined),
       { lastSeen: () => this.#position(strategy, symbol) },
     );
   }

@@ -19,7 +19,13 @@ const CORE = ['c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7', 'c8', 'c9'];
 function coreFleet(): Record<string, unknown> {
   return {
     defaults: {
-      budget: { maxPositionSize: { ETHP: '1' }, maxGrossNotional: '2500', minMarginBuffer: '0.10', panicMarginBuffer: '0.03', sessionLossLimit: '2000' },
+      budget: {
+        maxPositionSize: { ETHP: '1' },
+        maxGrossNotional: '2500',
+        minMarginBuffer: '0.10',
+        panicMarginBuffer: '0.03',
+        sessionLossLimit: '2000',
+      },
       // Longer than any test: a resting reduction is never cancelled and replaced while we watch.
       reductionTimeout: '60s',
     },
@@ -87,10 +93,15 @@ describe('three supervisor processes on one venue and one Redis', () => {
     // 3 × 100.6 = 301.8 under its start (≥ 300 under any baseline taken after the buys) ≥ 150.
     venue.setMark('ETHP', '1800');
     const key = `${prefix}:stopout:portfolio:core`;
-    const raised = await eventually(`${key} [day-equity-difference] to be written`, 10_000, async () => {
-      const value = await redis.hget(key, 'day-equity-difference');
-      return value === null ? undefined : value;
-    }, { lastSeen: () => fleet.notes(3) });
+    const raised = await eventually(
+      `${key} [day-equity-difference] to be written`,
+      10_000,
+      async () => {
+        const value = await redis.hget(key, 'day-equity-difference');
+        return value === null ? undefined : value;
+      },
+      { lastSeen: () => fleet.notes(3) },
+    );
     const raisedAt = Date.now();
     expect(JSON.parse(raised)).toMatchObject({ closePositions: false });
 
@@ -99,14 +110,28 @@ describe('three supervisor processes on one venue and one Redis', () => {
     // loops of three busy processes on two cores.
     const stopout = 'portfolio:core:day-equity-difference';
     let last = new Map<string, AccountStatus>();
-    await eventually('every core account to be stopped out in its status', 2_500, async () => {
-      last = await fleet.statuses();
-      return stoppedOutBy(last, stopout).length === CORE.length ? true : undefined;
-    }, { everyMs: 100, lastSeen: () => [...last.values()].map((s) => `${s.account}@${s.owner}: ${s.state} [${s.stopouts.join(',')}]`) });
+    await eventually(
+      'every core account to be stopped out in its status',
+      2_500,
+      async () => {
+        last = await fleet.statuses();
+        return stoppedOutBy(last, stopout).length === CORE.length ? true : undefined;
+      },
+      { everyMs: 100, lastSeen: () => [...last.values()].map((s) => `${s.account}@${s.owner}: ${s.state} [${s.stopouts.join(',')}]`) },
+    );
     expect(Date.now() - raisedAt).toBeLessThan(2_500);
     // Every process heard of it, whether or not it runs core accounts: a stopout record in each timeline.
     for (const p of fleet.processes) {
-      expect(p.find((r) => r.kind === 'stopout' && r.scope === 'portfolio' && r.id === 'core' && r.reason === 'day-equity-difference' && r.action === 'set')).toBeDefined();
+      expect(
+        p.find(
+          (r) =>
+            r.kind === 'stopout' &&
+            r.scope === 'portfolio' &&
+            r.id === 'core' &&
+            r.reason === 'day-equity-difference' &&
+            r.action === 'set',
+        ),
+      ).toBeDefined();
     }
   }, 30_000);
 
@@ -120,9 +145,16 @@ describe('three supervisor processes on one venue and one Redis', () => {
     await plain.hset(`${prefix}:stopout:portfolio:core`, 'manual', '{}');
 
     // Each process must see it by its own reconciliation (every 1 s; no event was published).
-    const seen = await Promise.all(fleet.processes.map((p, i) =>
-      p.waitForRecord('the manual stopout on portfolio core', 2_000, (r) => r.kind === 'stopout' && r.scope === 'portfolio' && r.id === 'core' && r.reason === 'manual' && r.action === 'set', from[i]),
-    ));
+    const seen = await Promise.all(
+      fleet.processes.map((p, i) =>
+        p.waitForRecord(
+          'the manual stopout on portfolio core',
+          2_000,
+          (r) => r.kind === 'stopout' && r.scope === 'portfolio' && r.id === 'core' && r.reason === 'manual' && r.action === 'set',
+          from[i],
+        ),
+      ),
+    );
     // When each process wrote the record, bounded from above (see originUpperBound), after the write.
     const delays = seen.map((record, i) => fleet.processes[i]!.originUpperBound() + record.t - writtenAt);
     // docs/contracts.md#redis: within 1 s. A reconcile every 1 s (the default) sees a write that lands just after a
@@ -132,10 +164,15 @@ describe('three supervisor processes on one venue and one Redis', () => {
     // Budget for the statuses: ≤ 1 s until the process reads the key, ≤ 1 s until it republishes its
     // statuses (every second), and 0.5 s for the event loops of three busy processes on two cores.
     let last = new Map<string, AccountStatus>();
-    await eventually('every core account to be stopped out by the manual stopout in its status', 2_500 - (Date.now() - writtenAt), async () => {
-      last = await fleet.statuses();
-      return stoppedOutBy(last, 'portfolio:core:manual').length === CORE.length ? true : undefined;
-    }, { everyMs: 100, lastSeen: () => [...last.values()].map((s) => `${s.account}@${s.owner}: ${s.state} [${s.stopouts.join(',')}]`) });
+    await eventually(
+      'every core account to be stopped out by the manual stopout in its status',
+      2_500 - (Date.now() - writtenAt),
+      async () => {
+        last = await fleet.statuses();
+        return stoppedOutBy(last, 'portfolio:core:manual').length === CORE.length ? true : undefined;
+      },
+      { everyMs: 100, lastSeen: () => [...last.values()].map((s) => `${s.account}@${s.owner}: ${s.state} [${s.stopouts.join(',')}]`) },
+    );
     expect(Date.now() - writtenAt).toBeLessThan(2_500);
   }, 30_000);
 
@@ -179,7 +216,9 @@ describe('three supervisor processes on one venue and one Redis', () => {
       expected = { amount: '0.35', price: '1960', position: '1.4' };
     } else {
       await external.trade(derisking, 'buy', '1');
-      await eventually(`the victim to see ${derisking} holding 1 ETHP`, 3_000, async () => ((await fleet.statuses()).get(derisking)?.position.ETHP === '1' ? true : undefined));
+      await eventually(`the victim to see ${derisking} holding 1 ETHP`, 3_000, async () =>
+        (await fleet.statuses()).get(derisking)?.position.ETHP === '1' ? true : undefined,
+      );
       pauseEnds = Date.now() + 8_000;
       venue.sim.injectFault({ kind: 'pause-feed', feed: 'ORDER_UPDATE', duration: 8_000 });
       // 1 × 2600 > maxGrossNotional 2500: reduce (2600 − 2500) / 2600 = 0.03846… → 0.0385 (rounded up to the
@@ -187,7 +226,11 @@ describe('three supervisor processes on one venue and one Redis', () => {
       venue.setMark('ETHP', '2600');
       expected = { amount: '0.0385', price: '2548', position: '1' };
     }
-    const reduce = await victim.waitForRecord(`a reduction for ${derisking}`, 5_000, (r) => r.kind === 'order' && r.account === derisking && r.purpose === 'reduce');
+    const reduce = await victim.waitForRecord(
+      `a reduction for ${derisking}`,
+      5_000,
+      (r) => r.kind === 'order' && r.account === derisking && r.purpose === 'reduce',
+    );
     expect(reduce).toMatchObject({ side: 'sell', amount: expected.amount, price: expected.price, type: 'limit' });
     const resting = await eventually(`the reduction of ${derisking} to rest at the venue`, 5_000, () => {
       const sells = venue.orders(derisking).filter((o) => o.side === 'sell');
@@ -195,23 +238,32 @@ describe('three supervisor processes on one venue and one Redis', () => {
     });
     // The heir can follow it only if the snapshot names its venue hash.
     const snapshotKey = `${prefix}:snapshot:{core}:${derisking}`;
-    await eventually(`${snapshotKey} to name the working order ${resting.orderHash}`, 5_000, async () => ((await redis.get(snapshotKey))?.toLowerCase().includes(resting.orderHash) ? true : undefined));
+    await eventually(`${snapshotKey} to name the working order ${resting.orderHash}`, 5_000, async () =>
+      (await redis.get(snapshotKey))?.toLowerCase().includes(resting.orderHash) ? true : undefined,
+    );
 
     await eventually(`${derisking} de-risking and ${stopped} stopped out, both run by the victim`, 3_000, async () => {
       const now = await fleet.statuses();
       const d = now.get(derisking);
       const s = now.get(stopped);
-      return d?.owner === victimOwner && d.state === 'de-risking' && s?.owner === victimOwner && s.state === 'stopped-out' ? true : undefined;
+      return d?.owner === victimOwner && d.state === 'de-risking' && s?.owner === victimOwner && s.state === 'stopped-out'
+        ? true
+        : undefined;
     });
 
     await victim.kill('SIGKILL');
 
     // Leases and the heartbeat live 1 s: the survivors see the victim gone and take its accounts over.
     let after = new Map<string, AccountStatus>();
-    await eventually('the victim\'s accounts to be published by survivors', 6_000, async () => {
-      after = await fleet.statuses();
-      return victimAccounts.every((a) => survivors.some((p) => p.owner === after.get(a)?.owner)) ? true : undefined;
-    }, { everyMs: 100, lastSeen: () => victimAccounts.map((a) => `${a}@${after.get(a)?.owner}: ${after.get(a)?.state}`) });
+    await eventually(
+      "the victim's accounts to be published by survivors",
+      6_000,
+      async () => {
+        after = await fleet.statuses();
+        return victimAccounts.every((a) => survivors.some((p) => p.owner === after.get(a)?.owner)) ? true : undefined;
+      },
+      { everyMs: 100, lastSeen: () => victimAccounts.map((a) => `${a}@${after.get(a)?.owner}: ${after.get(a)?.state}`) },
+    );
     expect(after.get(stopped)).toMatchObject({ state: 'stopped-out', stopouts: [`account:${stopped}:manual`] });
     expect(after.get(derisking)).toMatchObject({ state: 'de-risking', position: { ETHP: expected.position } });
     expect(after.get(derisking)!.detail).toContain('awaiting');
@@ -234,29 +286,52 @@ describe('three supervisor processes on one venue and one Redis', () => {
     // that fill for the victim's order id.
     const from = heir.records.length;
     await venue.makerLimit('ETHP', 'buy', expected.amount, expected.price);
-    await heir.waitForRecord(`the fill of ${reduce.orderId as string} followed by the heir`, 5_000, (r) => r.kind === 'order-update' && r.account === derisking && r.orderId === reduce.orderId && r.status === 'filled', from);
+    await heir.waitForRecord(
+      `the fill of ${reduce.orderId as string} followed by the heir`,
+      5_000,
+      (r) => r.kind === 'order-update' && r.account === derisking && r.orderId === reduce.orderId && r.status === 'filled',
+      from,
+    );
     if (arrangement === 'over-cap') {
       // Only then the next step: 1.05 − 1 = 0.05 over the cap. Never two reductions working at once.
-      const next = await heir.waitForRecord(`the next reduction for ${derisking}`, 5_000, (r) => r.kind === 'order' && r.account === derisking && r.purpose === 'reduce', from);
+      const next = await heir.waitForRecord(
+        `the next reduction for ${derisking}`,
+        5_000,
+        (r) => r.kind === 'order' && r.account === derisking && r.purpose === 'reduce',
+        from,
+      );
       expect(next).toMatchObject({ side: 'sell', amount: '0.05' });
       const sells = await eventually('the next reduction to reach the venue', 3_000, () => {
         const now = venue.orders(derisking).filter((o) => o.side === 'sell');
         return now.length === 2 ? now : undefined;
       });
-      expect(sells.map((o) => [o.amount, o.open])).toEqual([['0.35', false], ['0.05', true]]);
+      expect(sells.map((o) => [o.amount, o.open])).toEqual([
+        ['0.35', false],
+        ['0.05', true],
+      ]);
     } else {
       // 0.9615 × 2600 = 2499.9 ≤ 2500: nothing more to reduce.
-      await heir.waitForRecord(`${derisking} to leave de-risking`, 3_000, (r) => r.kind === 'state' && r.account === derisking && r.from === 'de-risking', from);
-      expect(venue.orders(derisking).filter((o) => o.side === 'sell').map((o) => [o.amount, o.open])).toEqual([['0.0385', false]]);
+      await heir.waitForRecord(
+        `${derisking} to leave de-risking`,
+        3_000,
+        (r) => r.kind === 'state' && r.account === derisking && r.from === 'de-risking',
+        from,
+      );
+      expect(
+        venue
+          .orders(derisking)
+          .filter((o) => o.side === 'sell')
+          .map((o) => [o.amount, o.open]),
+      ).toEqual([['0.0385', false]]);
       expect(heir.find((r) => r.kind === 'order' && r.account === derisking)).toBeUndefined();
     }
   }
 
-  it('a SIGKILLed process\'s accounts are taken over in the same state, its working reduction reclaimed, not sent again', async () => {
+  it("a SIGKILLed process's accounts are taken over in the same state, its working reduction reclaimed, not sent again", async () => {
     await takeover('over-cap');
   }, 30_000);
 
-  it('the heir reclaims a working reduction from the venue\'s history when its own feed has not shown it yet', async () => {
+  it("the heir reclaims a working reduction from the venue's history when its own feed has not shown it yet", async () => {
     await takeover('feed-held');
   }, 30_000);
 });

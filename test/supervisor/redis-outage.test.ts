@@ -26,17 +26,21 @@ import { LiveVenue } from './live-venue.ts';
 const FAIL_CLOSED_AFTER_MS = 500;
 
 function fleet(): FleetConfig {
-  const parsed = parseConfigDocument({
-    accounts: [
-      {
-        id: 'a', collateral: '1000',
-        budget: { maxPositionSize: { ETHP: '2' }, maxGrossNotional: '5000', minMarginBuffer: '0.30', panicMarginBuffer: '0.10' },
-        riskLimits: [{ type: 'day', applyTo: 'equity-difference', maxAbsoluteRisk: '300', closePositions: false }],
-      },
-      { id: 'b', collateral: '10000', budget: { maxPositionSize: { ETHP: '2' } } },
-      { id: 'c', collateral: '10000' },
-    ],
-  }, { expect: 'fleet' });
+  const parsed = parseConfigDocument(
+    {
+      accounts: [
+        {
+          id: 'a',
+          collateral: '1000',
+          budget: { maxPositionSize: { ETHP: '2' }, maxGrossNotional: '5000', minMarginBuffer: '0.30', panicMarginBuffer: '0.10' },
+          riskLimits: [{ type: 'day', applyTo: 'equity-difference', maxAbsoluteRisk: '300', closePositions: false }],
+        },
+        { id: 'b', collateral: '10000', budget: { maxPositionSize: { ETHP: '2' } } },
+        { id: 'c', collateral: '10000' },
+      ],
+    },
+    { expect: 'fleet' },
+  );
   if (!parsed.ok) throw new Error(`test fleet: ${JSON.stringify(parsed.problems)}`);
   return parsed.value as FleetConfig;
 }
@@ -70,7 +74,10 @@ describe('a supervisor whose Redis dies mid-session', () => {
 
     const notes: Array<{ at: number; message: string }> = [];
     const store: RedisStopoutStore = await createRedisStopoutStore({
-      url: redisServer.url, prefix, failClosedAfterMs: FAIL_CLOSED_AFTER_MS, retryDelayMs: 100,
+      url: redisServer.url,
+      prefix,
+      failClosedAfterMs: FAIL_CLOSED_AFTER_MS,
+      retryDelayMs: 100,
       onProblem: (p) => notes.push({ at: Date.now(), message: `store: ${p.where}: ${p.message}` }),
     });
     cleanups.push(() => store.close());
@@ -82,42 +89,65 @@ describe('a supervisor whose Redis dies mid-session', () => {
     const timeline: Stamped[] = [];
     const runtime = new FleetRuntime({
       plan: planFleet(config, { ...client.products }),
-      clock: wallClock, venue: client, store, origin: Date.now(),
+      clock: wallClock,
+      venue: client,
+      store,
+      origin: Date.now(),
       timeline: { write: (record) => timeline.push({ record, at: Date.now() }) },
       report: (message) => notes.push({ at: Date.now(), message }),
     });
     const marks = { ETHP: client.lastMark('ETHP')!.price };
-    runtime.start(Object.fromEntries(config.accounts.map((a) => [a.id, { collateral: a.collateral!, ledger: client.ledger(a.id)!, marks }])));
+    runtime.start(
+      Object.fromEntries(config.accounts.map((a) => [a.id, { collateral: a.collateral!, ledger: client.ledger(a.id)!, marks }])),
+    );
     cleanups.push(() => runtime.stop());
     const ticker = setInterval(() => runtime.tick(), 200);
     cleanups.push(() => clearInterval(ticker));
 
-    const find = (match: (r: TimelineRecord) => boolean, from = 0): Stamped | undefined => timeline.slice(from).find((s) => match(s.record));
+    const find = (match: (r: TimelineRecord) => boolean, from = 0): Stamped | undefined =>
+      timeline.slice(from).find((s) => match(s.record));
     const waitFor = (what: string, withinMs: number, match: (r: TimelineRecord) => boolean, from = 0): Promise<Stamped> =>
       eventually(what, withinMs, () => find(match, from), { lastSeen: () => notes.slice(-4).map((n) => n.message) });
     const state = (account: string): string => {
       const value = runtime.account(account)?.getSnapshot().value as string | Record<string, unknown>;
       return typeof value === 'string' ? value : Object.keys(value)[0]!;
     };
-    const stopoutsOf = (account: string): string[] => runtime.accountContext(account)!.stopouts.map((s) => `${s.scope}:${s.id}:${s.reason}`).sort();
+    const stopoutsOf = (account: string): string[] =>
+      runtime
+        .accountContext(account)!
+        .stopouts.map((s) => `${s.scope}:${s.id}:${s.reason}`)
+        .sort();
     const entry = async (account: string): Promise<{ allowed: boolean; rules: string[] }> => {
       const from = timeline.length;
       runtime.requestEntry(account, { symbol: 'ETHP', side: 'buy', amount: '0.01', type: 'market' });
-      const decision = await waitFor(`a decision on ${account}'s entry`, 2_000, (r) => r.kind === 'decision' && r.account === account, from);
+      const decision = await waitFor(
+        `a decision on ${account}'s entry`,
+        2_000,
+        (r) => r.kind === 'decision' && r.account === account,
+        from,
+      );
       return decision.record as unknown as { allowed: boolean; rules: string[] };
     };
 
     // ── before: c is out, a takes a position, b may enter ──
-    await eventually('c to be stopped out by the stopout saved before the session', 3_000, () => (state('c') === 'stopped-out' ? true : undefined));
+    await eventually('c to be stopped out by the stopout saved before the session', 3_000, () =>
+      state('c') === 'stopped-out' ? true : undefined,
+    );
     runtime.requestEntry('a', { symbol: 'ETHP', side: 'buy', amount: '1', type: 'market' });
-    await eventually('a to hold 1 ETHP', 5_000, () => (runtime.accountContext('a')!.ledger.positions.ETHP?.size === '1' ? true : undefined));
+    await eventually('a to hold 1 ETHP', 5_000, () =>
+      runtime.accountContext('a')!.ledger.positions.ETHP?.size === '1' ? true : undefined,
+    );
     expect(await entry('b')).toMatchObject({ allowed: true });
     expect(state('a')).toBe('trading');
 
     // ── Redis dies ──
     const killedAt = Date.now();
     await redisServer.kill();
-    const blocked = await waitFor('b to be stopped out by the synthetic fleet stopout', 5_000, (r) => r.kind === 'state' && r.account === 'b' && r.to === 'stopped-out');
+    const blocked = await waitFor(
+      'b to be stopped out by the synthetic fleet stopout',
+      5_000,
+      (r) => r.kind === 'state' && r.account === 'b' && r.to === 'stopped-out',
+    );
     // The grace period first: a blip shorter than failClosedAfter does not stop the fleet (the grace timer
     // starts when the connection closes, after killedAt; 20 ms for timer rounding).
     expect(blocked.at - killedAt).toBeGreaterThanOrEqual(FAIL_CLOSED_AFTER_MS - 20);
@@ -133,9 +163,23 @@ describe('a supervisor whose Redis dies mid-session', () => {
     // stopped out, so it reduces from stopped-out.reducing: its orders are still `reduce`.)
     const fromDrop = timeline.length;
     venue.setMark('ETHP', '1500');
-    const reduce = await waitFor('a reduction for a while Redis is down', 5_000, (r) => r.kind === 'order' && r.account === 'a' && r.purpose === 'reduce', fromDrop);
+    const reduce = await waitFor(
+      'a reduction for a while Redis is down',
+      5_000,
+      (r) => r.kind === 'order' && r.account === 'a' && r.purpose === 'reduce',
+      fromDrop,
+    );
     expect(reduce.record).toMatchObject({ side: 'sell', symbol: 'ETHP' });
-    await waitFor('the reduction to fill at the venue', 5_000, (r) => r.kind === 'order-update' && r.account === 'a' && r.orderId === (reduce.record as { orderId: string }).orderId && r.status === 'filled', fromDrop);
+    await waitFor(
+      'the reduction to fill at the venue',
+      5_000,
+      (r) =>
+        r.kind === 'order-update' &&
+        r.account === 'a' &&
+        r.orderId === (reduce.record as { orderId: string }).orderId &&
+        r.status === 'filled',
+      fromDrop,
+    );
     expect(stopoutsOf('a')).toContain('strategy:a:day-equity-difference');
     expect(store.healthy()).toBe(false);
 
@@ -146,14 +190,19 @@ describe('a supervisor whose Redis dies mid-session', () => {
     cleanups.push(async () => void (await other.quit()));
     await other.hset(`${prefix}:stopout:account:a`, 'manual', '{}');
 
-    await waitFor('the manual stopout written after the return to be seen', 5_000, (r) => r.kind === 'stopout' && r.scope === 'account' && r.id === 'a' && r.reason === 'manual' && r.action === 'set', fromReturn);
+    await waitFor(
+      'the manual stopout written after the return to be seen',
+      5_000,
+      (r) => r.kind === 'stopout' && r.scope === 'account' && r.id === 'a' && r.reason === 'manual' && r.action === 'set',
+      fromReturn,
+    );
     await eventually('b to be released when the store is back', 5_000, () => (state('b') === 'trading' ? true : undefined));
     expect(stopoutsOf('b')).toEqual([]);
     expect(await entry('b')).toMatchObject({ allowed: true });
 
     // No stopout lost: the one raised while Redis was down reaches it; the one saved before is still there.
     await eventually('the stopout raised during the outage to be written to Redis', 5_000, async () =>
-      ((await other.hget(`${prefix}:stopout:strategy:a`, 'day-equity-difference')) !== null ? true : undefined),
+      (await other.hget(`${prefix}:stopout:strategy:a`, 'day-equity-difference')) !== null ? true : undefined,
     );
     expect(await other.hgetall(`${prefix}:stopout:account:c`)).toEqual({ manual: '{}' });
     expect(state('a')).toBe('stopped-out');

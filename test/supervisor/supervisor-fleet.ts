@@ -53,13 +53,17 @@ export class SupervisorFleet {
       spec.venue.deposit(a.id, a.collateral ?? '10000');
       return a.id;
     });
-    const processes = Array.from({ length: spec.processes }, (_, i) => new SupervisorProcess({
-      name: `supervisor ${i + 1}`,
-      config,
-      env: { REDIS_URL: spec.redisUrl, RISKWARDEN_TRADER_KEY: TRADER_KEY },
-      // --for: should the test runner die without killing them, they stop on their own.
-      args: ['--lease-ttl', spec.leaseTtl ?? '1s', '--for', '90s'],
-    }));
+    const processes = Array.from(
+      { length: spec.processes },
+      (_, i) =>
+        new SupervisorProcess({
+          name: `supervisor ${i + 1}`,
+          config,
+          env: { REDIS_URL: spec.redisUrl, RISKWARDEN_TRADER_KEY: TRADER_KEY },
+          // --for: should the test runner die without killing them, they stop on their own.
+          args: ['--lease-ttl', spec.leaseTtl ?? '1s', '--for', '90s'],
+        }),
+    );
     return new SupervisorFleet(processes, new StatusBoard(redis, spec.prefix), accounts, dir);
   }
 
@@ -82,14 +86,19 @@ export class SupervisorFleet {
     await Promise.all(this.processes.map((p) => p.waitUntilSupervising(withinMs)));
     const owners = this.processes.map((p) => p.owner!);
     let last: Map<string, AccountStatus> | undefined;
-    return eventually('every account to be published by its preferred process', Math.max(1_000, withinMs - (Date.now() - started)), async () => {
-      const dead = this.processes.find((p) => !p.running);
-      if (dead) throw new GiveUp(`${dead.name} (pid ${dead.pid}) exited:\n${dead.notes.slice(-30).join('\n')}`);
-      const statuses = await this.statuses();
-      last = statuses;
-      const done = this.accounts.every((a) => statuses.get(a)?.owner === preferredOwner(a, owners));
-      return done ? statuses : undefined;
-    }, { everyMs: 100, lastSeen: () => [...(last?.values() ?? [])].map((s) => `${s.account}@${s.owner}`) });
+    return eventually(
+      'every account to be published by its preferred process',
+      Math.max(1_000, withinMs - (Date.now() - started)),
+      async () => {
+        const dead = this.processes.find((p) => !p.running);
+        if (dead) throw new GiveUp(`${dead.name} (pid ${dead.pid}) exited:\n${dead.notes.slice(-30).join('\n')}`);
+        const statuses = await this.statuses();
+        last = statuses;
+        const done = this.accounts.every((a) => statuses.get(a)?.owner === preferredOwner(a, owners));
+        return done ? statuses : undefined;
+      },
+      { everyMs: 100, lastSeen: () => [...(last?.values() ?? [])].map((s) => `${s.account}@${s.owner}`) },
+    );
   }
 
   async kill(): Promise<void> {

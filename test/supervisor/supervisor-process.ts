@@ -75,10 +75,16 @@ export class SupervisorProcess {
   }
 
   async waitUntilSupervising(withinMs: number): Promise<string> {
-    return eventually(`${this.name} (pid ${this.pid}) to start supervising`, withinMs, () => {
-      if (!this.running) throw new GiveUp(`${this.name} (pid ${this.pid}) exited before supervising:\n${this.notes.slice(-30).join('\n')}`);
-      return this.#owner;
-    }, { lastSeen: () => this.notes.slice(-5) });
+    return eventually(
+      `${this.name} (pid ${this.pid}) to start supervising`,
+      withinMs,
+      () => {
+        if (!this.running)
+          throw new GiveUp(`${this.name} (pid ${this.pid}) exited before supervising:\n${this.notes.slice(-30).join('\n')}`);
+        return this.#owner;
+      },
+      { lastSeen: () => this.notes.slice(-5) },
+    );
   }
 
   /** The first record (from `from` on) that matches. */

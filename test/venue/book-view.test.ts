@@ -19,7 +19,10 @@ describe('BookView', () => {
     ]);
     expect(book.snapshot()).toEqual({
       symbol: 'ETHP',
-      bids: [{ price: '1999.9', amount: '5' }, { price: '1999.8', amount: '49.5' }],
+      bids: [
+        { price: '1999.9', amount: '5' },
+        { price: '1999.8', amount: '49.5' },
+      ],
       asks: [{ price: '2000.3', amount: '50' }],
     });
     book.invalidate();

@@ -7,13 +7,35 @@ const TRADER = `0x${'12'.repeat(20)}`;
 const AT = '2026-01-05T13:00:00.000Z';
 
 const tradeRow = {
-  globalOrdinal: 7, epochId: 1, orderHash: HASH, symbol: 'ETHP', trader: TRADER, strategyIdHash: '0x2576ebd1',
-  side: 0, orderType: 1, amount: '1', price: '0', reason: 1, fillAmount: '1', fillPrice: '2000.2', fee: '1.0001',
-  filledAmount: '1', remainingAmount: '0', tradeId: '3', createdAt: AT,
+  globalOrdinal: 7,
+  epochId: 1,
+  orderHash: HASH,
+  symbol: 'ETHP',
+  trader: TRADER,
+  strategyIdHash: '0x2576ebd1',
+  side: 0,
+  orderType: 1,
+  amount: '1',
+  price: '0',
+  reason: 1,
+  fillAmount: '1',
+  fillPrice: '2000.2',
+  fee: '1.0001',
+  filledAmount: '1',
+  remainingAmount: '0',
+  tradeId: '3',
+  createdAt: AT,
 };
 
 function feed(feedName: string, data: unknown[], extra: Record<string, unknown> = {}): string {
-  return JSON.stringify({ sequence: 1, ordinal: 1, feed: feedName, subscriptionKey: `${feedName}:x`, contents: { messageType: 'UPDATE', data }, ...extra });
+  return JSON.stringify({
+    sequence: 1,
+    ordinal: 1,
+    feed: feedName,
+    subscriptionKey: `${feedName}:x`,
+    contents: { messageType: 'UPDATE', data },
+    ...extra,
+  });
 }
 
 function errorCode(raw: string): FrameErrorCode | 'ok' {
@@ -32,16 +54,35 @@ describe('parseFrame', () => {
   });
 
   it('types the rows of every feed', () => {
-    const mark = parseFrame(feed('MARK_PRICE', [{ globalOrdinal: 2, epochId: 1, symbol: 'ETHP', price: '2000', fundingRate: '-0.0001', createdAt: AT }]));
+    const mark = parseFrame(
+      feed('MARK_PRICE', [{ globalOrdinal: 2, epochId: 1, symbol: 'ETHP', price: '2000', fundingRate: '-0.0001', createdAt: AT }]),
+    );
     expect(mark.ok && mark.frame.kind === 'feed' && mark.frame.message.feed).toBe('MARK_PRICE');
     const book = parseFrame(feed('ORDER_BOOK_L2', [{ symbol: 'ETHP', side: 1, price: '2000.2', amount: '0' }]));
     expect(book.ok).toBe(true);
     const order = parseFrame(feed('ORDER_UPDATE', [tradeRow]));
-    if (!order.ok || order.frame.kind !== 'feed' || order.frame.message.feed !== 'ORDER_UPDATE') throw new Error('expected an ORDER_UPDATE');
+    if (!order.ok || order.frame.kind !== 'feed' || order.frame.message.feed !== 'ORDER_UPDATE')
+      throw new Error('expected an ORDER_UPDATE');
     expect(order.frame.message.contents.data[0]!.fillPrice).toBe('2000.2');
-    const strategy = parseFrame(feed('STRATEGY_UPDATE', [
-      { globalOrdinal: 8, epochId: 1, trader: TRADER, strategyIdHash: '0x2576ebd1', reason: 5, collateralChange: '-0.2', collateral: '9999.8', symbol: 'ETHP', positionSide: 0, positionSize: '1', avgEntryPrice: '2000.2', tradeId: '3', createdAt: AT },
-    ]));
+    const strategy = parseFrame(
+      feed('STRATEGY_UPDATE', [
+        {
+          globalOrdinal: 8,
+          epochId: 1,
+          trader: TRADER,
+          strategyIdHash: '0x2576ebd1',
+          reason: 5,
+          collateralChange: '-0.2',
+          collateral: '9999.8',
+          symbol: 'ETHP',
+          positionSide: 0,
+          positionSize: '1',
+          avgEntryPrice: '2000.2',
+          tradeId: '3',
+          createdAt: AT,
+        },
+      ]),
+    );
     expect(strategy.ok).toBe(true);
   });
 
@@ -83,9 +124,16 @@ describe('parseFrame', () => {
       ordinal: fc.oneof(fc.nat(), fc.integer({ min: -5, max: -1 }), fc.double()),
       feed: fc.constantFrom('MARK_PRICE', 'ORDER_BOOK_L2', 'ORDER_UPDATE', 'STRATEGY_UPDATE', 'OTHER'),
       subscriptionKey: fc.string(),
-      contents: fc.record({ messageType: fc.constantFrom('PARTIAL', 'UPDATE', 'X'), data: fc.array(fc.oneof(fc.jsonValue(), fc.constant(tradeRow))) }),
+      contents: fc.record({
+        messageType: fc.constantFrom('PARTIAL', 'UPDATE', 'X'),
+        data: fc.array(fc.oneof(fc.jsonValue(), fc.constant(tradeRow))),
+      }),
     });
-    const nearAck = fc.record({ action: fc.constantFrom('SUBSCRIBE', 'UNSUBSCRIBE', 'X'), nonce: fc.oneof(fc.string(), fc.nat()), result: fc.jsonValue() });
+    const nearAck = fc.record({
+      action: fc.constantFrom('SUBSCRIBE', 'UNSUBSCRIBE', 'X'),
+      nonce: fc.oneof(fc.string(), fc.nat()),
+      result: fc.jsonValue(),
+    });
     fc.assert(
       fc.property(fc.oneof(fc.jsonValue(), nearFrame, nearAck), (value) => {
         const text = JSON.stringify(value) ?? 'undefined';

@@ -7,11 +7,29 @@ import type { OrderUpdateRow } from '../../src/venue/protocol.ts';
 const HASH = `0x${'ab'.repeat(25)}`;
 const OTHER = `0x${'cd'.repeat(25)}`;
 
-function row(globalOrdinal: number, reason: OrderUpdateRow['reason'], filled: string, remaining: string, extra: Partial<OrderUpdateRow> = {}): OrderUpdateRow {
+function row(
+  globalOrdinal: number,
+  reason: OrderUpdateRow['reason'],
+  filled: string,
+  remaining: string,
+  extra: Partial<OrderUpdateRow> = {},
+): OrderUpdateRow {
   return {
-    globalOrdinal, epochId: 1, orderHash: HASH, symbol: 'ETHP', trader: `0x${'12'.repeat(20)}`, strategyIdHash: '0x2576ebd1',
-    side: 0, orderType: 0, amount: '3', price: '2000', reason, filledAmount: filled, remainingAmount: remaining,
-    createdAt: '2026-01-05T13:00:00.000Z', ...extra,
+    globalOrdinal,
+    epochId: 1,
+    orderHash: HASH,
+    symbol: 'ETHP',
+    trader: `0x${'12'.repeat(20)}`,
+    strategyIdHash: '0x2576ebd1',
+    side: 0,
+    orderType: 0,
+    amount: '3',
+    price: '2000',
+    reason,
+    filledAmount: filled,
+    remainingAmount: remaining,
+    createdAt: '2026-01-05T13:00:00.000Z',
+    ...extra,
   };
 }
 
@@ -32,7 +50,16 @@ describe('OrderLifecycle', () => {
     lifecycle.applyUpdate('alpha', row(13, 1, '3', '0', { fillAmount: '0.5', fillPrice: '2000' }), 5);
     expect(statuses()).toEqual(['submitted', 'sequenced', 'posted', 'partially-filled', 'partially-filled', 'filled']);
     expect(events.map((e) => e.filled)).toEqual(['0', '0', '0', '1', '2.5', '3']);
-    expect(events.at(-1)).toEqual({ strategyId: 'alpha', clientOrderId: 'c1', orderHash: HASH, symbol: 'ETHP', status: 'filled', filled: '3', remaining: '0', at: 5 });
+    expect(events.at(-1)).toEqual({
+      strategyId: 'alpha',
+      clientOrderId: 'c1',
+      orderHash: HASH,
+      symbol: 'ETHP',
+      status: 'filled',
+      filled: '3',
+      remaining: '0',
+      at: 5,
+    });
   });
 
   it('ends in cancelled (keeping what filled), rejected with the rejection name, or liquidated', () => {
@@ -94,27 +121,67 @@ describe('OrderLifecycle', () => {
     lifecycle.rekey(HASH, OTHER);
     expect(lifecycle.byHash(HASH)).toBeUndefined();
     lifecycle.refused(OTHER, 'IllegalNonce', 'nonce used', 4);
-    expect(events.at(-1)).toMatchObject({ clientOrderId: 'c1', orderHash: OTHER, status: 'rejected', reason: 'IllegalNonce', detail: 'nonce used' });
+    expect(events.at(-1)).toMatchObject({
+      clientOrderId: 'c1',
+      orderHash: OTHER,
+      status: 'rejected',
+      reason: 'IllegalNonce',
+      detail: 'nonce used',
+    });
   });
 
   it('adopts orders it did not place, keyed by their hash', () => {
     const events: LifecycleEvent[] = [];
     const lifecycle = new OrderLifecycle((e) => events.push(e));
-    lifecycle.applyOpenOrder('alpha', {
-      orderHash: OTHER, symbol: 'ETHP', side: 1, orderType: 0, amount: '2', price: '2100', filledAmount: '0.5', remainingAmount: '1.5',
-      nonce: `0x${'00'.repeat(32)}`, createdAt: '2026-01-05T13:00:00.000Z',
-    }, 1);
-    expect(events).toEqual([{ strategyId: 'alpha', clientOrderId: OTHER, orderHash: OTHER, symbol: 'ETHP', status: 'partially-filled', filled: '0.5', remaining: '1.5', at: 1 }]);
+    lifecycle.applyOpenOrder(
+      'alpha',
+      {
+        orderHash: OTHER,
+        symbol: 'ETHP',
+        side: 1,
+        orderType: 0,
+        amount: '2',
+        price: '2100',
+        filledAmount: '0.5',
+        remainingAmount: '1.5',
+        nonce: `0x${'00'.repeat(32)}`,
+        createdAt: '2026-01-05T13:00:00.000Z',
+      },
+      1,
+    );
+    expect(events).toEqual([
+      {
+        strategyId: 'alpha',
+        clientOrderId: OTHER,
+        orderHash: OTHER,
+        symbol: 'ETHP',
+        status: 'partially-filled',
+        filled: '0.5',
+        remaining: '1.5',
+        at: 1,
+      },
+    ]);
     expect(lifecycle.get('alpha', OTHER)?.side).toBe('sell');
   });
 
   it('refuses a clientOrderId twice', () => {
     const { lifecycle } = tracker();
-    expect(() => lifecycle.submit({ strategyId: 'alpha', clientOrderId: 'c1', orderHash: OTHER, symbol: 'ETHP', side: 'buy', amount: '1' }, 0)).toThrow(LifecycleError);
+    expect(() =>
+      lifecycle.submit({ strategyId: 'alpha', clientOrderId: 'c1', orderHash: OTHER, symbol: 'ETHP', side: 'buy', amount: '1' }, 0),
+    ).toThrow(LifecycleError);
   });
 
   it('never goes backwards and ends at most once, whatever order updates arrive in (seeded)', () => {
-    const rank: Record<OrderStatus, number> = { submitted: 0, sequenced: 1, posted: 2, 'partially-filled': 3, filled: 4, cancelled: 4, rejected: 4, liquidated: 4 };
+    const rank: Record<OrderStatus, number> = {
+      submitted: 0,
+      sequenced: 1,
+      posted: 2,
+      'partially-filled': 3,
+      filled: 4,
+      cancelled: 4,
+      rejected: 4,
+      liquidated: 4,
+    };
     const update = fc.record({
       reason: fc.constantFrom<OrderUpdateRow['reason']>(0, 1, 1, 1, 2, 3, 4, 5),
       filled: fc.constantFrom('0', '1', '2', '3'),
@@ -125,10 +192,14 @@ describe('OrderLifecycle', () => {
         const { lifecycle, events } = tracker();
         if (receipt) lifecycle.sequenced(HASH, 0);
         for (const u of updates) {
-          lifecycle.applyUpdate('alpha', row(u.ordinal, u.reason, u.filled, '0', {
-            ...(u.reason === 1 ? { fillAmount: '1', fillPrice: '2000' } : {}),
-            ...(u.reason === 4 ? { orderRejection: 0 as const } : {}),
-          }), 0);
+          lifecycle.applyUpdate(
+            'alpha',
+            row(u.ordinal, u.reason, u.filled, '0', {
+              ...(u.reason === 1 ? { fillAmount: '1', fillPrice: '2000' } : {}),
+              ...(u.reason === 4 ? { orderRejection: 0 as const } : {}),
+            }),
+            0,
+          );
         }
         for (let i = 1; i < events.length; i += 1) {
           const [a, b] = [events[i - 1]!, events[i]!];

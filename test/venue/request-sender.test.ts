@@ -64,7 +64,9 @@ describe('RequestSender', () => {
     await sender(sim, { nonceSeed: '0x07' }).placeOrder(BUY, () => {});
     // A second sender with the same seed repeats the first nonce: the venue refuses it with 412.
     const announced: Array<[string, string | undefined]> = [];
-    const { orderHash } = await sender(sim, { nonceSeed: '0x07' }).placeOrder({ ...BUY, price: '1989' }, (hash, previous) => announced.push([hash, previous]));
+    const { orderHash } = await sender(sim, { nonceSeed: '0x07' }).placeOrder({ ...BUY, price: '1989' }, (hash, previous) =>
+      announced.push([hash, previous]),
+    );
     expect(announced.length).toBe(2);
     expect(announced[1]).toEqual([orderHash, announced[0]![0]]);
     expect(announced[0]![0]).not.toBe(orderHash);
@@ -73,7 +75,9 @@ describe('RequestSender', () => {
   it('surfaces IllegalNonce when re-signing is switched off', async () => {
     const sim = await venue();
     await sender(sim, { nonceSeed: '0x08' }).placeOrder(BUY, () => {});
-    const error = await sender(sim, { nonceSeed: '0x08', nonceRetries: 0 }).placeOrder(BUY, () => {}).catch((e: unknown) => e);
+    const error = await sender(sim, { nonceSeed: '0x08', nonceRetries: 0 })
+      .placeOrder(BUY, () => {})
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(VenueHttpError);
     expect(error).toMatchObject({ status: 412, code: 'IllegalNonce' });
     expect(requestOutcome(error)).toBe('refused');

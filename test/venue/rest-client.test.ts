@@ -30,7 +30,12 @@ async function script(answers: Answer[]): Promise<Script> {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      s.seen.push({ method: req.method ?? '', url: req.url ?? '', contentType: req.headers['content-type'], bytes: Buffer.concat(chunks).length });
+      s.seen.push({
+        method: req.method ?? '',
+        url: req.url ?? '',
+        contentType: req.headers['content-type'],
+        bytes: Buffer.concat(chunks).length,
+      });
       const answer = s.answers.length > 1 ? s.answers.shift()! : s.answers[0]!;
       const text = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
       res.writeHead(answer.status, { 'content-type': 'application/json' });
@@ -44,11 +49,18 @@ async function script(answers: Answer[]): Promise<Script> {
 }
 
 const ok = (value: unknown): Answer => ({ status: 200, body: { value, success: true, timestamp: 1767618000 } });
-const err = (status: number, code: string, message = 'no'): Answer => ({ status, body: { value: { code, message }, success: false, timestamp: 1767618000 } });
+const err = (status: number, code: string, message = 'no'): Answer => ({
+  status,
+  body: { value: { code, message }, success: false, timestamp: 1767618000 },
+});
 
 const STATE = {
-  trader: `0x${'12'.repeat(20)}`, strategyId: 'main', strategyIdHash: '0x2576ebd1', collateral: '10000.50',
-  positions: [{ symbol: 'ETHP', side: 0, size: '1.50', avgEntryPrice: '2000.20' }], globalOrdinal: 9,
+  trader: `0x${'12'.repeat(20)}`,
+  strategyId: 'main',
+  strategyIdHash: '0x2576ebd1',
+  collateral: '10000.50',
+  positions: [{ symbol: 'ETHP', side: 0, size: '1.50', avgEntryPrice: '2000.20' }],
+  globalOrdinal: 9,
 };
 const RECEIPT = { nonce: `0x${'01'.repeat(32)}`, requestIndex: 3, sequenced: true };
 
@@ -124,7 +136,11 @@ describe('RestClient', () => {
 
   it('names the error from the status when the body does not', async () => {
     const s = await script([{ status: 422, body: 'oops' }]);
-    expect(await failure(client(s.url).get(PATHS.strategy, {}, 'strategy'))).toMatchObject({ status: 422, code: 'SafetyFailure', retryable: false });
+    expect(await failure(client(s.url).get(PATHS.strategy, {}, 'strategy'))).toMatchObject({
+      status: 422,
+      code: 'SafetyFailure',
+      retryable: false,
+    });
     s.answers = [{ status: 404, body: '' }];
     expect(await failure(client(s.url).get(PATHS.strategy, {}, 'strategy'))).toMatchObject({ status: 404, code: 'NotFound' });
   });

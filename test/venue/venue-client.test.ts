@@ -23,9 +23,19 @@ async function start(options: HarnessOptions = {}): Promise<Harness> {
 }
 
 const MARKET_BUY = (amount: string): OrderIntent => ({ symbol: 'ETHP', side: 'buy', amount, type: 'market' });
-const LIMIT = (side: 'buy' | 'sell', amount: string, price: string): OrderIntent => ({ symbol: 'ETHP', side, amount, type: 'limit', price });
+const LIMIT = (side: 'buy' | 'sell', amount: string, price: string): OrderIntent => ({
+  symbol: 'ETHP',
+  side,
+  amount,
+  type: 'limit',
+  price,
+});
 
-function nextEvent<K extends keyof VenueClientEvents>(client: VenueClient, name: K, match: (e: VenueClientEvents[K][0]) => boolean = () => true): Promise<VenueClientEvents[K][0]> {
+function nextEvent<K extends keyof VenueClientEvents>(
+  client: VenueClient,
+  name: K,
+  match: (e: VenueClientEvents[K][0]) => boolean = () => true,
+): Promise<VenueClientEvents[K][0]> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no ${String(name)} event within 5 s`)), 5_000);
     // The untyped view of the same emitter: a listener generic in K does not narrow the typed one.
@@ -63,15 +73,24 @@ function expectReconciled(h: Harness, id = 'alpha'): void {
 describe('VenueClient bootstrap and feeds', () => {
   it('loads products, the strategy snapshot, marks and the book, subscribed to all four feeds', async () => {
     const h = await start();
-    expect(h.client.products['ETHP']).toEqual({
-      symbol: 'ETHP', tickSize: '0.1', minOrderSize: '0.0001', maxOrderNotional: '1000000', maxTakerPriceDeviation: '0.02', maxLeverage: 3, mmr: '0.05',
+    expect(h.client.products.ETHP).toEqual({
+      symbol: 'ETHP',
+      tickSize: '0.1',
+      minOrderSize: '0.0001',
+      maxOrderNotional: '1000000',
+      maxTakerPriceDeviation: '0.02',
+      maxLeverage: 3,
+      mmr: '0.05',
     });
     expect(h.events.bootstrap.map((b) => [b.strategyId, b.ledger.collateral, b.openOrders.length])).toEqual([['alpha', '10000', 0]]);
     expect(h.events.mark.map((m) => [m.symbol, m.price])).toEqual([['ETHP', '2000']]);
     expect(h.client.book('ETHP')?.asks[0]).toEqual({ price: '2000.2', amount: '50' });
     expect(h.sim.connectionCount).toBe(1);
     await h.step(1_000, (sim) => sim.setMark('ETHP', '2001'));
-    expect(h.events.mark.map((m) => [m.price, m.at - h.events.mark[0]!.at])).toEqual([['2000', 0], ['2001', 1_000]]);
+    expect(h.events.mark.map((m) => [m.price, m.at - h.events.mark[0]!.at])).toEqual([
+      ['2000', 0],
+      ['2001', 1_000],
+    ]);
     expect(h.client.book('ETHP')?.asks[0]?.price).toBe('2001.2');
     expect(h.client.stats).toMatchObject({ rejected: 0, duplicates: 0, gaps: 0 });
   });
@@ -105,9 +124,15 @@ describe('VenueClient orders', () => {
     const placed = await h.client.placeOrder('alpha', 'o1', MARKET_BUY('1'));
     await h.idle();
     expect(placed.orderHash).toMatch(/^0x[0-9a-f]{50}$/);
-    expect(statuses(h, 'o1')).toEqual([['submitted', '0'], ['sequenced', '0'], ['filled', '1']]);
+    expect(statuses(h, 'o1')).toEqual([
+      ['submitted', '0'],
+      ['sequenced', '0'],
+      ['filled', '1'],
+    ]);
     // 1 at the best ask 2000.2; taker fee 1 × 2000.2 × 0.0005 = 1.0001; collateral 10000 − 1.0001
-    expect(h.events.ledger.map((u) => [u.event.kind, (u.event as { price?: string }).price, (u.event as { fee?: string }).fee])).toEqual([['fill', '2000.2', '1.0001']]);
+    expect(h.events.ledger.map((u) => [u.event.kind, (u.event as { price?: string }).price, (u.event as { fee?: string }).fee])).toEqual([
+      ['fill', '2000.2', '1.0001'],
+    ]);
     expect(h.client.ledger('alpha')?.collateral).toBe('9998.9999');
     expectReconciled(h);
   });
@@ -117,7 +142,12 @@ describe('VenueClient orders', () => {
     await h.client.placeOrder('alpha', 'p1', LIMIT('buy', '3', '2000.3'));
     await h.idle();
     // 1 at 2000.2 and 1 at 2000.3 (the only asks), 1 rests at 2000.3
-    expect(statuses(h, 'p1')).toEqual([['submitted', '0'], ['sequenced', '0'], ['partially-filled', '1'], ['partially-filled', '2']]);
+    expect(statuses(h, 'p1')).toEqual([
+      ['submitted', '0'],
+      ['sequenced', '0'],
+      ['partially-filled', '1'],
+      ['partially-filled', '2'],
+    ]);
     expect(h.client.order('alpha', 'p1')).toMatchObject({ status: 'partially-filled', remaining: '1' });
     await h.step(1_000, (sim) => sim.setMark('ETHP', '2000')); // the re-laid ask 2000.2 crosses our 2000.3 bid
     expect(statuses(h, 'p1').at(-1)).toEqual(['filled', '3']);
@@ -128,7 +158,13 @@ describe('VenueClient orders', () => {
     const h = await start({ sim: { liquidity: { depth: '1', levels: 2, spreadTicks: 2 } } });
     await h.client.placeOrder('alpha', 'm1', MARKET_BUY('5'));
     await h.idle();
-    expect(statuses(h, 'm1')).toEqual([['submitted', '0'], ['sequenced', '0'], ['partially-filled', '1'], ['partially-filled', '2'], ['cancelled', '2']]);
+    expect(statuses(h, 'm1')).toEqual([
+      ['submitted', '0'],
+      ['sequenced', '0'],
+      ['partially-filled', '1'],
+      ['partially-filled', '2'],
+      ['cancelled', '2'],
+    ]);
     expectReconciled(h);
   });
 
@@ -138,7 +174,11 @@ describe('VenueClient orders', () => {
     await h.client.placeOrder('alpha', 'c2', LIMIT('buy', '1', '1980'));
     await h.client.placeOrder('alpha', 'c3', LIMIT('sell', '1', '2100'));
     await h.idle();
-    expect(statuses(h, 'c1')).toEqual([['submitted', '0'], ['sequenced', '0'], ['posted', '0']]);
+    expect(statuses(h, 'c1')).toEqual([
+      ['submitted', '0'],
+      ['sequenced', '0'],
+      ['posted', '0'],
+    ]);
     await h.client.cancelOrder('alpha', 'c1');
     await h.idle();
     expect(statuses(h, 'c1').at(-1)).toEqual(['cancelled', '0']);
@@ -173,7 +213,10 @@ describe('VenueClient rejects, one per rule', () => {
     const notional = await rejection(h, 'notional', MARKET_BUY('600')); // 600 × 2000 = 1,200,000 > 1,000,000
     expect(notional.reason).toBe('SafetyFailure');
     expect(notional.detail).toContain('maxOrderNotional');
-    expect(statuses(h, 'tick')).toEqual([['submitted', '0'], ['rejected', '0']]);
+    expect(statuses(h, 'tick')).toEqual([
+      ['submitted', '0'],
+      ['rejected', '0'],
+    ]);
     expectReconciled(h);
   });
 
@@ -198,7 +241,10 @@ describe('VenueClient rejects, one per rule', () => {
     await twin.bootstrap([{ strategyId: 'alpha', signer: walletFor('alpha') }]);
     await twin.placeOrder('alpha', 'again', LIMIT('buy', '1', '1989'));
     await h.idle();
-    expect(events.slice(-2)).toEqual([['submitted', undefined], ['rejected', 'IllegalNonce']]);
+    expect(events.slice(-2)).toEqual([
+      ['submitted', undefined],
+      ['rejected', 'IllegalNonce'],
+    ]);
     await twin.close();
 
     const healed = new VenueClient({ restUrl: h.sim.url, wsUrl: h.sim.wsUrl, clock: h.clock, work: h.work, seed: 5 });
@@ -251,7 +297,11 @@ describe('VenueClient recovery from injected faults', () => {
     await h.idle();
     expect(h.events.repair.map((r) => r.phase)).toEqual(['start', 'done']);
     expect(h.events.repair[0]!.reason).toContain('gap');
-    expect(statuses(h, 'd1')).toEqual([['submitted', '0'], ['sequenced', '0'], ['filled', '1']]);
+    expect(statuses(h, 'd1')).toEqual([
+      ['submitted', '0'],
+      ['sequenced', '0'],
+      ['filled', '1'],
+    ]);
     expectReconciled(h);
   });
 
@@ -260,7 +310,10 @@ describe('VenueClient recovery from injected faults', () => {
     h.sim.injectFault({ kind: 'drop-feed', feed: 'ORDER_UPDATE', duration: 1_000 });
     await h.client.placeOrder('alpha', 'q1', LIMIT('buy', '1', '1990')); // a Post row only: nothing else is sent
     await h.idle();
-    expect(statuses(h, 'q1')).toEqual([['submitted', '0'], ['sequenced', '0']]);
+    expect(statuses(h, 'q1')).toEqual([
+      ['submitted', '0'],
+      ['sequenced', '0'],
+    ]);
     await h.step(2_000);
     expect(statuses(h, 'q1').length).toBe(2);
     await h.step(1_000);
@@ -291,7 +344,11 @@ describe('VenueClient recovery from injected faults', () => {
     await h.idle();
     expect(h.client.stats.duplicates).toBeGreaterThan(0);
     expect(h.events.repair).toEqual([]);
-    expect(statuses(h, 'u1')).toEqual([['submitted', '0'], ['sequenced', '0'], ['filled', '1']]);
+    expect(statuses(h, 'u1')).toEqual([
+      ['submitted', '0'],
+      ['sequenced', '0'],
+      ['filled', '1'],
+    ]);
     expectReconciled(h);
   });
 
@@ -330,7 +387,11 @@ describe('VenueClient recovery from injected faults', () => {
     h.sim.injectFault({ kind: 'drop-acks', count: 1 });
     const placed = await h.client.placeOrder('alpha', 'a1', MARKET_BUY('1'));
     await h.idle();
-    expect(statuses(h, 'a1')).toEqual([['submitted', '0'], ['sequenced', '0'], ['filled', '1']]);
+    expect(statuses(h, 'a1')).toEqual([
+      ['submitted', '0'],
+      ['sequenced', '0'],
+      ['filled', '1'],
+    ]);
     const rows = h.sim.exchange.orderUpdates(h.wallet('alpha').address, '0x2576ebd1').filter((r) => r.orderHash === placed.orderHash);
     expect(rows.map((r) => r.reason)).toEqual([1]);
     expectReconciled(h);
@@ -344,7 +405,11 @@ describe('VenueClient recovery from injected faults', () => {
     expect(statuses(h, 's1')).toEqual([['submitted', '0']]);
     expect(h.client.order('alpha', 's1')?.unresolved).toBe(true);
     await h.step(1_000, (sim) => sim.flush());
-    expect(statuses(h, 's1')).toEqual([['submitted', '0'], ['sequenced', '0'], ['filled', '1']]);
+    expect(statuses(h, 's1')).toEqual([
+      ['submitted', '0'],
+      ['sequenced', '0'],
+      ['filled', '1'],
+    ]);
     expectReconciled(h);
   });
 
@@ -374,7 +439,11 @@ describe('VenueClient recovery from injected faults', () => {
     const placed = await h.client.placeOrder('alpha', 'w1', LIMIT('buy', '1', '1990'));
     expect(placed.status).toBe('posted');
     await h.idle(); // quiescent although the receipt has not come: the runner may move the clock
-    expect(statuses(h, 'w1')).toEqual([['submitted', '0'], ['sequenced', '0'], ['posted', '0']]);
+    expect(statuses(h, 'w1')).toEqual([
+      ['submitted', '0'],
+      ['sequenced', '0'],
+      ['posted', '0'],
+    ]);
     await h.step(2_000); // the receipt arrives now and changes nothing
     expect(statuses(h, 'w1').length).toBe(3);
     expectReconciled(h);
@@ -391,7 +460,11 @@ describe('VenueClient recovery from injected faults', () => {
     await h.idle();
     expect((await placing).status).toBe('posted');
     await h.step(2_000); // the receipt arrives and changes nothing
-    expect(statuses(h, 's1')).toEqual([['submitted', '0'], ['sequenced', '0'], ['posted', '0']]);
+    expect(statuses(h, 's1')).toEqual([
+      ['submitted', '0'],
+      ['sequenced', '0'],
+      ['posted', '0'],
+    ]);
     expectReconciled(h);
   });
 
@@ -447,7 +520,7 @@ describe('VenueClient determinism', () => {
   });
 });
 
-describe('VenueClient takeover of another process\'s orders', () => {
+describe("VenueClient takeover of another process's orders", () => {
   it('reclaims an open order by hash, finds an ended one in the history, and knows an unknown one never reached the venue', async () => {
     const h = await start();
     const resting = await h.client.placeOrder('alpha', 'alpha-1', LIMIT('buy', '1', '1950'));
@@ -456,7 +529,14 @@ describe('VenueClient takeover of another process\'s orders', () => {
     expect(h.client.order('alpha', 'alpha-2')?.status).toBe('filled');
 
     // A second process with the same key starts from REST, as after a takeover.
-    const heir = new VenueClient({ restUrl: h.sim.url, wsUrl: h.sim.wsUrl, clock: h.clock, work: h.work, seed: 2, sleep: () => new Promise((r) => setImmediate(r)) });
+    const heir = new VenueClient({
+      restUrl: h.sim.url,
+      wsUrl: h.sim.wsUrl,
+      clock: h.clock,
+      work: h.work,
+      seed: 2,
+      sleep: () => new Promise((r) => setImmediate(r)),
+    });
     await heir.connect();
     await heir.bootstrap([{ strategyId: 'alpha', signer: h.wallet('alpha') }]);
     await h.idle();

@@ -49,7 +49,18 @@ export interface Harness {
 }
 
 const EVENT_NAMES: (keyof VenueClientEvents)[] = [
-  'mark', 'book', 'ledger', 'lifecycle', 'cancel-rejected', 'liquidation', 'bootstrap', 'feed-status', 'frame-rejected', 'repair', 'drift', 'fault',
+  'mark',
+  'book',
+  'ledger',
+  'lifecycle',
+  'cancel-rejected',
+  'liquidation',
+  'bootstrap',
+  'feed-status',
+  'frame-rejected',
+  'repair',
+  'drift',
+  'fault',
 ];
 
 export function walletFor(id: string): Wallet {

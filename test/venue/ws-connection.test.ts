@@ -80,7 +80,12 @@ function frame(ordinal: number, messageType: 'PARTIAL' | 'UPDATE' = 'UPDATE', ke
     ordinal,
     feed: 'MARK_PRICE',
     subscriptionKey: key,
-    contents: { messageType, data: [{ globalOrdinal: ordinal, epochId: 1, symbol: 'ETHP', price: '2000', fundingRate: '0', createdAt: '2026-01-05T13:00:00.000Z' }] },
+    contents: {
+      messageType,
+      data: [
+        { globalOrdinal: ordinal, epochId: 1, symbol: 'ETHP', price: '2000', fundingRate: '0', createdAt: '2026-01-05T13:00:00.000Z' },
+      ],
+    },
   };
 }
 
@@ -91,7 +96,10 @@ interface Recorder {
   order: string[];
 }
 
-async function open(venue: FakeVenue, extra: Partial<ConstructorParameters<typeof WsConnection>[0]> = {}): Promise<{ conn: WsConnection; rec: Recorder; clock: SimClock }> {
+async function open(
+  venue: FakeVenue,
+  extra: Partial<ConstructorParameters<typeof WsConnection>[0]> = {},
+): Promise<{ conn: WsConnection; rec: Recorder; clock: SimClock }> {
   const clock = new SimClock(1_000_000);
   const conn = new WsConnection({ url: venue.url, clock, work, firstOrdinal: 1, ackTimeoutMs: 200, sleep: async () => {}, ...extra });
   const rec: Recorder = { delivered: [], gaps: [], rejected: [], order: [] };

@@ -18,12 +18,28 @@ import { clearDecisions, mergeDecisions, renderDecisions } from './decision-log.
 
 /** What an account read tells the fleet row. */
 const ROW_FIELDS = /** @type {const} */ ([
-  'state', 'detail', 'position', 'grossNotional', 'equity', 'marginBuffer', 'minMarginBuffer', 'panicMarginBuffer', 'sessionPnl',
-  'stopouts', 'portfolios',
+  'state',
+  'detail',
+  'position',
+  'grossNotional',
+  'equity',
+  'marginBuffer',
+  'minMarginBuffer',
+  'panicMarginBuffer',
+  'sessionPnl',
+  'stopouts',
+  'portfolios',
 ]);
 /** What a fleet read tells the account view, until the account is read again. */
 const FROM_ROW_FIELDS = /** @type {const} */ ([
-  'state', 'detail', 'position', 'grossNotional', 'equity', 'marginBuffer', 'sessionPnl', 'stopouts',
+  'state',
+  'detail',
+  'position',
+  'grossNotional',
+  'equity',
+  'marginBuffer',
+  'sessionPnl',
+  'stopouts',
 ]);
 
 /** @type {number | undefined} */
@@ -150,22 +166,32 @@ export function renderFacts() {
     ['Margin buffer', gauge(a.marginBuffer, a.minMarginBuffer, a.panicMarginBuffer)],
     ['Stopouts', a.stopouts?.length ? h('span', {}, ...a.stopouts.map(stopChip)) : 'none'],
   ];
-  $('account-facts').replaceChildren(...facts.map(([label, value, cls]) =>
-    h('div', { class: 'fact' }, h('dt', { text: label }), h('dd', { class: cls || undefined }, value))));
+  $('account-facts').replaceChildren(
+    ...facts.map(([label, value, cls]) =>
+      h('div', { class: 'fact' }, h('dt', { text: label }), h('dd', { class: cls || undefined }, value)),
+    ),
+  );
 }
 
 function renderWorkingOrders() {
   const body = $as('working-orders', HTMLTableElement).tBodies[0];
   if (!body) return;
   const orders = selectedAccount()?.workingOrders ?? [];
-  body.replaceChildren(...orders.map((o) => h('tr', {},
-    h('td', { text: o.orderId }),
-    h('td', {}, h('span', { class: `chip purpose-${o.purpose}`, text: o.purpose })),
-    h('td', { text: o.side }),
-    h('td', { class: 'num', text: fmtSize(o.amount) }),
-    h('td', { class: 'num', text: o.price === '0' ? 'market' : o.price }),
-    h('td', { text: o.status }),
-    h('td', { class: 'num', text: fmtSize(o.filled) }))));
+  body.replaceChildren(
+    ...orders.map((o) =>
+      h(
+        'tr',
+        {},
+        h('td', { text: o.orderId }),
+        h('td', {}, h('span', { class: `chip purpose-${o.purpose}`, text: o.purpose })),
+        h('td', { text: o.side }),
+        h('td', { class: 'num', text: fmtSize(o.amount) }),
+        h('td', { class: 'num', text: o.price === '0' ? 'market' : o.price }),
+        h('td', { text: o.status }),
+        h('td', { class: 'num', text: fmtSize(o.filled) }),
+      ),
+    ),
+  );
   $('orders-empty').hidden = orders.length > 0;
 }
 

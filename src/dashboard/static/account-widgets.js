@@ -40,10 +40,13 @@ export function stopChip(text) {
   const first = text.indexOf(':');
   const last = text.lastIndexOf(':');
   if (first < 0 || last <= first) return h('span', { class: 'chip stop', text, title: text });
-  return h('span', { class: 'chip stop', title: text },
+  return h(
+    'span',
+    { class: 'chip stop', title: text },
     h('span', { class: 'scope-name', text: text.slice(0, first) }),
     h('b', { text: text.slice(first + 1, last) }),
-    ` ${text.slice(last + 1)}`);
+    ` ${text.slice(last + 1)}`,
+  );
 }
 
 /**
@@ -52,10 +55,17 @@ export function stopChip(text) {
  * @returns {HTMLSpanElement}
  */
 export function positionText(position) {
-  const entries = Object.entries(position ?? {}).filter(([, size]) => signOf(size) !== 0).sort(([a], [b]) => a.localeCompare(b));
+  const entries = Object.entries(position ?? {})
+    .filter(([, size]) => signOf(size) !== 0)
+    .sort(([a], [b]) => a.localeCompare(b));
   if (!entries.length) return h('span', { class: 'muted', text: 'flat' });
-  return h('span', { class: 'positions' }, ...entries.map(([symbol, size]) =>
-    h('span', { class: `pos ${signOf(size) < 0 ? 'short' : 'long'}` }, h('b', { text: fmtSize(size) }), ` ${symbol}`)));
+  return h(
+    'span',
+    { class: 'positions' },
+    ...entries.map(([symbol, size]) =>
+      h('span', { class: `pos ${signOf(size) < 0 ? 'short' : 'long'}` }, h('b', { text: fmtSize(size) }), ` ${symbol}`),
+    ),
+  );
 }
 
 /**
@@ -95,7 +105,10 @@ export function gauge(value, min, panic) {
     track.append(zone);
   }
   /** @type {Array<[string, DecimalString | null | undefined, string]>} */
-  const thresholds = [['min', min, 'minMarginBuffer'], ['panic', panic, 'panicMarginBuffer']];
+  const thresholds = [
+    ['min', min, 'minMarginBuffer'],
+    ['panic', panic, 'panicMarginBuffer'],
+  ];
   for (const [kind, level, label] of thresholds) {
     if (level === null || level === undefined) continue;
     const tick = h('span', { class: `threshold ${kind}`, title: `${label} ${pct(level)}` });
@@ -114,7 +127,9 @@ export function gauge(value, min, panic) {
   const limits = [
     min !== null && min !== undefined ? `min ${pct(min)}` : null,
     panic !== null && panic !== undefined ? `panic ${pct(panic)}` : null,
-  ].filter(Boolean).join(', ');
+  ]
+    .filter(Boolean)
+    .join(', ');
   box.title = `margin buffer ${Number.isFinite(v) ? pct(value) : 'n/a (flat)'}${limits ? ` — ${limits}` : ''}`;
   box.setAttribute('aria-label', box.title);
   if (Number.isFinite(v)) box.setAttribute('aria-valuenow', String(v));

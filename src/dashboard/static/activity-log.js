@@ -17,10 +17,13 @@ const MAX_ACTIVITY = 80;
  */
 export function addActivity(t, kind, text, why) {
   const list = $('activity');
-  const item = h('li', { class: `act ${kind}` },
+  const item = h(
+    'li',
+    { class: `act ${kind}` },
     h('span', { class: 't', text: typeof t === 'number' ? `${secs(t)} s` : '' }),
     h('span', { class: 'what', text }),
-    why ? h('span', { class: 'why', text: why }) : null);
+    why ? h('span', { class: 'why', text: why }) : null,
+  );
   list.prepend(item);
   $('activity-empty').hidden = true;
   while (list.children.length > MAX_ACTIVITY) list.lastElementChild?.remove();

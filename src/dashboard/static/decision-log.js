@@ -40,17 +40,23 @@ export function addDecision(record) {
 export function renderDecisions() {
   const body = $as('decision-log', HTMLTableElement).tBodies[0];
   if (!body) return;
-  const rows = [...decisions].reverse().slice(0, MAX_DECISIONS).map((d) => {
-    const o = d.order ?? {};
-    const limit = o.price && o.price !== '0' ? ` @ ${o.price}` : '';
-    const order = `${o.side ?? '?'} ${fmtSize(o.amount ?? '?')} ${o.symbol ?? ''} ${o.type ?? ''}${limit}`;
-    return h('tr', { class: d.allowed ? 'allowed' : 'blocked' },
-      h('td', { class: 'num', text: secs(d.t) }),
-      h('td', {}, h('span', { class: `pill ${d.allowed ? 'ok' : 'no'}`, text: d.allowed ? 'allowed' : 'blocked' })),
-      h('td', { text: order.trim() }),
-      h('td', {}, ...(d.rules ?? []).map((rule) => h('code', { class: 'rule', text: rule }))),
-      h('td', { class: 'why', text: (d.reasons ?? []).join('; ') }));
-  });
+  const rows = [...decisions]
+    .reverse()
+    .slice(0, MAX_DECISIONS)
+    .map((d) => {
+      const o = d.order ?? {};
+      const limit = o.price && o.price !== '0' ? ` @ ${o.price}` : '';
+      const order = `${o.side ?? '?'} ${fmtSize(o.amount ?? '?')} ${o.symbol ?? ''} ${o.type ?? ''}${limit}`;
+      return h(
+        'tr',
+        { class: d.allowed ? 'allowed' : 'blocked' },
+        h('td', { class: 'num', text: secs(d.t) }),
+        h('td', {}, h('span', { class: `pill ${d.allowed ? 'ok' : 'no'}`, text: d.allowed ? 'allowed' : 'blocked' })),
+        h('td', { text: order.trim() }),
+        h('td', {}, ...(d.rules ?? []).map((rule) => h('code', { class: 'rule', text: rule }))),
+        h('td', { class: 'why', text: (d.reasons ?? []).join('; ') }),
+      );
+    });
   body.replaceChildren(...rows);
   $('decisions-empty').hidden = rows.length > 0;
 }

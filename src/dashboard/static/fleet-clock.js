@@ -19,7 +19,10 @@ let origin = null;
 export function clockText(iso) {
   const ms = iso === undefined ? NaN : Date.parse(iso);
   if (Number.isNaN(ms)) return String(iso ?? '—');
-  return `${new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}`;
+  return `${new Date(ms)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, ' UTC')}`;
 }
 
 /**

@@ -53,13 +53,21 @@ export function applyRecord(record) {
       break;
     }
     case 'stopout':
-      addActivity(record.t, record.action === 'reset' ? 'reset' : 'stop', `stopout ${record.action} on ${record.scope} ${record.id}`,
-        record.reason);
+      addActivity(
+        record.t,
+        record.action === 'reset' ? 'reset' : 'stop',
+        `stopout ${record.action} on ${record.scope} ${record.id}`,
+        record.reason,
+      );
       queueStopoutRefresh();
       break;
     case 'operator':
-      addActivity(record.t, record.result === 'ok' ? 'ok' : 'refused',
-        `operator ${record.action} ${record.scope} ${record.id}: ${record.result}`, record.reason ?? '');
+      addActivity(
+        record.t,
+        record.result === 'ok' ? 'ok' : 'refused',
+        `operator ${record.action} ${record.scope} ${record.id}: ${record.result}`,
+        record.reason ?? '',
+      );
       queueStopoutRefresh();
       break;
     case 'liquidation':

@@ -83,11 +83,14 @@ export function startLive({ onRecord, catchUp, pollFleet, pollOthers }) {
   // Every 2 s while the socket is down, every 5 s while it is up.
   const schedulePoll = () => {
     clearTimeout(pollTimer);
-    pollTimer = setTimeout(async () => {
-      await pollFleet();
-      if (!live) await pollOthers();
-      schedulePoll();
-    }, live ? LIVE_REFRESH_MS : POLL_MS);
+    pollTimer = setTimeout(
+      async () => {
+        await pollFleet();
+        if (!live) await pollOthers();
+        schedulePoll();
+      },
+      live ? LIVE_REFRESH_MS : POLL_MS,
+    );
   };
 
   connect();

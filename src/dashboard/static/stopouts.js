@@ -96,31 +96,50 @@ export function setupStopoutForm() {
 
 function renderStopouts() {
   const list = $('stopout-list');
-  list.replaceChildren(...stopouts.map((so) => {
-    const key = `${so.scope}:${so.id}:${so.reason}`;
-    const meta = [
-      so.closePositions ? 'closes positions' : 'blocks entries',
-      so.stoppedAt ? `since ${clockText(so.stoppedAt)}` : null,
-      so.stoppedTill ? `till ${clockText(so.stoppedTill)}` : null,
-      so.by ? `by ${so.by}` : null,
-    ].filter(Boolean).join(' · ');
-    return h('li', { class: `stopout ${so.malformed ? 'malformed' : ''}`, dataset: { key } },
-      h('div', { class: 'stopout-main' },
-        h('span', { class: 'chip scope', text: so.scope }),
-        h('b', { class: 'stopout-id', text: so.id }),
-        h('code', { class: 'rule', text: so.reason })),
-      h('div', { class: 'stopout-meta', text: meta }),
-      so.malformed ? h('div', { class: 'error', text: `malformed value: ${so.malformed}` }) : null,
-      h('div', { class: 'stopout-actions' },
-        h('button', {
-          type: 'button', class: 'small', text: 'Reset', 'aria-label': `reset ${key}`,
-          onclick: () => resetStopout(so.scope, so.id, so.reason),
-        }),
-        h('button', {
-          type: 'button', class: 'small', text: 'Move startTime', 'aria-label': `move startTime on ${so.scope} ${so.id}`,
-          onclick: () => moveStartTime(so.scope, so.id),
-        })));
-  }));
+  list.replaceChildren(
+    ...stopouts.map((so) => {
+      const key = `${so.scope}:${so.id}:${so.reason}`;
+      const meta = [
+        so.closePositions ? 'closes positions' : 'blocks entries',
+        so.stoppedAt ? `since ${clockText(so.stoppedAt)}` : null,
+        so.stoppedTill ? `till ${clockText(so.stoppedTill)}` : null,
+        so.by ? `by ${so.by}` : null,
+      ]
+        .filter(Boolean)
+        .join(' · ');
+      return h(
+        'li',
+        { class: `stopout ${so.malformed ? 'malformed' : ''}`, dataset: { key } },
+        h(
+          'div',
+          { class: 'stopout-main' },
+          h('span', { class: 'chip scope', text: so.scope }),
+          h('b', { class: 'stopout-id', text: so.id }),
+          h('code', { class: 'rule', text: so.reason }),
+        ),
+        h('div', { class: 'stopout-meta', text: meta }),
+        so.malformed ? h('div', { class: 'error', text: `malformed value: ${so.malformed}` }) : null,
+        h(
+          'div',
+          { class: 'stopout-actions' },
+          h('button', {
+            type: 'button',
+            class: 'small',
+            text: 'Reset',
+            'aria-label': `reset ${key}`,
+            onclick: () => resetStopout(so.scope, so.id, so.reason),
+          }),
+          h('button', {
+            type: 'button',
+            class: 'small',
+            text: 'Move startTime',
+            'aria-label': `move startTime on ${so.scope} ${so.id}`,
+            onclick: () => moveStartTime(so.scope, so.id),
+          }),
+        ),
+      );
+    }),
+  );
   $('stopouts-empty').hidden = stopouts.length > 0;
   $('stopouts-count').textContent = stopouts.length ? `${stopouts.length} in force` : '';
 }

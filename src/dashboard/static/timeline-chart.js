@@ -219,8 +219,13 @@ function renderChart() {
     for (const b of bands) {
       const bx = x(b.from);
       const bw = Math.max(1.5, x(b.to) - bx);
-      svg.append(s('rect', { x: bx, y: p.top, width: bw, height: p.height, fill: STATE_COLOURS[b.state] ?? '#999', opacity: 0.1 },
-        svgTitle(`${b.state} ${secs(b.from)}–${secs(b.to)} s`)));
+      svg.append(
+        s(
+          'rect',
+          { x: bx, y: p.top, width: bw, height: p.height, fill: STATE_COLOURS[b.state] ?? '#999', opacity: 0.1 },
+          svgTitle(`${b.state} ${secs(b.from)}–${secs(b.to)} s`),
+        ),
+      );
     }
     svg.append(s('rect', { x: left, y: p.top, width: W - left - right, height: p.height, fill: 'none', stroke: '#d5d9e0' }));
     svg.append(s('text', { x: left + 6, y: p.top + 13, class: 'panel-title' }, p.title));
@@ -229,8 +234,16 @@ function renderChart() {
   for (const b of bands.slice(1)) {
     const bx = x(b.from);
     const colour = STATE_COLOURS[b.state];
-    const line = { x1: bx, x2: bx, y1: price.top, y2: pos.bottom, stroke: colour, 'stroke-width': 1, 'stroke-dasharray': '3 3',
-      opacity: 0.8 };
+    const line = {
+      x1: bx,
+      x2: bx,
+      y1: price.top,
+      y2: pos.bottom,
+      stroke: colour,
+      'stroke-width': 1,
+      'stroke-dasharray': '3 3',
+      opacity: 0.8,
+    };
     svg.append(s('line', line, svgTitle(`→ ${b.state} at ${secs(b.from)} s`)));
   }
 
@@ -259,10 +272,16 @@ function renderChart() {
     const last = series.at(-1);
     if (!last) return;
     const colour = SYMBOL_COLOURS[i % SYMBOL_COLOURS.length];
-    svg.append(s('path', { d: stepPath(series, x, py.map, x(t1)), fill: 'none', stroke: colour, 'stroke-width': 1.6, class: 'mark-line' },
-      svgTitle(`${sym} mark`)));
-    svg.append(s('text', { x: W - right + 6, y: py.map(last[1]) + 4, class: 'end-label', fill: colour },
-      `${sym} ${fmtDec(String(last[1]), 1)}`));
+    svg.append(
+      s(
+        'path',
+        { d: stepPath(series, x, py.map, x(t1)), fill: 'none', stroke: colour, 'stroke-width': 1.6, class: 'mark-line' },
+        svgTitle(`${sym} mark`),
+      ),
+    );
+    svg.append(
+      s('text', { x: W - right + 6, y: py.map(last[1]) + 4, class: 'end-label', fill: colour }, `${sym} ${fmtDec(String(last[1]), 1)}`),
+    );
   });
   for (const o of orderList) {
     const p = orderPrice(o);
@@ -271,17 +290,27 @@ function renderChart() {
   }
   for (const b of blocked) {
     const bx = x(b.t);
-    svg.append(s('g', { class: 'blocked-mark' },
-      s('line', { x1: bx - 4, x2: bx + 4, y1: price.top + 4, y2: price.top + 12, stroke: '#b3261e', 'stroke-width': 2 }),
-      s('line', { x1: bx + 4, x2: bx - 4, y1: price.top + 4, y2: price.top + 12, stroke: '#b3261e', 'stroke-width': 2 }),
-      svgTitle(`${secs(b.t)} s entry blocked: ${(b.rules ?? []).join(', ')}`)));
+    svg.append(
+      s(
+        'g',
+        { class: 'blocked-mark' },
+        s('line', { x1: bx - 4, x2: bx + 4, y1: price.top + 4, y2: price.top + 12, stroke: '#b3261e', 'stroke-width': 2 }),
+        s('line', { x1: bx + 4, x2: bx - 4, y1: price.top + 4, y2: price.top + 12, stroke: '#b3261e', 'stroke-width': 2 }),
+        svgTitle(`${secs(b.t)} s entry blocked: ${(b.rules ?? []).join(', ')}`),
+      ),
+    );
   }
   for (const l of liquidations) {
     const p = l.price ? num(l.price) : markAt(l.symbol, l.t);
     if (!Number.isFinite(p)) continue;
-    svg.append(s('g', {},
-      s('circle', { cx: x(l.t), cy: py.map(p), r: 7, fill: 'none', stroke: '#000', 'stroke-width': 2 }),
-      svgTitle(`${secs(l.t)} s LIQUIDATED ${l.symbol}`)));
+    svg.append(
+      s(
+        'g',
+        {},
+        s('circle', { cx: x(l.t), cy: py.map(p), r: 7, fill: 'none', stroke: '#000', 'stroke-width': 2 }),
+        svgTitle(`${secs(l.t)} s LIQUIDATED ${l.symbol}`),
+      ),
+    );
   }
 
   // Margin buffer panel, with its thresholds.
@@ -293,20 +322,30 @@ function renderChart() {
   // Fractions as percentages, with the decimals the tick step needs.
   axis(svg, by, buf, left, W - right, (v, decimals) => `${formatTick(v * 100, Math.max(0, decimals - 2))}%`);
   /** @type {Array<[number, string, 'min' | 'panic']>} */
-  const levels = [[minB, '#7b3fb5', 'min'], [panicB, '#d62828', 'panic']];
+  const levels = [
+    [minB, '#7b3fb5', 'min'],
+    [panicB, '#d62828', 'panic'],
+  ];
   for (const [level, colour, label] of levels) {
     if (!Number.isFinite(level)) continue;
     const ly = by.map(level);
     const name = label === 'min' ? 'minMarginBuffer' : 'panicMarginBuffer';
-    const line = { x1: left, x2: W - right, y1: ly, y2: ly, stroke: colour, 'stroke-dasharray': '6 4', 'stroke-width': 1.3,
-      class: `threshold-${label}` };
+    const line = {
+      x1: left,
+      x2: W - right,
+      y1: ly,
+      y2: ly,
+      stroke: colour,
+      'stroke-dasharray': '6 4',
+      'stroke-width': 1.3,
+      class: `threshold-${label}`,
+    };
     svg.append(s('line', line, svgTitle(`${name} ${pct(String(level))}`)));
     svg.append(s('text', { x: W - right + 6, y: ly + 4, class: 'end-label', fill: colour }, `${label} ${fmtDec(String(level * 100), 1)}%`));
   }
   if (bufferSeries.length) {
     const d = stepPath(bufferSeries, x, by.map, x(t1));
-    svg.append(s('path', { d, fill: 'none', stroke: '#1f6fd1', 'stroke-width': 1.8, class: 'buffer-line' },
-      svgTitle('margin buffer')));
+    svg.append(s('path', { d, fill: 'none', stroke: '#1f6fd1', 'stroke-width': 1.8, class: 'buffer-line' }, svgTitle('margin buffer')));
   } else {
     svg.append(s('text', { x: left + 6, y: buf.top + 30, class: 'muted-text' }, 'flat: no margin buffer'));
   }
@@ -321,10 +360,16 @@ function renderChart() {
     const last = series.at(-1);
     if (!last) return;
     const colour = POSITION_COLOURS[i % POSITION_COLOURS.length];
-    svg.append(s('path', { d: stepPath(series, x, pyPos.map, x(t1)), fill: 'none', stroke: colour, 'stroke-width': 1.8 },
-      svgTitle(`${sym} position`)));
-    svg.append(s('text', { x: W - right + 6, y: pyPos.map(last[1]) + 4, class: 'end-label', fill: colour },
-      `${sym} ${fmtSize(String(last[1]))}`));
+    svg.append(
+      s(
+        'path',
+        { d: stepPath(series, x, pyPos.map, x(t1)), fill: 'none', stroke: colour, 'stroke-width': 1.8 },
+        svgTitle(`${sym} position`),
+      ),
+    );
+    svg.append(
+      s('text', { x: W - right + 6, y: pyPos.map(last[1]) + 4, class: 'end-label', fill: colour }, `${sym} ${fmtSize(String(last[1]))}`),
+    );
   });
 
   // Time axis, in seconds.

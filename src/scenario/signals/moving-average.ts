@@ -22,5 +22,3 @@ export class MovingAverage {
     return this.#values.length < this.#window ? null : this.#sum.div(this.#window);
   }
 }
-
-

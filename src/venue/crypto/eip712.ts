@@ -95,13 +95,7 @@ export const CANCEL_ALL_PARAMS_TYPES: Record<string, TypedDataField[]> = {
 /** Bytes of an order hash: the first 25 bytes of the order's EIP-712 digest. */
 export const ORDER_HASH_BYTES = 25;
 
-export type SigningInputErrorCode =
-  | 'bad-venue'
-  | 'bad-side'
-  | 'bad-order-type'
-  | 'bad-nonce'
-  | 'bad-order-hash'
-  | 'bad-signature';
+export type SigningInputErrorCode = 'bad-venue' | 'bad-side' | 'bad-order-type' | 'bad-nonce' | 'bad-order-hash' | 'bad-signature';
 
 export class SigningInputError extends Error {
   override readonly name = 'SigningInputError';
@@ -154,7 +148,10 @@ function bytes32Nonce(nonce: string): string {
 /** The 25-byte order hash right-padded with 7 zero bytes: how CancelOrderParams carries it. */
 export function orderHashAsBytes32(orderHash: string): string {
   if (!isHexString(orderHash, ORDER_HASH_BYTES)) {
-    throw new SigningInputError('bad-order-hash', `orderHash must be ${ORDER_HASH_BYTES} bytes: 0x followed by ${2 * ORDER_HASH_BYTES} hex digits`);
+    throw new SigningInputError(
+      'bad-order-hash',
+      `orderHash must be ${ORDER_HASH_BYTES} bytes: 0x followed by ${2 * ORDER_HASH_BYTES} hex digits`,
+    );
   }
   return zeroPadBytes(orderHash.toLowerCase(), 32);
 }
@@ -236,7 +233,8 @@ export function signCancelAll(signer: TraderSigner, cancelAll: CancelAllParams, 
 }
 
 function recover(data: TypedData, signature: string): string {
-  if (!isHexString(signature, 65)) throw new SigningInputError('bad-signature', 'signature must be 65 bytes: 0x followed by 130 hex digits');
+  if (!isHexString(signature, 65))
+    throw new SigningInputError('bad-signature', 'signature must be 65 bytes: 0x followed by 130 hex digits');
   const digest = typedDataDigest(data);
   try {
     return recoverAddress(digest, Signature.from(signature));

@@ -130,7 +130,10 @@ const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
  */
 export function decryptRequest(wire: Uint8Array, operatorSecretKey: BytesLike): DecryptedRequest {
   if (!(wire instanceof Uint8Array) || wire.length < MIN_WIRE_BYTES) {
-    throw new EncryptionError('too-short', `request of ${wire instanceof Uint8Array ? wire.length : 0} bytes is shorter than the minimum ${MIN_WIRE_BYTES}`);
+    throw new EncryptionError(
+      'too-short',
+      `request of ${wire instanceof Uint8Array ? wire.length : 0} bytes is shorter than the minimum ${MIN_WIRE_BYTES}`,
+    );
   }
   const keyAt = wire.length - COMPRESSED_PUBLIC_KEY_BYTES;
   const nonceAt = keyAt - GCM_NONCE_BYTES;
@@ -152,7 +155,10 @@ export function decryptRequest(wire: Uint8Array, operatorSecretKey: BytesLike): 
   }
   const declared = plaintext.readUInt32BE(0);
   if (declared !== plaintext.length - LENGTH_PREFIX_BYTES) {
-    throw new EncryptionError('bad-length-prefix', `length prefix says ${declared} bytes, ${plaintext.length - LENGTH_PREFIX_BYTES} follow`);
+    throw new EncryptionError(
+      'bad-length-prefix',
+      `length prefix says ${declared} bytes, ${plaintext.length - LENGTH_PREFIX_BYTES} follow`,
+    );
   }
   let json: string;
   try {

@@ -71,7 +71,8 @@ async function keyFromKeystore(path: string, options: LoadTraderWalletOptions): 
   try {
     const info = await stat(path);
     if (!info.isFile()) throw new KeyLoadError('keystore-unreadable', `keystore ${path} is not a file`);
-    if (info.size > MAX_KEYSTORE_BYTES) throw new KeyLoadError('keystore-invalid', `keystore ${path} is larger than ${MAX_KEYSTORE_BYTES} bytes`);
+    if (info.size > MAX_KEYSTORE_BYTES)
+      throw new KeyLoadError('keystore-invalid', `keystore ${path} is larger than ${MAX_KEYSTORE_BYTES} bytes`);
     content = await readFile(path, 'utf8');
   } catch (error) {
     if (error instanceof KeyLoadError) throw error;

@@ -120,15 +120,29 @@ export function buildOrderRequest(signer: TraderSigner, order: OrderParams, venu
   return { request, json: formatRequest(request), orderHash };
 }
 
-export function buildCancelOrderRequest(signer: TraderSigner, cancel: CancelOrderParams, venue: Eip712Venue): { request: VenueRequest & { t: 'CancelOrder' }; json: string } {
+export function buildCancelOrderRequest(
+  signer: TraderSigner,
+  cancel: CancelOrderParams,
+  venue: Eip712Venue,
+): { request: VenueRequest & { t: 'CancelOrder' }; json: string } {
   const { signature } = signCancel(signer, cancel, venue);
-  const request = { t: 'CancelOrder' as const, c: { symbol: cancel.symbol, orderHash: cancel.orderHash.toLowerCase(), nonce: cancel.nonce, signature } };
+  const request = {
+    t: 'CancelOrder' as const,
+    c: { symbol: cancel.symbol, orderHash: cancel.orderHash.toLowerCase(), nonce: cancel.nonce, signature },
+  };
   return { request, json: formatRequest(request) };
 }
 
-export function buildCancelAllRequest(signer: TraderSigner, cancelAll: CancelAllParams, venue: Eip712Venue): { request: VenueRequest & { t: 'CancelAll' }; json: string } {
+export function buildCancelAllRequest(
+  signer: TraderSigner,
+  cancelAll: CancelAllParams,
+  venue: Eip712Venue,
+): { request: VenueRequest & { t: 'CancelAll' }; json: string } {
   const { signature } = signCancelAll(signer, cancelAll, venue);
-  const request = { t: 'CancelAll' as const, c: { symbol: cancelAll.symbol, strategy: cancelAll.strategy, nonce: cancelAll.nonce, signature } };
+  const request = {
+    t: 'CancelAll' as const,
+    c: { symbol: cancelAll.symbol, strategy: cancelAll.strategy, nonce: cancelAll.nonce, signature },
+  };
   return { request, json: formatRequest(request) };
 }
 
@@ -266,9 +280,16 @@ function parseContents(t: VenueRequestKind, c: Record<string, unknown>, decimals
       const stopPrice = read.decimal('stopPrice');
       const signature = read.hexBytes('signature', 65, 'a 65-byte signature');
       if (
-        traderAddress !== undefined && symbol !== undefined && strategy !== undefined && side !== undefined &&
-        orderType !== undefined && nonce !== undefined && amount !== undefined && price !== undefined &&
-        stopPrice !== undefined && signature !== undefined
+        traderAddress !== undefined &&
+        symbol !== undefined &&
+        strategy !== undefined &&
+        side !== undefined &&
+        orderType !== undefined &&
+        nonce !== undefined &&
+        amount !== undefined &&
+        price !== undefined &&
+        stopPrice !== undefined &&
+        signature !== undefined
       ) {
         request = { t, c: { traderAddress, symbol, strategy, side, orderType, nonce, amount, price, stopPrice, signature } };
       }
@@ -329,11 +350,11 @@ export function parseRequest(json: string, options: ParseRequestOptions = {}): P
   for (const key of Object.keys(value)) {
     if (key !== 't' && key !== 'c') issues.push({ path: key, message: 'unknown field' });
   }
-  const t = value['t'];
+  const t = value.t;
   const isKind = typeof t === 'string' && Object.hasOwn(FIELDS, t);
   if (!Object.hasOwn(value, 't')) issues.push({ path: 't', message: 'required' });
   else if (!isKind) issues.push({ path: 't', message: 'expected one of "Order", "CancelOrder", "CancelAll"' });
-  const c = value['c'];
+  const c = value.c;
   if (!Object.hasOwn(value, 'c')) issues.push({ path: 'c', message: 'required' });
   else if (!isRecord(c)) issues.push({ path: 'c', message: 'expected an object' });
   if (!isKind || !isRecord(c)) return { ok: false, error: new RequestParseError(issues) };

@@ -44,11 +44,15 @@ export function scaleToInteger(value: string, decimals: number): bigint {
     throw new ScalingError('negative', `negative value ${value} cannot be sent as an unsigned integer`);
   }
   const match = UNSIGNED_DECIMAL.exec(value.startsWith('-') ? value.slice(1) : value);
-  if (match === null) throw new ScalingError('not-a-decimal', `expected a decimal string such as "2472.1", got ${JSON.stringify(value).slice(0, 40)}`);
+  if (match === null)
+    throw new ScalingError('not-a-decimal', `expected a decimal string such as "2472.1", got ${JSON.stringify(value).slice(0, 40)}`);
   const whole = match[1] ?? '0';
   const fraction = (match[2] ?? '').replace(/0+$/, '');
   if (fraction.length > decimals) {
-    throw new ScalingError('too-precise', `${value} has ${fraction.length} significant fractional digits; the venue takes at most ${decimals}`);
+    throw new ScalingError(
+      'too-precise',
+      `${value} has ${fraction.length} significant fractional digits; the venue takes at most ${decimals}`,
+    );
   }
   const scaled = BigInt(whole + fraction.padEnd(decimals, '0'));
   if (scaled > UINT256_MAX) throw new ScalingError('too-large', `${value} scaled by 10^${decimals} does not fit a uint256`);

@@ -1,28 +1,22 @@
 import { keccak256 } from 'ethers';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  Bytes32Error,
-  decodeBytes32String,
-  encodeBytes32String,
-  strategyIdHash,
-  strategyKey,
-} from '../../../src/venue/crypto/bytes32.ts';
+import { Bytes32Error, decodeBytes32String, encodeBytes32String, strategyIdHash, strategyKey } from '../../../src/venue/crypto/bytes32.ts';
 import vectors from './derivadex-vectors.json' with { type: 'json' };
 
 describe('encodeBytes32String (DerivaDEX form)', () => {
   it('writes the UTF-8 length, the bytes, then zeros', () => {
     // "main" = 6d 61 69 6e, 4 bytes → 04 6d61696e 00×27
-    expect(encodeBytes32String('main')).toBe('0x046d61696e' + '00'.repeat(27));
+    expect(encodeBytes32String('main')).toBe(`0x046d61696e${'00'.repeat(27)}`);
     // "ETHP" = 45 54 48 50
-    expect(encodeBytes32String('ETHP')).toBe('0x0445544850' + '00'.repeat(27));
-    expect(encodeBytes32String('')).toBe('0x' + '00'.repeat(32));
+    expect(encodeBytes32String('ETHP')).toBe(`0x0445544850${'00'.repeat(27)}`);
+    expect(encodeBytes32String('')).toBe(`0x${'00'.repeat(32)}`);
     // "é" is 2 UTF-8 bytes c3 a9
-    expect(encodeBytes32String('é')).toBe('0x02c3a9' + '00'.repeat(29));
+    expect(encodeBytes32String('é')).toBe(`0x02c3a9${'00'.repeat(29)}`);
   });
 
   it('takes 31 bytes and refuses 32 with a clear error', () => {
-    expect(encodeBytes32String('a'.repeat(31))).toBe('0x1f' + '61'.repeat(31));
+    expect(encodeBytes32String('a'.repeat(31))).toBe(`0x1f${'61'.repeat(31)}`);
     expect(() => encodeBytes32String('a'.repeat(32))).toThrow(/32 UTF-8 bytes does not fit a DerivaDEX bytes32 \(at most 31\)/);
     // 16 two-byte characters = 32 bytes although only 16 characters
     const error = (() => {
@@ -48,8 +42,8 @@ describe('encodeBytes32String (DerivaDEX form)', () => {
       }),
       { seed: 4242, numRuns: 2000 },
     );
-    expect(() => decodeBytes32String('0x04' + '61'.repeat(5) + '00'.repeat(26))).toThrow(/non-zero bytes after/);
-    expect(() => decodeBytes32String('0x20' + '00'.repeat(31))).toThrow(/length byte 32/);
+    expect(() => decodeBytes32String(`0x04${'61'.repeat(5)}${'00'.repeat(26)}`)).toThrow(/non-zero bytes after/);
+    expect(() => decodeBytes32String(`0x20${'00'.repeat(31)}`)).toThrow(/length byte 32/);
     expect(() => decodeBytes32String('0x1234')).toThrow(/64 hex digits/);
   });
 });

@@ -39,7 +39,7 @@ function b32(s: string): string {
   const buf = Buffer.alloc(32);
   const written = buf.write(s, 1, 'utf8');
   buf[0] = written;
-  return '0x' + buf.toString('hex');
+  return `0x${buf.toString('hex')}`;
 }
 
 const EIP712_DOMAIN = [
@@ -49,7 +49,12 @@ const EIP712_DOMAIN = [
   { name: 'verifyingContract', type: 'address' },
 ];
 
-function independent(primaryType: string, fields: [string, string][], message: Record<string, unknown>, chainId = 11155111): TypedMessage<MessageTypes> {
+function independent(
+  primaryType: string,
+  fields: [string, string][],
+  message: Record<string, unknown>,
+  chainId = 11155111,
+): TypedMessage<MessageTypes> {
   return {
     types: { EIP712Domain: EIP712_DOMAIN, [primaryType]: fields.map(([name, type]) => ({ name, type })) },
     primaryType,
@@ -150,8 +155,8 @@ describe('recoverOrderSigner', () => {
       }
     };
     expect(codeOf('0x1234')).toBe('bad-signature');
-    expect(codeOf('0x' + '00'.repeat(65))).toBe('bad-signature');
-    expect(codeOf('0x' + 'ff'.repeat(64) + '1b')).toBe('bad-signature');
+    expect(codeOf(`0x${'00'.repeat(65)}`)).toBe('bad-signature');
+    expect(codeOf(`0x${'ff'.repeat(64)}1b`)).toBe('bad-signature');
   });
 });
 
@@ -160,18 +165,26 @@ describe('signCancel', () => {
     const hash25 = signOrder(wallet, order, venue).orderHash;
     const cancel = { symbol: 'ETHP', orderHash: hash25, nonce };
     const { signature, digest } = signCancel(wallet, cancel, venue);
-    const data = independent('CancelOrderParams', [['symbol', 'bytes32'], ['orderHash', 'bytes32'], ['nonce', 'bytes32']], {
-      symbol: b32('ETHP'),
-      orderHash: hash25 + '00'.repeat(7),
-      nonce,
-    });
+    const data = independent(
+      'CancelOrderParams',
+      [
+        ['symbol', 'bytes32'],
+        ['orderHash', 'bytes32'],
+        ['nonce', 'bytes32'],
+      ],
+      {
+        symbol: b32('ETHP'),
+        orderHash: hash25 + '00'.repeat(7),
+        nonce,
+      },
+    );
     expect(recoverIndependently(data, signature)).toBe(wallet.address.toLowerCase());
     expect(digest).toBe(eip712HashIndependently(data));
     expect(recoverCancelSigner(cancel, signature, venue)).toBe(wallet.address);
   });
 
   it('refuses an order hash that is not 25 bytes', () => {
-    expect(() => signCancel(wallet, { symbol: 'ETHP', orderHash: '0x' + 'ab'.repeat(32), nonce }, venue)).toThrow(SigningInputError);
+    expect(() => signCancel(wallet, { symbol: 'ETHP', orderHash: `0x${'ab'.repeat(32)}`, nonce }, venue)).toThrow(SigningInputError);
   });
 });
 
@@ -179,11 +192,19 @@ describe('signCancelAll', () => {
   it('signs CancelAllParams', () => {
     const cancelAll = { symbol: 'BTCP', strategy: 'main', nonce };
     const { signature } = signCancelAll(wallet, cancelAll, venue);
-    const data = independent('CancelAllParams', [['symbol', 'bytes32'], ['strategy', 'bytes32'], ['nonce', 'bytes32']], {
-      symbol: b32('BTCP'),
-      strategy: b32('main'),
-      nonce,
-    });
+    const data = independent(
+      'CancelAllParams',
+      [
+        ['symbol', 'bytes32'],
+        ['strategy', 'bytes32'],
+        ['nonce', 'bytes32'],
+      ],
+      {
+        symbol: b32('BTCP'),
+        strategy: b32('main'),
+        nonce,
+      },
+    );
     expect(recoverIndependently(data, signature)).toBe(wallet.address.toLowerCase());
     expect(recoverCancelAllSigner(cancelAll, signature, venue)).toBe(wallet.address);
   });

@@ -89,7 +89,7 @@ describe('decryptRequest', () => {
   });
 
   it('refuses a request for another operator with auth-failed', () => {
-    const other = new SigningKey('0x' + '11'.repeat(32));
+    const other = new SigningKey(`0x${'11'.repeat(32)}`);
     const wire = encryptRequest(json, other.compressedPublicKey);
     expect(errorCode(() => decryptRequest(wire, operatorSecretKey))).toBe('auth-failed');
   });
@@ -107,13 +107,16 @@ describe('decryptRequest', () => {
     expect(errorCode(() => decryptRequest(uncompressedTag, operatorSecretKey))).toBe('bad-public-key');
     // x = 5 has no y on secp256k1 (5^3 + 7 = 132 is not a square mod p).
     const offCurve = Uint8Array.from(wire);
-    offCurve.set(getBytes('0x02' + '00'.repeat(31) + '05'), wire.length - 33);
+    offCurve.set(getBytes(`0x02${'00'.repeat(31)}05`), wire.length - 33);
     expect(errorCode(() => decryptRequest(offCurve, operatorSecretKey))).toBe('bad-public-key');
   });
 
   it('refuses a length prefix that disagrees with the body with bad-length-prefix', () => {
     // Authenticated plaintexts whose prefix lies: 9 bytes announced, 1 follows; 0 announced, 1 follows.
-    for (const plaintext of [[0, 0, 0, 9, 0x61], [0, 0, 0, 0, 0x61]]) {
+    for (const plaintext of [
+      [0, 0, 0, 9, 0x61],
+      [0, 0, 0, 0, 0x61],
+    ]) {
       const wire = craftRequest(Uint8Array.from(plaintext), operatorPublicKey);
       expect(errorCode(() => decryptRequest(wire, operatorSecretKey))).toBe('bad-length-prefix');
     }
@@ -122,19 +125,19 @@ describe('decryptRequest', () => {
   });
 
   it('refuses a body that is not UTF-8 with bad-utf8', () => {
-    expect(errorCode(() => decryptRequest(craftRequest(new Uint8Array([0, 0, 0, 2, 0xc3, 0x28]), operatorPublicKey), operatorSecretKey))).toBe(
-      'bad-utf8',
-    );
+    expect(
+      errorCode(() => decryptRequest(craftRequest(new Uint8Array([0, 0, 0, 2, 0xc3, 0x28]), operatorPublicKey), operatorSecretKey)),
+    ).toBe('bad-utf8');
   });
 
   it('refuses an unusable operator secret key with bad-secret-key', () => {
     const wire = encryptRequest(json, operatorPublicKey);
-    expect(errorCode(() => decryptRequest(wire, '0x' + '00'.repeat(32)))).toBe('bad-secret-key');
+    expect(errorCode(() => decryptRequest(wire, `0x${'00'.repeat(32)}`))).toBe('bad-secret-key');
     expect(errorCode(() => decryptRequest(wire, '0x1234'))).toBe('bad-secret-key');
   });
 
   it('refuses a bad operator public key or nonce when encrypting', () => {
-    expect(errorCode(() => encryptRequest(json, '0x02' + '00'.repeat(31) + '05'))).toBe('bad-public-key');
+    expect(errorCode(() => encryptRequest(json, `0x02${'00'.repeat(31)}05`))).toBe('bad-public-key');
     expect(errorCode(() => encryptRequest(json, operatorPublicKey, { nonce: '0x0102' }))).toBe('bad-nonce');
     expect(errorCode(() => encryptRequest('\ud800', operatorPublicKey))).toBe('bad-utf8');
   });

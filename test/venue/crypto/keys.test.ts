@@ -51,7 +51,13 @@ async function failure(options: LoadTraderWalletOptions): Promise<KeyLoadError> 
 }
 
 function expectNoSecrets(error: KeyLoadError): void {
-  const renderings = [error.message, String(error), error.stack ?? '', inspect(error, { depth: 5, showHidden: true }), JSON.stringify(error)];
+  const renderings = [
+    error.message,
+    String(error),
+    error.stack ?? '',
+    inspect(error, { depth: 5, showHidden: true }),
+    JSON.stringify(error),
+  ];
   expect(error.cause).toBeUndefined();
   for (const text of renderings) {
     for (const secret of SECRETS) expect(text.includes(secret), `error text contains a secret: ${text.slice(0, 80)}`).toBe(false);
@@ -77,7 +83,12 @@ describe('loadTraderWallet', () => {
 
   const cases: { name: string; code: KeyLoadErrorCode; options: () => LoadTraderWalletOptions; mentions: string }[] = [
     { name: 'no source at all', code: 'no-key-source', options: () => ({ env: {} }), mentions: 'no trader key' },
-    { name: 'key variable unset, no keystore', code: 'no-key-source', options: () => ({ env: {}, keyEnvName: 'TRADER_KEY' }), mentions: 'TRADER_KEY' },
+    {
+      name: 'key variable unset, no keystore',
+      code: 'no-key-source',
+      options: () => ({ env: {}, keyEnvName: 'TRADER_KEY' }),
+      mentions: 'TRADER_KEY',
+    },
     {
       name: 'key that is not hex',
       code: 'bad-private-key',
@@ -99,13 +110,18 @@ describe('loadTraderWallet', () => {
     {
       name: 'key outside the curve order',
       code: 'bad-private-key',
-      options: () => ({ env: { TRADER_KEY: '0x' + 'f'.repeat(64) }, keyEnvName: 'TRADER_KEY' }),
+      options: () => ({ env: { TRADER_KEY: `0x${'f'.repeat(64)}` }, keyEnvName: 'TRADER_KEY' }),
       mentions: 'TRADER_KEY',
     },
     {
       name: 'both sources present',
       code: 'ambiguous-key-source',
-      options: () => ({ env: { TRADER_KEY: PRIVATE_KEY, KEY_PW: PASSWORD }, keyEnvName: 'TRADER_KEY', keystorePath, passwordEnvName: 'KEY_PW' }),
+      options: () => ({
+        env: { TRADER_KEY: PRIVATE_KEY, KEY_PW: PASSWORD },
+        keyEnvName: 'TRADER_KEY',
+        keystorePath,
+        passwordEnvName: 'KEY_PW',
+      }),
       mentions: 'keep one',
     },
     {
@@ -145,7 +161,11 @@ describe('loadTraderWallet', () => {
     {
       name: 'keystore that is not JSON (V8 would quote it)',
       code: 'keystore-invalid',
-      options: () => ({ env: { KEY_PW: PASSWORD }, keystorePath: file('broken.json', `{"crypto": "SECRET ${PRIVATE_KEY}`), passwordEnvName: 'KEY_PW' }),
+      options: () => ({
+        env: { KEY_PW: PASSWORD },
+        keystorePath: file('broken.json', `{"crypto": "SECRET ${PRIVATE_KEY}`),
+        passwordEnvName: 'KEY_PW',
+      }),
       mentions: 'not an encrypted JSON keystore',
     },
     {
@@ -153,7 +173,7 @@ describe('loadTraderWallet', () => {
       code: 'keystore-invalid',
       options: () => {
         const mangled = JSON.parse(keystore) as { Crypto: Record<string, unknown> };
-        mangled.Crypto['cipher'] = `SECRET-${PRIVATE_KEY}`;
+        mangled.Crypto.cipher = `SECRET-${PRIVATE_KEY}`;
         return { env: { KEY_PW: PASSWORD }, keystorePath: file('mangled.json', JSON.stringify(mangled)), passwordEnvName: 'KEY_PW' };
       },
       mentions: 'malformed',
@@ -161,7 +181,11 @@ describe('loadTraderWallet', () => {
     {
       name: 'keystore far too large',
       code: 'keystore-invalid',
-      options: () => ({ env: { KEY_PW: PASSWORD }, keystorePath: file('huge.json', `"SECRET${'x'.repeat(70_000)}"`), passwordEnvName: 'KEY_PW' }),
+      options: () => ({
+        env: { KEY_PW: PASSWORD },
+        keystorePath: file('huge.json', `"SECRET${'x'.repeat(70_000)}"`),
+        passwordEnvName: 'KEY_PW',
+      }),
       mentions: 'larger than',
     },
   ];

@@ -15,7 +15,7 @@ import vectors from './derivadex-vectors.json' with { type: 'json' };
 
 const wallet = new Wallet('0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba');
 const venue: Eip712Venue = { chainId: 11155111, verifyingContract: '0x5d1a3b4181d3cad422f404f28e9e972d0ba4dad6', decimals: 6 };
-const nonce = '0x' + '11'.repeat(32);
+const nonce = `0x${'11'.repeat(32)}`;
 const order: OrderParams = {
   symbol: 'ETHP',
   strategy: 'main',
@@ -39,9 +39,9 @@ describe('building requests', () => {
     expect(parsed.t).toBe('Order');
     const vectorKeys = Object.keys((JSON.parse(vectors.encryption.plaintext) as { c: object }).c);
     expect(Object.keys(parsed.c)).toEqual(vectorKeys);
-    expect(parsed.c['amount']).toBe('3');
-    expect(parsed.c['price']).toBe('1995');
-    expect(parsed.c['traderAddress']).toBe(wallet.address);
+    expect(parsed.c.amount).toBe('3');
+    expect(parsed.c.price).toBe('1995');
+    expect(parsed.c.traderAddress).toBe(wallet.address);
     expect(orderHash).toMatch(/^0x[0-9a-f]{50}$/);
     expect(recoverOrderSigner(request.c, request.c.signature, venue)).toBe(wallet.address);
   });
@@ -51,7 +51,7 @@ describe('building requests', () => {
     const { json } = buildCancelOrderRequest(wallet, { symbol: 'ETHP', orderHash, nonce }, venue);
     const c = (JSON.parse(json) as { c: Record<string, string> }).c;
     expect(Object.keys(c)).toEqual(['symbol', 'orderHash', 'nonce', 'signature']);
-    expect(c['orderHash']).toBe(orderHash + '00'.repeat(7));
+    expect(c.orderHash).toBe(orderHash + '00'.repeat(7));
   });
 });
 
@@ -77,10 +77,12 @@ describe('parseRequest', () => {
       .map(([w, f]) => (f === 0 ? `${w}` : `${w}.${String(f).padStart(6, '0').replace(/0+$/, '')}`));
     const orders = fc.record({
       symbol: fc.constantFrom('ETHP', 'BTCP', 'ETHPERP'),
-      strategy: fc.string({ minLength: 1, maxLength: 31 }).filter((s) => new TextEncoder().encode(s).length <= 31 && !/[\ud800-\udfff]/.test(s)),
+      strategy: fc
+        .string({ minLength: 1, maxLength: 31 })
+        .filter((s) => new TextEncoder().encode(s).length <= 31 && !/[\ud800-\udfff]/.test(s)),
       side: fc.constantFrom('Bid' as const, 'Ask' as const),
       orderType: fc.constantFrom('Limit' as const, 'Market' as const),
-      nonce: fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => '0x' + Buffer.from(b).toString('hex')),
+      nonce: fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => `0x${Buffer.from(b).toString('hex')}`),
       amount: decimal,
       price: decimal,
       stopPrice: fc.constant('0'),
@@ -114,22 +116,42 @@ describe('parseRequest', () => {
   it('normalises values: canonical decimals, lower-case hex, checksummed address, 25-byte hash', () => {
     const json = JSON.stringify({
       t: 'Order',
-      c: { ...order, traderAddress: wallet.address.toLowerCase(), amount: '003.500', nonce: nonce.toUpperCase().replace('0X', '0x'), signature: '0x' + 'AB'.repeat(65) },
+      c: {
+        ...order,
+        traderAddress: wallet.address.toLowerCase(),
+        amount: '003.500',
+        nonce: nonce.toUpperCase().replace('0X', '0x'),
+        signature: `0x${'AB'.repeat(65)}`,
+      },
     });
     const parsed = parseRequest(json);
     if (!parsed.ok || parsed.request.t !== 'Order') throw new Error(issuesOf(parsed).join('\n'));
     expect(parsed.request.c.amount).toBe('3.5');
     expect(parsed.request.c.traderAddress).toBe(wallet.address);
-    expect(parsed.request.c.signature).toBe('0x' + 'ab'.repeat(65));
-    const cancel = parseRequest(JSON.stringify({ t: 'CancelOrder', c: { symbol: 'ETHP', orderHash: '0x' + 'cd'.repeat(25), nonce, signature: '0x' + 'ab'.repeat(65) } }));
-    expect(cancel.ok && cancel.request.t === 'CancelOrder' && cancel.request.c.orderHash).toBe('0x' + 'cd'.repeat(25));
+    expect(parsed.request.c.signature).toBe(`0x${'ab'.repeat(65)}`);
+    const cancel = parseRequest(
+      JSON.stringify({
+        t: 'CancelOrder',
+        c: { symbol: 'ETHP', orderHash: `0x${'cd'.repeat(25)}`, nonce, signature: `0x${'ab'.repeat(65)}` },
+      }),
+    );
+    expect(cancel.ok && cancel.request.t === 'CancelOrder' && cancel.request.c.orderHash).toBe(`0x${'cd'.repeat(25)}`);
   });
 
   it('reports every problem with its path', () => {
     const { traderAddress: _unused, ...noAddress } = { ...order, traderAddress: wallet.address };
     const json = JSON.stringify({
       t: 'Order',
-      c: { ...noAddress, side: 'Buy', amount: '-1', price: 1e21, stopPrice: '0.0000001', symbol: 'x'.repeat(32), nonce: '0x12', extra: true },
+      c: {
+        ...noAddress,
+        side: 'Buy',
+        amount: '-1',
+        price: 1e21,
+        stopPrice: '0.0000001',
+        symbol: 'x'.repeat(32),
+        nonce: '0x12',
+        extra: true,
+      },
       signature: 'stray',
     });
     expect(issuesOf(parseRequest(json, { decimals: 6 }))).toEqual([
@@ -147,12 +169,14 @@ describe('parseRequest', () => {
   });
 
   it('refuses numbers that JSON may already have rounded', () => {
-    const json = JSON.stringify({ t: 'Order', c: { ...order, traderAddress: wallet.address, signature: '0x' + 'ab'.repeat(65) } }).replace(
+    const json = JSON.stringify({ t: 'Order', c: { ...order, traderAddress: wallet.address, signature: `0x${'ab'.repeat(65)}` } }).replace(
       '"amount":"3"',
       '"amount":0.12345678901234567',
     );
     // The double nearest 0.12345678901234567 prints as …566: the sender's value is already gone.
-    expect(issuesOf(parseRequest(json))).toEqual(['c.amount: number 0.12345678901234566 may have been rounded by JSON encoding; send it as a decimal string']);
+    expect(issuesOf(parseRequest(json))).toEqual([
+      'c.amount: number 0.12345678901234566 may have been rounded by JSON encoding; send it as a decimal string',
+    ]);
   });
 
   it('refuses malformed envelopes', () => {
@@ -161,10 +185,14 @@ describe('parseRequest', () => {
     expect(issuesOf(parseRequest('{"t":"Withdraw","c":{}}'))).toEqual(['t: expected one of "Order", "CancelOrder", "CancelAll"']);
     expect(issuesOf(parseRequest('{"t":"CancelAll"}'))).toEqual(['c: required']);
     expect(issuesOf(parseRequest('{"t":"CancelAll","c":[]}'))).toEqual(['c: expected an object']);
-    const orderHash32 = '0x' + 'cd'.repeat(25) + '01' + '00'.repeat(6);
-    expect(issuesOf(parseRequest(JSON.stringify({ t: 'CancelOrder', c: { symbol: 'ETHP', orderHash: orderHash32, nonce, signature: '0x' + 'ab'.repeat(65) } })))).toEqual([
-      'c.orderHash: an order hash is 25 bytes: a 32-byte form must end in 7 zero bytes',
-    ]);
+    const orderHash32 = `0x${'cd'.repeat(25)}01${'00'.repeat(6)}`;
+    expect(
+      issuesOf(
+        parseRequest(
+          JSON.stringify({ t: 'CancelOrder', c: { symbol: 'ETHP', orderHash: orderHash32, nonce, signature: `0x${'ab'.repeat(65)}` } }),
+        ),
+      ),
+    ).toEqual(['c.orderHash: an order hash is 25 bytes: a 32-byte form must end in 7 zero bytes']);
     const result = parseRequest('{}');
     expect(result.ok).toBe(false);
     if (!result.ok) {
@@ -176,9 +204,18 @@ describe('parseRequest', () => {
   it('fuzz: never throws on arbitrary text, JSON or mutated requests', () => {
     const valid = JSON.parse(buildOrderRequest(wallet, order, venue).json) as { t: string; c: Record<string, unknown> };
     const mutated = fc
-      .tuple(fc.constantFrom(...Object.keys(valid.c), 'extra', '__proto__', 'constructor'), fc.jsonValue(), fc.constantFrom('Order', 'CancelOrder', 'CancelAll', 'x'))
+      .tuple(
+        fc.constantFrom(...Object.keys(valid.c), 'extra', '__proto__', 'constructor'),
+        fc.jsonValue(),
+        fc.constantFrom('Order', 'CancelOrder', 'CancelAll', 'x'),
+      )
       .map(([key, value, t]) => JSON.stringify({ t, c: { ...valid.c, [key]: value } }));
-    const inputs = fc.oneof(fc.string(), fc.json(), mutated, fc.jsonValue().map((c) => JSON.stringify({ t: 'Order', c })));
+    const inputs = fc.oneof(
+      fc.string(),
+      fc.json(),
+      mutated,
+      fc.jsonValue().map((c) => JSON.stringify({ t: 'Order', c })),
+    );
     fc.assert(
       fc.property(inputs, fc.option(fc.constantFrom(0, 6, 18, 99, -1, 1.5), { nil: undefined }), (json, decimals) => {
         const result = parseRequest(json, decimals === undefined ? {} : { decimals });
