@@ -141,7 +141,7 @@ export class ExchangeError extends Error {
   }
 }
 
-type OrderStatus = 'pending' | 'open' | 'filled' | 'cancelled' | 'rejected';
+type BookOrderStatus = 'pending' | 'open' | 'filled' | 'cancelled' | 'rejected';
 
 interface OrderRecord {
   orderHash: string;
@@ -153,7 +153,7 @@ interface OrderRecord {
   price: Decimal;
   nonce: string;
   filled: Decimal;
-  status: OrderStatus;
+  status: BookOrderStatus;
   createdAt: string;
 }
 
