@@ -17,8 +17,8 @@ import { DEFAULT_PRODUCTS } from '../src/domain/products.ts';
 import { provideAccountEffects, type AccountEffects } from '../src/runtime/account-effects.ts';
 import { OrderDispatcher, orderPriority } from '../src/runtime/order-dispatcher.ts';
 import { restorableAccount } from '../machines/restorable-account.ts';
-import { orderTypedData, signOrder, type Eip712Venue } from '../src/venue/crypto/eip712.ts';
-import { createNonceSource } from '../src/venue/crypto/nonce.ts';
+import { orderTypedData, signOrder, type Eip712Venue } from '../src/derivadex/crypto/eip712.ts';
+import { createNonceSource } from '../src/derivadex/crypto/nonce.ts';
 import { startRedisForBench } from './redis-for-bench.ts';
 
 const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 10_000);

@@ -25,7 +25,7 @@ import { createRedisConnection, type RedisConnection } from '../redis/connection
 import { StatusBoard, type AccountStatus } from '../store/status-board.ts';
 import type { StopoutStore } from '../store/stopout-store.ts';
 import type { TimelineRecord } from '../timeline/timeline-record.ts';
-import { KeyLoadError, loadTraderWallet } from '../venue/crypto/keys.ts';
+import { KeyLoadError, loadTraderWallet } from '../derivadex/crypto/keys.ts';
 import { VenueClient } from '../venue/venue-client.ts';
 import { planFleet } from '../runtime/fleet-plan.ts';
 import { FleetOwnership } from '../runtime/fleet-ownership.ts';

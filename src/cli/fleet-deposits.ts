@@ -1,7 +1,7 @@
 import type { FleetConfig } from '../config/fleet-schema.ts';
 import { formatProblems, loadConfigFile } from '../config/load.ts';
 import type { DecimalString } from '../domain/decimal.ts';
-import { loadTraderWallet } from '../venue/crypto/keys.ts';
+import { loadTraderWallet } from '../derivadex/crypto/keys.ts';
 
 /**
  * The deposits a standalone simulator credits for a fleet: each account's `collateral` to the fleet's

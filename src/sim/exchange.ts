@@ -6,7 +6,7 @@ import { riskMetrics, type RiskMetrics } from '../domain/metrics.ts';
 import type { Product } from '../domain/product.ts';
 import { DEFAULT_PRODUCTS } from '../domain/products.ts';
 import { orderViolations, priceBand } from '../domain/rounding.ts';
-import { strategyIdHash as hashStrategyId } from '../venue/crypto/bytes32.ts';
+import { strategyIdHash as hashStrategyId } from '../derivadex/crypto/bytes32.ts';
 import {
   HTTP_ERRORS,
   ORDER_REJECTION,

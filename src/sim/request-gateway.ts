@@ -1,5 +1,5 @@
 import { getAddress } from 'ethers';
-import { EncryptionError, decryptRequest } from '../venue/crypto/encryption.ts';
+import { EncryptionError, decryptRequest } from '../derivadex/crypto/encryption.ts';
 import {
   SigningInputError,
   orderHash as computeOrderHash,
@@ -7,9 +7,9 @@ import {
   recoverCancelSigner,
   recoverOrderSigner,
   type Eip712Venue,
-} from '../venue/crypto/eip712.ts';
-import { parseRequest } from '../venue/crypto/request.ts';
-import { ScalingError } from '../venue/crypto/scaling.ts';
+} from '../derivadex/crypto/eip712.ts';
+import { parseRequest } from '../derivadex/crypto/request.ts';
+import { ScalingError } from '../derivadex/crypto/scaling.ts';
 import type { RequestReceipt } from '../venue/protocol.ts';
 import { ExchangeError, type Exchange, type ExchangeRequest } from './exchange.ts';
 import type { RateLimiter } from './rate-limit.ts';

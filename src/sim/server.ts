@@ -5,8 +5,8 @@ import { SigningKey, getAddress, keccak256, toUtf8Bytes } from 'ethers';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { wallClock, type Clock } from '../clock/clock.ts';
 import type { Product } from '../domain/product.ts';
-import type { Eip712Venue } from '../venue/crypto/eip712.ts';
-import { DEFAULT_AMOUNT_DECIMALS } from '../venue/crypto/scaling.ts';
+import type { Eip712Venue } from '../derivadex/crypto/eip712.ts';
+import { DEFAULT_AMOUNT_DECIMALS } from '../derivadex/crypto/scaling.ts';
 import {
   HTTP_ERRORS,
   PATHS,

@@ -1,5 +1,5 @@
 import { concat, getBytes, keccak256, toUtf8Bytes, type BytesLike } from 'ethers';
-import { GCM_NONCE_BYTES, type EncryptOptions } from './crypto/encryption.ts';
+import { GCM_NONCE_BYTES, type EncryptOptions } from '../derivadex/crypto/encryption.ts';
 
 /*
  * Ephemeral encryption material for requests: a fresh secp256k1 client key and AES-GCM nonce per

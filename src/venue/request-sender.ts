@@ -1,7 +1,7 @@
-import type { Eip712Venue, OrderParams, TraderSigner } from './crypto/eip712.ts';
-import { encryptRequest } from './crypto/encryption.ts';
-import type { NonceSource } from './crypto/nonce.ts';
-import { buildCancelAllRequest, buildCancelOrderRequest, buildOrderRequest } from './crypto/request.ts';
+import type { Eip712Venue, OrderParams, TraderSigner } from '../derivadex/crypto/eip712.ts';
+import { encryptRequest } from '../derivadex/crypto/encryption.ts';
+import type { NonceSource } from '../derivadex/crypto/nonce.ts';
+import { buildCancelAllRequest, buildCancelOrderRequest, buildOrderRequest } from '../derivadex/crypto/request.ts';
 import type { EphemeralSource } from './ephemeral-source.ts';
 import { PATHS, type HttpErrorName, type RequestReceipt } from './protocol.ts';
 import { VenueHttpError, type RestClient } from './rest-client.ts';

@@ -1,5 +1,5 @@
-import type { TraderSigner } from './crypto/eip712.ts';
-import { loadTraderWallet, type LoadTraderWalletOptions } from './crypto/keys.ts';
+import type { TraderSigner } from '../derivadex/crypto/eip712.ts';
+import { loadTraderWallet, type LoadTraderWalletOptions } from '../derivadex/crypto/keys.ts';
 
 /*
  * One supervised strategy as the venue client knows it: the supervisor's id for it, the DerivaDEX

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SimClock } from '../../src/clock/clock.ts';
-import { strategyIdHash } from '../../src/venue/crypto/bytes32.ts';
+import { strategyIdHash } from '../../src/derivadex/crypto/bytes32.ts';
 import {
   ORDER_REJECTION,
   ORDER_UPDATE_REASON,

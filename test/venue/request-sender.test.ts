@@ -2,7 +2,7 @@ import { SigningKey } from 'ethers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SimClock } from '../../src/clock/clock.ts';
 import { startSimulator, type Simulator } from '../../src/sim/server.ts';
-import { createNonceSource } from '../../src/venue/crypto/nonce.ts';
+import { createNonceSource } from '../../src/derivadex/crypto/nonce.ts';
 import { createEphemeralSource } from '../../src/venue/ephemeral-source.ts';
 import { PATHS } from '../../src/venue/protocol.ts';
 import { RequestNotSentError, RequestSender, requestOutcome, type OrderToSend } from '../../src/venue/request-sender.ts';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_AMOUNT_DECIMALS, ScalingError, scaleToInteger, unscale } from '../../../src/venue/crypto/scaling.ts';
+import { DEFAULT_AMOUNT_DECIMALS, ScalingError, scaleToInteger, unscale } from '../../../src/derivadex/crypto/scaling.ts';
 
 function codeOf(run: () => unknown): string {
   try {

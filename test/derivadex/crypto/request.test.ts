@@ -1,7 +1,7 @@
 import { Wallet } from 'ethers';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { recoverCancelSigner, recoverOrderSigner, type Eip712Venue, type OrderParams } from '../../../src/venue/crypto/eip712.ts';
+import { recoverCancelSigner, recoverOrderSigner, type Eip712Venue, type OrderParams } from '../../../src/derivadex/crypto/eip712.ts';
 import {
   RequestParseError,
   buildCancelAllRequest,
@@ -10,7 +10,7 @@ import {
   formatRequest,
   parseRequest,
   type ParseRequestResult,
-} from '../../../src/venue/crypto/request.ts';
+} from '../../../src/derivadex/crypto/request.ts';
 import vectors from './derivadex-vectors.json' with { type: 'json' };
 
 const wallet = new Wallet('0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba');

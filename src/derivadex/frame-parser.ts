@@ -1,34 +1,19 @@
-import { z } from 'zod';
-import {
-  FEEDS,
-  type BookLevelRow,
-  type Feed,
-  type MarkPriceRow,
-  type MessageType,
-  type OrderUpdateRow,
-  type StrategyUpdateRow,
-  type SubscribeAck,
-} from './protocol.ts';
-import {
-  bookLevelRowSchema,
-  firstIssue,
-  formatPath,
-  markPriceRowSchema,
-  orderUpdateRowSchema,
-  strategyUpdateRowSchema,
-} from './wire-rows.ts';
+import type { z } from 'zod';
+import { type Ack, FEEDS, type Feed, type FeedMessage, ROW_SCHEMAS, ackSchema, frameEnvelopeSchema } from './feed-messages.ts';
+import { firstIssue, formatPath } from './wire-values.ts';
 
 /*
  * Every inbound WebSocket frame goes through `parseFrame`, which never throws: it returns either a typed
- * frame or a `FrameError` naming the place that is wrong. The caller counts the rejects; a rejected frame
- * changes no state.
+ * frame or a `FrameError` naming the place that is wrong, e.g.
+ * `contents.data[0].makerOrderIntent.orderHash: expected 25-byte hex`. The caller counts the rejects; a
+ * rejected frame changes no state. Shapes: feed-messages.ts (the SDK's realtime models and the docs).
  */
 
 export type FrameErrorCode =
   /** Binary frame or text that is not valid UTF-8. */
   | 'not-text'
   | 'not-json'
-  /** JSON, but neither a subscribe ack nor a feed message. */
+  /** JSON, but neither an acknowledgement nor a feed message. */
   | 'bad-shape'
   | 'unknown-feed'
   /** A feed message whose envelope is fine but one of whose rows is not. */
@@ -41,47 +26,12 @@ export interface FrameError {
   message: string;
 }
 
-interface FeedFrameOf<F extends Feed, Row> {
-  sequence: number;
-  ordinal: number;
-  feed: F;
-  subscriptionKey: string;
-  contents: { messageType: MessageType; data: Row[] };
-}
-
-export type MarkPriceFrame = FeedFrameOf<'MARK_PRICE', MarkPriceRow>;
-export type BookFrame = FeedFrameOf<'ORDER_BOOK_L2', BookLevelRow>;
-export type OrderUpdateFrame = FeedFrameOf<'ORDER_UPDATE', OrderUpdateRow>;
-export type StrategyUpdateFrame = FeedFrameOf<'STRATEGY_UPDATE', StrategyUpdateRow>;
-export type FeedFrame = MarkPriceFrame | BookFrame | OrderUpdateFrame | StrategyUpdateFrame;
-
-export type ParsedFrame = { kind: 'ack'; ack: SubscribeAck } | { kind: 'feed'; message: FeedFrame };
+export type ParsedFrame = { kind: 'ack'; ack: Ack } | { kind: 'feed'; message: FeedMessage };
 
 export type FrameParse = { ok: true; frame: ParsedFrame } | { ok: false; error: FrameError };
 
 /** Frames larger than this are refused unparsed: no venue message comes close. */
 export const MAX_FRAME_CHARS = 4 * 1024 * 1024;
-
-const ackSchema = z.object({
-  action: z.enum(['SUBSCRIBE', 'UNSUBSCRIBE']),
-  nonce: z.string(),
-  result: z.object({ error: z.string().optional() }),
-});
-
-const envelopeSchema = z.object({
-  sequence: z.int().min(0),
-  ordinal: z.int().min(0),
-  feed: z.string(),
-  subscriptionKey: z.string(),
-  contents: z.object({ messageType: z.enum(['PARTIAL', 'UPDATE']), data: z.array(z.unknown()) }),
-});
-
-const ROW_SCHEMAS: { [F in Feed]: z.ZodType } = {
-  MARK_PRICE: markPriceRowSchema,
-  ORDER_BOOK_L2: bookLevelRowSchema,
-  ORDER_UPDATE: orderUpdateRowSchema,
-  STRATEGY_UPDATE: strategyUpdateRowSchema,
-};
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -128,17 +78,17 @@ export function parseFrame(raw: RawFrame, isBinary = false): FrameParse {
     return fail('bad-shape', '', 'expected a JSON object');
   }
 
-  if (Object.hasOwn(value, 'action')) {
+  // Only `result` is required of an acknowledgement (SDK `AcknowledgePayload`); a feed message has none.
+  if (Object.hasOwn(value, 'result') && !Object.hasOwn(value, 'feed')) {
     const ack = ackSchema.safeParse(value);
     if (!ack.success) {
       const { path, message } = firstIssue(ack.error, '');
       return fail('bad-shape', path, message);
     }
-    const result: SubscribeAck['result'] = ack.data.result.error === undefined ? {} : { error: ack.data.result.error };
-    return { ok: true, frame: { kind: 'ack', ack: { action: ack.data.action, nonce: ack.data.nonce, result } } };
+    return { ok: true, frame: { kind: 'ack', ack: ack.data } };
   }
 
-  const envelope = envelopeSchema.safeParse(value);
+  const envelope = frameEnvelopeSchema.safeParse(value);
   if (!envelope.success) {
     const { path, message } = firstIssue(envelope.error, '');
     return fail('bad-shape', path, message);
@@ -146,7 +96,7 @@ export function parseFrame(raw: RawFrame, isBinary = false): FrameParse {
   const { feed } = envelope.data;
   if (!isFeed(feed)) return fail('unknown-feed', 'feed', `unknown feed ${JSON.stringify(feed).slice(0, 64)}`);
 
-  const schema = ROW_SCHEMAS[feed];
+  const schema: z.ZodType = ROW_SCHEMAS[feed];
   const rows: unknown[] = [];
   const data = envelope.data.contents.data;
   for (let i = 0; i < data.length; i += 1) {
@@ -157,7 +107,7 @@ export function parseFrame(raw: RawFrame, isBinary = false): FrameParse {
     }
     rows.push(row.data);
   }
-  // The row schemas `satisfies` the protocol row types, so the rows are of the feed's type.
-  const message = { ...envelope.data, feed, contents: { messageType: envelope.data.contents.messageType, data: rows } } as FeedFrame;
+  // Each row passed its feed's schema, so the rows are of the feed's type.
+  const message = { ...envelope.data, feed, contents: { messageType: envelope.data.contents.messageType, data: rows } } as FeedMessage;
   return { ok: true, frame: { kind: 'feed', message } };
 }

@@ -9,7 +9,7 @@ import {
   deriveSharedKey,
   encryptRequest,
   type EncryptionErrorCode,
-} from '../../../src/venue/crypto/encryption.ts';
+} from '../../../src/derivadex/crypto/encryption.ts';
 import vectors from './derivadex-vectors.json' with { type: 'json' };
 
 const v = vectors.encryption;

@@ -1,6 +1,6 @@
 import { concat, keccak256 } from 'ethers';
 import { describe, expect, it } from 'vitest';
-import { createNonceSource } from '../../../src/venue/crypto/nonce.ts';
+import { createNonceSource } from '../../../src/derivadex/crypto/nonce.ts';
 
 describe('createNonceSource', () => {
   it('never repeats within 100k nonces, seeded or not', () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { Wallet, encryptKeystoreJsonSync } from 'ethers';
 import { afterAll, describe, expect, it } from 'vitest';
-import { KeyLoadError, loadTraderWallet, type KeyLoadErrorCode, type LoadTraderWalletOptions } from '../../../src/venue/crypto/keys.ts';
+import { KeyLoadError, loadTraderWallet, type KeyLoadErrorCode, type LoadTraderWalletOptions } from '../../../src/derivadex/crypto/keys.ts';
 
 // A throwaway key: the tests prove it never leaks, so it must look like a real one.
 const PRIVATE_KEY = '0x5f2c7a1e9d3b8c4f6a0e2d7b9c1f3a5e8d0b2c4e6f8a1c3e5d7f9b2a4c6e8d01';

@@ -13,7 +13,7 @@ import {
   signOrder,
   type Eip712Venue,
   type OrderParams,
-} from '../../../src/venue/crypto/eip712.ts';
+} from '../../../src/derivadex/crypto/eip712.ts';
 
 // Real signatures with a fixed test key (never a funded one).
 const wallet = new Wallet('0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba');
