@@ -19,6 +19,7 @@ import { OrderDispatcher, orderPriority } from '../src/runtime/order-dispatcher.
 import { restorableAccount } from '../machines/restorable-account.ts';
 import { orderTypedData, signOrder, type Eip712Venue } from '../src/derivadex/crypto/eip712.ts';
 import { createNonceSource } from '../src/derivadex/crypto/nonce.ts';
+import { ORDER_TYPE } from '../src/derivadex/codes.ts';
 import { startRedisForBench } from './redis-for-bench.ts';
 
 const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 10_000);
@@ -79,7 +80,7 @@ function oursFleet(contexts: AccountContext[]): Fleet {
             symbol: placed.intent.symbol,
             strategy: 'main',
             side: placed.intent.side === 'buy' ? 'Bid' : 'Ask',
-            orderType: 'Limit',
+            orderType: ORDER_TYPE.Limit,
             nonce: nonces.next(),
             amount: placed.intent.amount,
             price: placed.intent.price ?? '0',
@@ -130,7 +131,7 @@ function naiveFleet(contexts: AccountContext[]): Fleet & { signing: Promise<unkn
             symbol: placed.intent.symbol,
             strategy: 'main',
             side: placed.intent.side === 'buy' ? 'Bid' : 'Ask',
-            orderType: 'Limit',
+            orderType: ORDER_TYPE.Limit,
             nonce: nonces.next(),
             amount: placed.intent.amount,
             price: placed.intent.price ?? '0',
@@ -230,7 +231,7 @@ async function tickToOrder(): Promise<{ p50Us: number; p99Us: number }> {
             symbol: placed.intent.symbol,
             strategy: 'main',
             side: 'Ask',
-            orderType: 'Limit',
+            orderType: ORDER_TYPE.Limit,
             nonce: `0x${i.toString(16).padStart(64, '0')}`,
             amount: placed.intent.amount,
             price: placed.intent.price ?? '0',

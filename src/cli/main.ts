@@ -11,6 +11,7 @@ import { simCommand } from './sim-command.ts';
 import { simulateCommand } from './simulate-command.ts';
 import { startCommand } from './start-command.ts';
 import { registerStopoutsCommand } from './stopouts-command.ts';
+import { registerVenueCommand } from './venue-check-command.ts';
 
 /** Runs the `riskwarden` CLI and resolves to its exit code (docs/contracts.md#exit-codes). */
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
@@ -174,6 +175,10 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
   });
 
   registerAuditCommand(program, io, (code) => {
+    exitCode = code;
+  });
+
+  registerVenueCommand(program, io, (code) => {
     exitCode = code;
   });
 

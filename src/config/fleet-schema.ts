@@ -13,14 +13,24 @@ export const venueSchema = z
       .meta({ description: 'The local exchange simulator, or a DerivaDEX deployment.' }),
     url: httpUrl.optional().meta({ description: 'REST base URL of the venue.' }),
     wsUrl: wsUrl.optional().meta({ description: 'WebSocket URL of the venue (default: derived from url).' }),
-    chainId: integerAtLeast(1).optional().meta({ description: 'EIP-712 domain chainId.' }),
-    verifyingContract: address.optional().meta({ description: 'EIP-712 domain verifyingContract.' }),
+    contractDeployment: text('a deployment name')
+      .default('mainnet')
+      .meta({ description: 'Which deployment `GET /contract-server/addresses?contractDeployment=` describes (mainnet, testnet, ...).' }),
+    chainId: integerAtLeast(1)
+      .optional()
+      .meta({ description: 'EIP-712 domain chainId; overrides the deployment info (set with verifyingContract).' }),
+    verifyingContract: address
+      .optional()
+      .meta({ description: 'EIP-712 domain verifyingContract; overrides the deployment info (set with chainId).' }),
+    recvWindowMs: integerAtLeast(1)
+      .default(5000)
+      .meta({ description: 'recv_window_ms of signed requests: how long after client_timestamp_ms the gateway may accept one.' }),
     amountScaleDecimals: z
       .union([z.literal(6), z.literal(18)], { error: says('expected 6 or 18') })
       .default(6)
       .meta({
         description:
-          'Decimals of the integer scaling of amounts and prices in signed requests (the venue docs disagree between 1e6 and 1e18).',
+          'Decimals of the integer scaling of amounts and prices in signed requests (no source settles it; 6 is what the venue test vector was built with).',
       }),
     traderKeyEnv: envName.default('RISKWARDEN_TRADER_KEY').meta({ description: 'Environment variable that holds the trader private key.' }),
     keystore: text('a file path')

@@ -125,6 +125,11 @@ export function validateFleet(config: FleetConfig): Problem[] {
   checkStructure(config, out);
   const { venue, redis } = config;
   if (venue.kind === 'derivadex' && venue.url === undefined) out.add(['venue', 'url'], 'required when kind is derivadex');
+  // The EIP-712 domain is one pair: half an override would sign for a contract on the wrong chain.
+  if ((venue.chainId === undefined) !== (venue.verifyingContract === undefined)) {
+    const missing = venue.chainId === undefined ? 'chainId' : 'verifyingContract';
+    out.add(['venue', missing], 'required when the other half of the EIP-712 domain (chainId, verifyingContract) is set');
+  }
   if (venue.keystorePasswordEnv !== undefined && venue.keystore === undefined)
     out.add(['venue', 'keystorePasswordEnv'], 'only meaningful with keystore');
   if (redis.sentinels !== undefined && redis.sentinelName === undefined) out.add(['redis', 'sentinelName'], 'required with sentinels');

@@ -4,7 +4,7 @@ import { ORDER_PURPOSES } from '../domain/order.ts';
 import { isTerminal, ORDER_STATUSES } from '../domain/order-status.ts';
 import { GATE_RULES } from '../domain/pre-trade-gate.ts';
 import { STOPOUT_SCOPES } from '../domain/stopout.ts';
-import { FEEDS } from '../venue/protocol.ts';
+import { FEEDS } from '../derivadex/feed-messages.ts';
 import type { TimelineRecord } from '../timeline/timeline-record.ts';
 
 /**

@@ -6,7 +6,7 @@ import type { FleetRuntime } from '../runtime/fleet-runtime.ts';
 import type { RedisConnection } from '../redis/connection.ts';
 import type { StopoutStore } from '../store/stopout-store.ts';
 import type { TimelineRecord } from '../timeline/timeline-record.ts';
-import { FEEDS } from '../venue/protocol.ts';
+import { FEEDS } from '../derivadex/feed-messages.ts';
 import type { VenueClient } from '../venue/venue-client.ts';
 import { auditFileSink } from './audit-file-sink.ts';
 import { AuditLog } from './audit-log.ts';

@@ -1,6 +1,7 @@
 import type { Clock } from '../clock/clock.ts';
 import type { FaultConfig } from '../config/fault-schema.ts';
-import type { Feed, OrderRejectionName } from '../venue/protocol.ts';
+import type { OrderRejectionName } from '../derivadex/codes.ts';
+import type { Feed } from '../derivadex/feed-messages.ts';
 
 /**
  * The faults the simulator injects (scenario `faults`, docs/contracts.md#scenario-faults), and the state that decides, frame by frame
@@ -22,7 +23,7 @@ import type { Feed, OrderRejectionName } from '../venue/protocol.ts';
  * - reorder-messages: on every connection open at injection, the next `count` feed frames (of `feed` if
  *   given) are each swapped with the frame that follows them on that connection (ordinal n+1 arrives
  *   before n). The held frame waits for that follower, however long it takes.
- * - disconnect: every WebSocket is closed (code 1012); the client reconnects and resubscribes.
+ * - disconnect: every WebSocket is closed (SERVER_CLOSE_CODE 1012); the client reconnects and resubscribes.
  */
 export type SimFault =
   | { kind: 'reject-next-order'; trader: string; strategyId: string; reason: OrderRejectionName }

@@ -1,25 +1,34 @@
 import { WebSocket } from 'ws';
 import type { WorkTracker } from '../clock/work-tracker.ts';
-import { SERVER_CLOSE_CODE } from '../venue/protocol.ts';
-import type { Feed, FeedMessage } from '../venue/protocol.ts';
+import type { Feed, MessageType } from '../derivadex/feed-messages.ts';
+import { SERVER_CLOSE_CODE } from '../derivadex/paths.ts';
 import { ConnectionFaults, type FaultState } from './faults.ts';
 import type { Subscription } from './subscriptions.ts';
 
 export type Tracker = Pick<WorkTracker, 'begin' | 'end'> & Partial<Pick<WorkTracker, 'park' | 'unpark'>>;
 
+/** A feed frame as the simulator writes it (feed-messages.ts `frameEnvelopeSchema`; rows already in their feed's shape). */
+export interface FeedFrame {
+  sequence: number;
+  ordinal: number;
+  feed: Feed;
+  subscriptionKey: string;
+  contents: { messageType: MessageType; data: unknown[] };
+}
+
 /** Builds a feed frame once its ordinal is known. */
-export type FrameBuilder = (ordinal: number) => FeedMessage;
+export type FrameBuilder = (ordinal: number) => FeedFrame;
 
 /**
- * One client WebSocket as the simulator sees it: its subscriptions, its `ordinal` (per connection,
- * +1 per feed frame) and the fault pipeline every feed frame goes through — drop (the ordinal is taken,
+ * One client WebSocket as the simulator sees it: its subscriptions (one per feed), its `ordinal` (per
+ * connection, from 0, +1 per feed frame; docs realtime examples start at 0) and the fault pipeline every feed frame goes through — drop (the ordinal is taken,
  * nothing is sent: a gap), pause (held, ordinal assigned when finally sent), duplicate (sent twice with
  * one ordinal), reorder (swapped with the next frame). Every frame written is counted with
  * `tracker.begin()`; the client ends it once handled. A frame the socket fails to write is ended here.
  */
 export class FeedConnection {
   readonly id: number;
-  readonly subscriptions = new Map<string, Subscription>();
+  readonly subscriptions = new Map<Feed, Subscription>();
   readonly faults = new ConnectionFaults();
   readonly #ws: WebSocket;
   readonly #state: FaultState;
@@ -39,8 +48,8 @@ export class FeedConnection {
     return this.#ws.readyState === WebSocket.OPEN;
   }
 
-  /** The last ordinal this connection handed out (sent or dropped). */
-  get ordinal(): number {
+  /** The ordinal the next feed frame gets (0 before any; a dropped frame takes one too). */
+  get nextOrdinal(): number {
     return this.#ordinal;
   }
 
@@ -94,8 +103,8 @@ export class FeedConnection {
   }
 
   #send(feed: Feed, build: FrameBuilder): void {
-    this.#ordinal += 1;
     const text = JSON.stringify(build(this.#ordinal));
+    this.#ordinal += 1;
     const copies = this.faults.takeDuplicate(feed) ? 2 : 1;
     if (this.#reorderHeld !== null) {
       const held = this.#reorderHeld;

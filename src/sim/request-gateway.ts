@@ -1,4 +1,6 @@
-import { getAddress } from 'ethers';
+import { SigningKey, getAddress, keccak256, toUtf8Bytes } from 'ethers';
+import type { Clock } from '../clock/clock.ts';
+import { REQUEST_ERRORS, SAFETY_FAILURES, type RequestErrorReason, type SafetyFailureName } from '../derivadex/codes.ts';
 import { EncryptionError, decryptRequest } from '../derivadex/crypto/encryption.ts';
 import {
   SigningInputError,
@@ -8,37 +10,53 @@ import {
   recoverOrderSigner,
   type Eip712Venue,
 } from '../derivadex/crypto/eip712.ts';
-import { parseRequest } from '../derivadex/crypto/request.ts';
+import { parseRequest, type VenueRequest } from '../derivadex/crypto/request.ts';
 import { ScalingError } from '../derivadex/crypto/scaling.ts';
-import type { RequestReceipt } from '../venue/protocol.ts';
+import type { Receipt, RequestErrorBody } from '../derivadex/signed-requests.ts';
 import { ExchangeError, type Exchange, type ExchangeRequest } from './exchange.ts';
 import type { RateLimiter } from './rate-limit.ts';
 
 /**
- * `POST /v2/request` up to the receipt: decrypt with the operator key → parse → verify the EIP-712
- * signature → nonce replay check → rate limit → sequence. Each step fails with its documented error:
+ * `POST /v2/request` up to the answer (docs/derivadex-sources.md §4, §10.9–§10.10): decrypt with the
+ * operator key → parse → replay window → recover the signer (who IS the trader: the content names none)
+ * → nonce → rate limit → sequence. Transport refusals are HTTP errors with a flat
+ * `{error_reason, message}` body, the status from REQUEST_ERRORS; refusals on the request's merits are
+ * HTTP 200 `{"t":"SafetyFailure","c":{message, inner}}`.
  *
- * | step | failure | HTTP |
+ * | step | failure | answer |
  * |---|---|---|
  * | decrypt | not our wire format, wrong key, altered bytes | 422 InvalidEncryption |
- * | parse | not a valid Order / CancelOrder / CancelAll | 400 InvalidRequestPayload |
- * | signature | does not recover `traderAddress` (orders), or is not a signature | 422 SafetyFailure |
- * | nonce | the trader already used it | 412 IllegalNonce |
- * | rate limit | the trader's token bucket is empty | 429 RateLimit |
- * | sequence | the exchange's request-level checks (tick, size, notional, open-order cap…) | 400 / 422 |
+ * | parse | not a valid Order / CancelOrder / CancelAll (message names the path) | 400 InvalidRequestPayload |
+ * | replay window | missing or half-filled | 400 InvalidRequestPayload |
+ * | | `recv_window_ms` not in 1…60000 | 400 InvalidRecvWindow |
+ * | | `client_timestamp_ms + recv_window_ms` before now | 412 ExpiredTimestamp |
+ * | | `client_timestamp_ms` more than 1000 ms after now | 412 FutureTimestamp |
+ * | signature | recovers no address | 200 SafetyFailure SignatureRecoveryMismatch |
+ * | nonce | the signer already used it (a lower, unused nonce is fine: docs signing reference) | 412 IllegalNonce |
+ * | rate limit | the signer's token bucket is empty | 429 RateLimit |
+ * | sequence | the exchange's checks (tick, size, notional, open orders, unknown order…) | 200 SafetyFailure, or the exchange's error |
  *
- * Cancels carry no trader address: the signer they recover to is the trader, so a cancel signed by the
- * wrong key is refused as an unknown order (422 SafetyFailure). The body is the wire bytes
- * (application/octet-stream); a body that is exactly `0x` + hex text is accepted too and hex-decoded.
+ * A signature by another key recovers another trader: an order is then that trader's, a cancel finds no
+ * order of that trader (OrderNotFound). The simulator has no registry of traders, so there is no 401
+ * SignerNotFound. The body is the wire bytes (application/octet-stream); a body that is exactly `0x` +
+ * hex text is accepted too and hex-decoded.
  */
 export interface GatewayOptions {
   exchange: Exchange;
   operatorSecretKey: string;
   venue: Eip712Venue;
   rateLimiter: RateLimiter | null;
+  /** The gateway's now, for the replay window. */
+  clock: Clock;
 }
 
-export type GatewayResult = { ok: true; receipt: RequestReceipt } | { ok: false; error: ExchangeError };
+/** What the handler writes: a receipt (HTTP 200), or a refusal with its status. */
+export type GatewayAnswer = { status: 200; body: Receipt } | { status: number; body: RequestErrorBody };
+
+/** `recv_window_ms` the gateway accepts (§10.9; the docs name the bounds but not their values). */
+export const RECV_WINDOW_BOUNDS = { min: 1, max: 60_000 } as const;
+/** How far ahead of the gateway's clock `client_timestamp_ms` may be (clock skew allowance, §10.9). */
+export const MAX_FUTURE_SKEW_MS = 1_000;
 
 const HEX_BODY = /^0x(?:[0-9a-fA-F]{2})*$/;
 
@@ -50,87 +68,155 @@ export function wireBytes(body: Uint8Array): Uint8Array {
   return body;
 }
 
-export function handleRequest(options: GatewayOptions, body: Uint8Array): GatewayResult {
-  try {
-    return { ok: true, receipt: sequence(options, body) };
-  } catch (error) {
-    if (error instanceof ExchangeError) return { ok: false, error };
-    throw error;
-  }
+/** A flat error body with the status of its class. */
+export function requestError(reason: RequestErrorReason, message: string): GatewayAnswer {
+  return { status: REQUEST_ERRORS[reason], body: { error_reason: reason, message } };
 }
 
-function sequence(options: GatewayOptions, body: Uint8Array): RequestReceipt {
+export function safetyFailure(inner: SafetyFailureName, message: string): GatewayAnswer {
+  return { status: 200, body: { t: 'SafetyFailure', c: { message, inner } } };
+}
+
+/** A request that got through every check, ready for the exchange. */
+interface Verified {
+  request: ExchangeRequest;
+  signer: string;
+  nonce: string;
+}
+
+type Step<T> = { ok: true; value: T } | { ok: false; answer: GatewayAnswer };
+
+export function handleRequest(options: GatewayOptions, body: Uint8Array): GatewayAnswer {
   const { exchange, venue } = options;
   let json: string;
   try {
     json = decryptRequest(wireBytes(body), options.operatorSecretKey).json;
   } catch (error) {
-    if (error instanceof EncryptionError) throw new ExchangeError('InvalidEncryption', `${error.code}: ${error.message}`);
+    if (error instanceof EncryptionError) return requestError('InvalidEncryption', `${error.code}: ${error.message}`);
     throw error;
   }
   const parsed = parseRequest(json, { decimals: venue.decimals });
-  if (!parsed.ok) throw new ExchangeError('InvalidRequestPayload', parsed.error.message);
+  if (!parsed.ok) return requestError('InvalidRequestPayload', parsed.error.message);
   const { request } = parsed;
 
-  let exchangeRequest: ExchangeRequest;
+  const window = checkReplayWindow(request, options.clock.now());
+  if (window !== undefined) return window;
+
+  const verified = verify(request, venue);
+  if (!verified.ok) return verified.answer;
+  const { signer, nonce } = verified.value;
+
+  if (exchange.nonceUsed(signer, nonce)) return requestError('IllegalNonce', `nonce ${nonce} was already used by ${signer}`);
+  if (options.rateLimiter !== null && !options.rateLimiter.take(signer)) {
+    return requestError('RateLimit', `too many requests from ${signer}`);
+  }
+  let requestIndex: number;
+  try {
+    requestIndex = exchange.submit(verified.value.request).requestIndex;
+  } catch (error) {
+    if (error instanceof ExchangeError) return fromExchangeError(error);
+    throw error;
+  }
+  // The SDK's SequencedReceiptContent: requestHash = keccak256 of the plaintext, sender the 20-byte signer,
+  // enclaveSignature the operator's signature over requestHash (here: the simulator's operator key).
+  const requestHash = keccak256(toUtf8Bytes(json));
+  const enclaveSignature = new SigningKey(options.operatorSecretKey).sign(requestHash).serialized;
+  return {
+    status: 200,
+    body: { t: 'Sequenced', c: { nonce, requestHash, requestIndex, sender: signer.toLowerCase(), enclaveSignature } },
+  };
+}
+
+/** §10.9: both fields or neither is a payload problem; the window's size, then the time against the gateway's clock. */
+function checkReplayWindow(request: VenueRequest, now: number): GatewayAnswer | undefined {
+  const { client_timestamp_ms: at, recv_window_ms: window } = request.c;
+  if (at === undefined && window === undefined) {
+    return requestError('InvalidRequestPayload', 'c: missing replay-window detail (client_timestamp_ms and recv_window_ms)');
+  }
+  if (at === undefined) return requestError('InvalidRequestPayload', 'c.client_timestamp_ms: required with recv_window_ms');
+  if (window === undefined) return requestError('InvalidRequestPayload', 'c.recv_window_ms: required with client_timestamp_ms');
+  if (window < RECV_WINDOW_BOUNDS.min || window > RECV_WINDOW_BOUNDS.max) {
+    return requestError('InvalidRecvWindow', `c.recv_window_ms: ${window} is not in ${RECV_WINDOW_BOUNDS.min}…${RECV_WINDOW_BOUNDS.max}`);
+  }
+  if (at + window < now) return requestError('ExpiredTimestamp', `c.client_timestamp_ms: ${at} + ${window} ms is before ${now}`);
+  if (at > now + MAX_FUTURE_SKEW_MS) {
+    return requestError('FutureTimestamp', `c.client_timestamp_ms: ${at} is more than ${MAX_FUTURE_SKEW_MS} ms after ${now}`);
+  }
+  return undefined;
+}
+
+type OrderRequest = Extract<ExchangeRequest, { kind: 'Order' }>;
+
+/** Recovers the signer and shapes the exchange's request. */
+function verify(request: VenueRequest, venue: Eip712Venue): Step<Verified> {
   try {
     switch (request.t) {
       case 'Order': {
         const c = request.c;
-        const signer = recoverOrderSigner(c, c.signature, venue);
-        if (getAddress(signer) !== getAddress(c.traderAddress)) {
-          throw new ExchangeError('SafetyFailure', `signature recovers ${signer}, not traderAddress ${c.traderAddress}`);
-        }
-        if (c.stopPrice !== '0')
-          throw new ExchangeError('InvalidRequestPayload', 'c.stopPrice: the venue has no stop orders; expected "0"');
-        exchangeRequest = {
+        const signer = getAddress(recoverOrderSigner(c, c.signature, venue));
+        const order: OrderRequest = {
           kind: 'Order',
           trader: signer,
           strategyId: c.strategy,
           symbol: c.symbol,
           side: c.side === 'Bid' ? 0 : 1,
-          orderType: c.orderType === 'Limit' ? 0 : 1,
+          // Which types it simulates, and a stop price on a non-Stop order, are the exchange's to refuse (§10.14).
+          orderType: c.orderType,
           amount: c.amount,
           price: c.price,
+          stopPrice: c.stopPrice,
           nonce: c.nonce,
+          signature: c.signature,
           orderHash: computeOrderHash(c, venue),
         };
-        break;
+        return { ok: true, value: { request: order, signer, nonce: c.nonce } };
       }
       case 'CancelOrder': {
         const c = request.c;
-        exchangeRequest = {
-          kind: 'CancelOrder',
-          trader: recoverCancelSigner(c, c.signature, venue),
-          symbol: c.symbol,
-          orderHash: c.orderHash,
-          nonce: c.nonce,
+        const signer = getAddress(recoverCancelSigner(c, c.signature, venue));
+        return {
+          ok: true,
+          value: {
+            request: { kind: 'CancelOrder', trader: signer, symbol: c.symbol, orderHash: c.orderHash, nonce: c.nonce },
+            signer,
+            nonce: c.nonce,
+          },
         };
-        break;
       }
       case 'CancelAll': {
         const c = request.c;
-        exchangeRequest = {
-          kind: 'CancelAll',
-          trader: recoverCancelAllSigner(c, c.signature, venue),
-          strategyId: c.strategy,
-          symbol: c.symbol,
-          nonce: c.nonce,
+        const signer = getAddress(recoverCancelAllSigner(c, c.signature, venue));
+        return {
+          ok: true,
+          value: {
+            request: { kind: 'CancelAll', trader: signer, strategyId: c.strategy, symbol: c.symbol, nonce: c.nonce },
+            signer,
+            nonce: c.nonce,
+          },
         };
-        break;
       }
     }
   } catch (error) {
-    if (error instanceof SigningInputError) throw new ExchangeError('SafetyFailure', `signature: ${error.message}`);
-    if (error instanceof ScalingError) throw new ExchangeError('InvalidRequestPayload', error.message);
+    if (error instanceof SigningInputError)
+      return { ok: false, answer: safetyFailure('SignatureRecoveryMismatch', `signature: ${error.message}`) };
+    if (error instanceof ScalingError) return { ok: false, answer: requestError('InvalidRequestPayload', error.message) };
     throw error;
   }
+}
 
-  if (exchange.nonceUsed(exchangeRequest.trader, exchangeRequest.nonce)) {
-    throw new ExchangeError('IllegalNonce', `nonce ${exchangeRequest.nonce} was already used by ${exchangeRequest.trader}`);
-  }
-  if (options.rateLimiter !== null && !options.rateLimiter.take(exchangeRequest.trader)) {
-    throw new ExchangeError('RateLimit', `too many requests from ${exchangeRequest.trader}`);
-  }
-  return exchange.submit(exchangeRequest);
+/** A refusal of the engine: on the merits (it names a SafetyFailure variant) → receipt; otherwise its HTTP class. */
+function fromExchangeError(error: ExchangeError): GatewayAnswer {
+  const inner = safetyFailureOf(error);
+  if (inner !== undefined) return safetyFailure(inner, error.message);
+  if (error.code === 'SafetyFailure') return safetyFailure('Unexpected', error.message);
+  const reason: RequestErrorReason = Object.hasOwn(REQUEST_ERRORS, error.code)
+    ? (error.code as RequestErrorReason)
+    : 'InvalidRequestPayload';
+  return { status: error.status, body: { error_reason: reason, message: error.message } };
+}
+
+/** The engine's `safetyFailure` variant, if it named one. */
+function safetyFailureOf(error: ExchangeError): SafetyFailureName | undefined {
+  const value: unknown = Reflect.get(error, 'safetyFailure');
+  return typeof value === 'string' && (SAFETY_FAILURES as readonly string[]).includes(value) ? (value as SafetyFailureName) : undefined;
 }

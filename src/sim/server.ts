@@ -1,4 +1,3 @@
-import { SERVER_CLOSE_CODE } from '../venue/protocol.ts';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SigningKey, getAddress, keccak256, toUtf8Bytes } from 'ethers';
@@ -7,29 +6,31 @@ import { wallClock, type Clock } from '../clock/clock.ts';
 import type { Product } from '../domain/product.ts';
 import type { Eip712Venue } from '../derivadex/crypto/eip712.ts';
 import { DEFAULT_AMOUNT_DECIMALS } from '../derivadex/crypto/scaling.ts';
-import {
-  HTTP_ERRORS,
-  PATHS,
-  type ExchangeInfo,
-  type FeedMessage,
-  type HttpErrorName,
-  type MarkPriceRow,
-  type RestEnvelope,
-  type RestError,
-  type SubscribeAck,
-} from '../venue/protocol.ts';
-import { Exchange, ExchangeError, type ExchangeEvent, type ExecutionMode, type FeeSchedule, type FundingConfig } from './exchange.ts';
+import { FEEDS, controlMessageSchema, type Ack, type AnyFeed, type Feed } from '../derivadex/feed-messages.ts';
+import { PATHS, REALTIME_PATH, SERVER_CLOSE_CODE } from '../derivadex/paths.ts';
+import type { MarkPrice } from '../derivadex/rest-bodies.ts';
+import { firstIssue } from '../derivadex/wire-values.ts';
+import { Exchange, type ExchangeEvent, type ExecutionMode, type FeeSchedule, type FundingConfig } from './exchange.ts';
 import { FaultState, type SimFault } from './faults.ts';
-import { FeedConnection, type Tracker } from './feed-connection.ts';
+import { FeedConnection, type FeedFrame, type Tracker } from './feed-connection.ts';
 import { DEFAULT_RATE_LIMIT, RateLimiter, type RateLimitConfig } from './rate-limit.ts';
-import { handleRequest } from './request-gateway.ts';
-import { eventRows, matches, parseSubscriptions } from './subscriptions.ts';
+import { handleRequest, requestError, type GatewayAnswer } from './request-gateway.ts';
+import { answerRead, readFailure, type ReadAnswer, type ReadContext } from './rest-reads.ts';
+import { eventRows, parseSubscriptions, partialRows, type StreamRows, type Subscription } from './subscriptions.ts';
 import type { LiquidityConfig } from './synthetic-liquidity.ts';
 
 /**
- * The simulated DerivaDEX venue over real sockets: node:http for REST (PATHS of protocol.ts, the
- * `{value, success, timestamp}` envelope, timestamp = clock seconds) and `ws` on the same port for the
- * feeds. Binds 127.0.0.1 by default; port 0 picks a free port.
+ * The simulated DerivaDEX gateway over real sockets: node:http for REST (the paths of
+ * src/derivadex/paths.ts with the bodies of rest-bodies.ts, see rest-reads.ts; timestamps are clock
+ * seconds) and `ws` on the same port for the realtime API (REALTIME_PATH). Binds 127.0.0.1 by default;
+ * port 0 picks a free port. docs/simulator.md lists every endpoint, feed and request with its source.
+ *
+ * Realtime (docs/derivadex-sources.md §5, §10.11): control messages are parsed with controlMessageSchema
+ * and answered `{action, nonce, result: {}}` or `{action, nonce, result: {error}}` (action and nonce
+ * null when the message had none); one subscription per feed per connection, a second SUBSCRIBE of a
+ * feed replaces it (and sends its PARTIAL again); UNSUBSCRIBE names feeds. Frames carry `sequence` (the
+ * simulator's global count of exchange events; a PARTIAL carries the latest) and `ordinal` (per
+ * connection, from 0, +1 per feed frame).
  *
  * Quiescence (WorkTracker): every WebSocket frame written is begun here and ended by the client once
  * handled; every HTTP request is begun on arrival and ended when its response is written, and the
@@ -54,9 +55,10 @@ export interface SimulatorOptions {
   funding?: FundingConfig | null;
   epochId?: number;
   maxOpenOrders?: number;
-  /** EIP-712 domain and amount scale the venue announces in exchange_info. */
+  /** The EIP-712 domain the venue announces at `/contract-server/addresses` (`chainId`, `derivaDEXAddress`). */
   chainId?: number;
   verifyingContract?: string;
+  /** Scale of amounts in signed structs (a venue setting; no endpoint announces it). */
   amountScaleDecimals?: number;
   /** Per-trader token bucket; null switches it off. Default {capacity 100, refillPerSecond 50}. */
   rateLimit?: RateLimitConfig | null;
@@ -78,7 +80,7 @@ export interface Simulator {
   /** Releases what is due on the clock, then (stepped mode) executes pending requests; returns how many ran. */
   flush(): number;
   /** Releases what is due on the clock, then sets the mark (exchange.setMark). */
-  setMark(symbol: string, price: string): MarkPriceRow;
+  setMark(symbol: string, price: string): MarkPrice;
   injectFault(fault: SimFault): void;
   /** Releases held frames and delayed acks whose time has come (flush() and setMark() call it). */
   advance(): void;
@@ -87,7 +89,8 @@ export interface Simulator {
   close(): Promise<void>;
 }
 
-export const WS_PATH = '/realtime-api';
+/** The realtime API's path (src/derivadex/paths.ts). */
+export const WS_PATH = REALTIME_PATH;
 export const DEFAULT_CHAIN_ID = 1337;
 export const DEFAULT_VERIFYING_CONTRACT = getAddress(`0x${'dd'.repeat(20)}`);
 const MAX_BODY_BYTES = 64 * 1024;
@@ -109,6 +112,10 @@ interface DelayedAck {
   parked: boolean;
   /** The client gave up waiting (closed the request): there is nobody left to answer. */
   gone: () => boolean;
+}
+
+function isServed(feed: AnyFeed): feed is Feed {
+  return (FEEDS as readonly string[]).includes(feed);
 }
 
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
@@ -149,27 +156,22 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   let delayed: DelayedAck[] = [];
 
   const timestamp = (): number => Math.floor(clock.now() / 1000);
-  const knownSymbols = Object.keys(exchange.products);
+  const readContext: ReadContext = { exchange, venue, operatorPublicKey, timestamp };
 
   // ── feeds ──────────────────────────────────────────────────────────────────────────────────
 
+  const deliver = (conn: FeedConnection, sub: Subscription, rows: StreamRows, messageType: 'PARTIAL' | 'UPDATE', seq: number): void => {
+    conn.deliver(
+      sub.feed,
+      (ordinal): FeedFrame => ({ sequence: seq, ordinal, feed: sub.feed, subscriptionKey: rows.key, contents: { messageType, data: rows.data } }),
+    );
+  };
+
   exchange.setSink((event: ExchangeEvent) => {
     sequence += 1;
-    const seq = sequence;
-    const data = eventRows(event);
     for (const conn of connections.values()) {
       for (const sub of conn.subscriptions.values()) {
-        if (!matches(sub, event)) continue;
-        conn.deliver(
-          event.feed,
-          (ordinal): FeedMessage => ({
-            sequence: seq,
-            ordinal,
-            feed: event.feed,
-            subscriptionKey: sub.key,
-            contents: { messageType: 'UPDATE', data },
-          }),
-        );
+        for (const rows of eventRows(sub, event)) deliver(conn, sub, rows, 'UPDATE', sequence);
       }
     }
   });
@@ -179,154 +181,79 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     try {
       message = JSON.parse(raw.toString());
     } catch {
-      conn.sendControl({ action: 'SUBSCRIBE', nonce: '', result: { error: 'message is not valid JSON' } });
+      conn.sendControl({ action: null, nonce: null, result: { error: 'message is not valid JSON' } } satisfies Ack);
       return;
     }
     const m = typeof message === 'object' && message !== null ? (message as Record<string, unknown>) : {};
-    const action = m.action;
-    const nonce = typeof m.nonce === 'string' ? m.nonce : '';
-    const ack = (error?: string): void => {
-      const reply: SubscribeAck = {
-        action: action === 'UNSUBSCRIBE' ? 'UNSUBSCRIBE' : 'SUBSCRIBE',
-        nonce,
-        result: error === undefined ? {} : { error },
-      };
-      conn.sendControl(reply);
+    const echo: Pick<Ack, 'action' | 'nonce'> = {
+      action: m.action === 'SUBSCRIBE' || m.action === 'UNSUBSCRIBE' ? m.action : null,
+      nonce: typeof m.nonce === 'string' ? m.nonce : null,
     };
-    if (action !== 'SUBSCRIBE' && action !== 'UNSUBSCRIBE')
-      return ack(`action: expected "SUBSCRIBE" or "UNSUBSCRIBE", got ${JSON.stringify(action)}`);
-    if (typeof m.nonce !== 'string' || nonce.length === 0) return ack('nonce: expected a non-empty string');
-    const parsed = parseSubscriptions(m.feeds, knownSymbols);
-    if (!parsed.ok) return ack(parsed.error);
-    if (action === 'UNSUBSCRIBE') {
-      const missing = parsed.subscriptions.find((s) => !conn.subscriptions.has(s.key));
-      if (missing !== undefined) return ack(`not subscribed: ${missing.key}`);
-      for (const s of parsed.subscriptions) conn.subscriptions.delete(s.key);
+    const ack = (error?: string): void => conn.sendControl({ ...echo, result: error === undefined ? {} : { error } } satisfies Ack);
+    const parsed = controlMessageSchema.safeParse(message);
+    if (!parsed.success) {
+      const issue = firstIssue(parsed.error);
+      return ack(issue.path === '' ? issue.message : `${issue.path}: ${issue.message}`);
+    }
+    const control = parsed.data;
+    if (control.action === 'UNSUBSCRIBE') {
+      // Whole feeds (SDK UnsubscribePayload.feeds: list[Feed]); a feed not subscribed is already gone.
+      for (const feed of control.feeds) if (isServed(feed)) conn.subscriptions.delete(feed);
       return ack();
     }
+    const subscribed = parseSubscriptions(control.feeds, exchange.products);
+    if (!subscribed.ok) return ack(subscribed.error);
     ack();
-    for (const sub of parsed.subscriptions) {
-      conn.subscriptions.set(sub.key, sub);
-      // Marks and the book start from the current state; user feeds from an empty PARTIAL (bootstrap from REST).
-      let data: unknown[] = [];
-      if (sub.feed === 'MARK_PRICE') {
-        const latest = exchange.latestMarkRow(sub.symbol!);
-        data = latest === undefined ? [] : [latest];
-      } else if (sub.feed === 'ORDER_BOOK_L2') data = exchange.bookLevels(sub.symbol!);
-      const seq = sequence;
-      conn.deliver(
-        sub.feed,
-        (ordinal): FeedMessage => ({
-          sequence: seq,
-          ordinal,
-          feed: sub.feed,
-          subscriptionKey: sub.key,
-          contents: { messageType: 'PARTIAL', data },
-        }),
-      );
+    for (const sub of subscribed.subscriptions) {
+      conn.subscriptions.set(sub.feed, sub);
+      for (const rows of partialRows(sub, exchange)) deliver(conn, sub, rows, 'PARTIAL', sequence);
     }
   };
 
   // ── REST ───────────────────────────────────────────────────────────────────────────────────
 
-  const send = (res: ServerResponse, status: number, envelope: RestEnvelope<unknown>): void => {
-    const body = JSON.stringify(envelope);
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-    res.end(body);
+  const send = (res: ServerResponse, answer: ReadAnswer): void => {
+    const text = JSON.stringify(answer.body);
+    res.writeHead(answer.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+    res.end(text);
   };
-  const ok = (res: ServerResponse, value: unknown): void => send(res, 200, { value, success: true, timestamp: timestamp() });
-  const fail = (res: ServerResponse, code: HttpErrorName, message: string): void => {
-    const value: RestError = { code, message };
-    send(res, code === 'NotFound' ? 404 : HTTP_ERRORS[code], { value, success: false, timestamp: timestamp() });
-  };
-
-  const query = (url: URL, name: string, required: boolean): string | undefined => {
-    const value = url.searchParams.get(name);
-    if (value === null || value === '') {
-      if (required) throw new ExchangeError('InvalidRequestPayload', `query parameter ${name} is required`);
-      return undefined;
-    }
-    return value;
-  };
-  const ordinalParam = (url: URL): number => {
-    const raw = query(url, 'sinceOrdinal', false);
-    if (raw === undefined) return 0;
-    if (!/^\d+$/.test(raw) || !Number.isSafeInteger(Number(raw)))
-      throw new ExchangeError('InvalidRequestPayload', `sinceOrdinal: expected a whole number, got ${JSON.stringify(raw)}`);
-    return Number(raw);
-  };
-
-  const exchangeInfo = (): ExchangeInfo => ({
-    symbols: exchange.symbols(),
-    chainId: Number(venue.chainId),
-    verifyingContract: venue.verifyingContract,
-    amountScaleDecimals: venue.decimals,
-  });
 
   const route = (req: IncomingMessage, res: ServerResponse, body: Uint8Array, work: RequestWork): void => {
     const url = new URL(req.url ?? '/', 'http://simulator');
     const method = req.method ?? 'GET';
-    try {
-      if (method === 'POST' && url.pathname === PATHS.request) {
-        const result = handleRequest({ exchange, operatorSecretKey, venue, rateLimiter }, body);
-        if (!result.ok) return fail(res, result.error.code, result.error.message);
-        const fate = faults.takeAckFate();
-        if (fate.kind === 'drop') return fail(res, 'ServiceUnavailable', 'the request could not be confirmed (simulated drop-acks)');
-        if (fate.kind === 'delay') {
-          const receipt = result.receipt;
-          // Stop counting while the answer waits for the clock, or the runner could never move it.
-          work.counted = false;
-          // In stepped mode the request only executes at flush(), which waits for quiescence: park the
-          // client's unit so the wait cannot deadlock (the execution's frames then release the client).
-          const parked = stepped && tracker.park !== undefined;
-          if (parked) tracker.park!();
-          tracker.end();
-          delayed.push({
-            until: fate.until,
-            work,
-            respond: () => ok(res, receipt),
-            parked,
-            gone: () => res.destroyed || res.writableEnded,
-          });
-          return;
-        }
-        return ok(res, result.receipt);
+    if (method === 'POST' && url.pathname === PATHS.request) {
+      // Bare answers (docs/derivadex-sources.md §4.4, §10.9): a receipt, or a flat {error_reason, message}.
+      const reply = (answer: GatewayAnswer): void => {
+        const text = JSON.stringify(answer.body);
+        res.writeHead(answer.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+        res.end(text);
+      };
+      const answer = handleRequest({ exchange, operatorSecretKey, venue, rateLimiter, clock }, body);
+      // Only a sequenced request has an answer to lose or hold back (drop-acks / delay-acks).
+      if (answer.status !== 200 || !('t' in answer.body) || answer.body.t !== 'Sequenced') return reply(answer);
+      const fate = faults.takeAckFate();
+      if (fate.kind === 'drop') return reply(requestError('ServiceUnavailable', 'the request could not be confirmed (simulated drop-acks)'));
+      if (fate.kind === 'delay') {
+        // Stop counting while the answer waits for the clock, or the runner could never move it.
+        work.counted = false;
+        // In stepped mode the request only executes at flush(), which waits for quiescence: park the
+        // client's unit so the wait cannot deadlock (the execution's frames then release the client).
+        const parked = stepped && tracker.park !== undefined;
+        if (parked) tracker.park!();
+        tracker.end();
+        delayed.push({
+          until: fate.until,
+          work,
+          respond: () => reply(answer),
+          parked,
+          gone: () => res.destroyed || res.writableEnded,
+        });
+        return;
       }
-      if (method !== 'GET') return fail(res, 'NotFound', `no route ${method} ${url.pathname}`);
-      switch (url.pathname) {
-        case PATHS.exchangeInfo:
-          return ok(res, exchangeInfo());
-        case PATHS.encryptionKey:
-          return ok(res, operatorPublicKey);
-        case PATHS.strategy:
-          return ok(res, exchange.strategyState(query(url, 'trader', true)!, query(url, 'strategyId', true)!));
-        case PATHS.openOrders:
-          return ok(res, exchange.openOrders(query(url, 'trader', true)!, strategyHashParam(url), query(url, 'symbol', false)));
-        case PATHS.orderUpdates:
-          return ok(res, exchange.orderUpdates(query(url, 'trader', true)!, strategyHashParam(url), ordinalParam(url)));
-        case PATHS.strategyUpdates:
-          return ok(res, exchange.strategyUpdates(query(url, 'trader', true)!, strategyHashParam(url), ordinalParam(url)));
-        case PATHS.markPrices: {
-          const symbols = (query(url, 'symbols', false) ?? knownSymbols.join(',')).split(',').filter((s) => s !== '');
-          const unknown = symbols.find((s) => !knownSymbols.includes(s));
-          if (unknown !== undefined) return fail(res, 'InvalidRequestPayload', `symbols: unknown symbol ${JSON.stringify(unknown)}`);
-          return ok(res, exchange.markPrices(symbols, ordinalParam(url)));
-        }
-        default:
-          return fail(res, 'NotFound', `no route GET ${url.pathname}`);
-      }
-    } catch (error) {
-      if (error instanceof ExchangeError) return fail(res, error.code, error.message);
-      if (error instanceof Error && error.name === 'Bytes32Error') return fail(res, 'InvalidRequestPayload', error.message);
-      throw error;
+      return reply(answer);
     }
-
-    function strategyHashParam(u: URL): string {
-      const hash = query(u, 'strategyIdHash', true)!;
-      if (!/^0x[0-9a-fA-F]{8}$/.test(hash))
-        throw new ExchangeError('InvalidRequestPayload', 'strategyIdHash: expected 0x and 8 hex digits');
-      return hash;
-    }
+    const read = method === 'GET' ? answerRead(readContext, url) : undefined;
+    send(res, read ?? readFailure(readContext, 404, `no route ${method} ${url.pathname}`));
   };
 
   const server = createServer((req, res) => {
@@ -349,18 +276,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       else chunks.push(chunk);
     });
     req.on('end', () => {
-      if (tooLarge) return fail(res, 'InvalidRequestPayload', `body larger than ${MAX_BODY_BYTES} bytes`);
+      if (tooLarge) return send(res, requestError('InvalidRequestPayload', `body larger than ${MAX_BODY_BYTES} bytes`));
       try {
         route(req, res, new Uint8Array(Buffer.concat(chunks)), work);
       } catch (error) {
-        res.writeHead(500, { 'content-type': 'application/json' });
-        res.end(
-          JSON.stringify({
-            value: { code: 'ServiceUnavailable', message: `simulator error: ${(error as Error).message}` },
-            success: false,
-            timestamp: timestamp(),
-          }),
-        );
+        send(res, readFailure(readContext, 500, `simulator error: ${(error as Error).message}`));
       }
     });
     req.on('error', done);
@@ -405,7 +325,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
   return {
     url: `http://${hostInUrl}:${port}`,
-    wsUrl: `ws://${hostInUrl}:${port}${WS_PATH}`,
+    wsUrl: `ws://${hostInUrl}:${port}${REALTIME_PATH}`,
     port,
     operatorPublicKey,
     exchange,

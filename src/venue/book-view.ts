@@ -1,5 +1,5 @@
 import { dec, str, type DecimalString } from '../domain/decimal.ts';
-import type { BookLevelRow } from './protocol.ts';
+import type { BookLevelRow } from '../derivadex/feed-messages.ts';
 
 /*
  * The aggregated L2 book of one symbol as the ORDER_BOOK_L2 feed draws it: a PARTIAL replaces the

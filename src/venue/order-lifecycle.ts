@@ -1,11 +1,15 @@
 import { dec, str, type DecimalString } from '../domain/decimal.ts';
 import type { Side } from '../domain/order.ts';
 import { isTerminal, type OrderStatus } from '../domain/order-status.ts';
-import { ORDER_REJECTION, type OpenOrder, type OrderRejectionName, type OrderUpdateRow } from './protocol.ts';
+import { CANCEL_REJECTION, ORDER_REJECTION, ORDER_UPDATE_REASON, codeName } from '../derivadex/codes.ts';
+import { isPlaceholderIntent, type OrderIntentRow } from '../derivadex/order-intent.ts';
+import type { OrderBookL3Entry } from '../derivadex/rest-bodies.ts';
+import { sideOfIntent, type AnyOrderUpdate } from './ledger-events.ts';
 
 /*
  * The order lifecycle tracker: one record per order, correlated by the venue's orderHash (known as
- * soon as the order is signed) and keyed to the caller's clientOrderId.
+ * soon as the order is signed; on the wire it is the intent's `orderHash`, docs/derivadex-sources.md §5.6)
+ * and keyed to the caller's clientOrderId.
  *
  *   submitted → sequenced (receipt) → posted → partially-filled → filled | cancelled | rejected | liquidated
  *
@@ -14,8 +18,13 @@ import { ORDER_REJECTION, type OpenOrder, type OrderRejectionName, type OrderUpd
  *   from submitted straight to rejected.
  * - A status only moves forward; a repeated partially-filled is reported again only when the cumulative
  *   filled amount grows. Updates may arrive before the receipt, out of order, or twice: filled is the
- *   maximum seen, `remaining` comes from the newest update, and an update whose globalOrdinal was seen
- *   is ignored.
+ *   maximum seen, and an update whose globalOrdinal was seen is ignored. The venue sends no remaining
+ *   amount: remaining = intent.amount − filled, where filled is the realtime row's
+ *   `cumulativeFilledAmount`, or (REST rows have none) what was filled before plus the row's `amount`
+ *   (§5.6). Rows are deduplicated per order, so the sum counts each fill once.
+ * - Fully rejected orders may come with a placeholder intent (`orderHash: ""`, docs order and account
+ *   event reference): such a row is matched to our order by the intent's `nonce` when it has one
+ *   (§10.8); otherwise it matches nothing and the order is left to repair.
  * - Nothing is terminal by assumption: only a terminal ORDER_UPDATE, a definitive refusal of the request
  *   (an HTTP 4xx: the venue did not sequence it), or a REST reconcile that proves the outcome ends an
  *   order. A request whose answer was lost (503, no answer) stays `submitted` until reconciled.
@@ -53,7 +62,7 @@ export interface LifecycleEvent {
   filled: DecimalString;
   /** Amount still working (or not yet worked) on the book. */
   remaining: DecimalString;
-  /** On rejection: the venue's rejection name (e.g. NoLiquidity) or the HTTP error name (e.g. IllegalNonce). */
+  /** On rejection: the venue's rejection name (codes.ts ORDER_REJECTION, e.g. NoLiquidity) or the refusal's name (e.g. IllegalNonce). */
   reason?: string;
   /** A human-readable detail of the reason, when the venue gave one. */
   detail?: string;
@@ -77,6 +86,8 @@ export interface TrackedOrder {
   lastOrdinal: number;
   /** True while the request's answer was lost and a reconcile must settle it. */
   unresolved: boolean;
+  /** The bytes32 nonce it was signed with, when this process signed it (matches placeholder rejections). */
+  nonce?: string;
 }
 
 export interface NewOrder {
@@ -86,17 +97,15 @@ export interface NewOrder {
   symbol: string;
   side: Side;
   amount: DecimalString;
+  nonce?: string;
 }
 
 export class LifecycleError extends Error {
   override readonly name = 'LifecycleError';
 }
 
-export type UpdateOutcome = 'applied' | 'unchanged' | 'duplicate' | 'cancel-rejected' | 'after-terminal';
-
-const REJECTION_NAME: ReadonlyMap<number, OrderRejectionName> = new Map(
-  Object.entries(ORDER_REJECTION).map(([name, code]) => [code, name as OrderRejectionName]),
-);
+/** 'unmatched': a placeholder intent whose nonce names no order of ours (left to repair). */
+export type UpdateOutcome = 'applied' | 'unchanged' | 'duplicate' | 'cancel-rejected' | 'after-terminal' | 'unmatched';
 
 /** How many globalOrdinals per order are remembered for duplicate detection beyond lastOrdinal. */
 const SEEN_PER_ORDER = 64;
@@ -108,6 +117,7 @@ export class OrderLifecycle {
   readonly #byHash = new Map<string, TrackedOrder>();
   readonly #byClientId = new Map<string, TrackedOrder>();
   readonly #seen = new Map<string, Set<number>>();
+  readonly #byNonce = new Map<string, TrackedOrder>();
 
   constructor(onEvent: (event: LifecycleEvent) => void) {
     this.#onEvent = onEvent;
@@ -142,6 +152,11 @@ export class OrderLifecycle {
 
   byHash(orderHash: string): TrackedOrder | undefined {
     return this.#byHash.get(orderHash.toLowerCase());
+  }
+
+  /** An order this process signed, by its request nonce. */
+  byNonce(nonce: string): TrackedOrder | undefined {
+    return this.#byNonce.get(nonce.toLowerCase());
   }
 
   /**
@@ -188,7 +203,7 @@ export class OrderLifecycle {
    * The request was refused with 412 before it was sequenced and re-signed with a fresh nonce, which
    * gives the order a new hash. Only a `submitted` order can be re-keyed.
    */
-  rekey(previous: string, orderHash: string): void {
+  rekey(previous: string, orderHash: string, nonce?: string): void {
     const order = this.byHash(previous);
     const hash = orderHash.toLowerCase();
     if (order === undefined || order.status !== 'submitted') throw new LifecycleError(`order ${previous} cannot be re-keyed`);
@@ -196,6 +211,11 @@ export class OrderLifecycle {
     this.#byHash.delete(order.orderHash);
     order.orderHash = hash;
     this.#byHash.set(hash, order);
+    if (nonce !== undefined) {
+      if (order.nonce !== undefined) this.#byNonce.delete(order.nonce);
+      order.nonce = nonce.toLowerCase();
+      this.#byNonce.set(order.nonce, order);
+    }
   }
 
   /** The receipt arrived: the venue sequenced the request. */
@@ -228,8 +248,11 @@ export class OrderLifecycle {
     this.#advance(order, 'rejected', at, 'NotSequenced', 'the venue has no record of the request (its answer was lost)');
   }
 
-  /** An order found open at the venue (bootstrap or reconcile). Adopts it if unknown. */
-  applyOpenOrder(strategyId: string, open: OpenOrder, at: number): TrackedOrder {
+  /**
+   * An order found open at the venue (bootstrap or reconcile): an L3 book entry, whose `amount` is what
+   * remains of `originalAmount` (SDK `OrderBookL3Entry`, §3.3). Adopts it if unknown.
+   */
+  applyOpenOrder(strategyId: string, open: OrderBookL3Entry, at: number): TrackedOrder {
     const hash = open.orderHash.toLowerCase();
     let order = this.#byHash.get(hash);
     if (order === undefined) {
@@ -239,45 +262,62 @@ export class OrderLifecycle {
         orderHash: hash,
         symbol: open.symbol,
         side: open.side === 0 ? 'buy' : 'sell',
-        amount: str(open.amount),
+        amount: str(open.originalAmount),
         status: 'sequenced',
         filled: '0',
-        remaining: str(open.amount),
+        remaining: str(open.originalAmount),
         lastOrdinal: -1,
         unresolved: false,
       };
       this.#index(order);
     }
+    // Read before a replay that may have ended it since: an ended order stays ended.
+    if (isTerminal(order.status)) return order;
     order.unresolved = false;
     this.#provenSequenced(order, at);
-    const filled = dec(open.filledAmount);
+    const filled = dec(open.originalAmount).minus(open.amount);
     const grew = filled.gt(order.filled);
     if (grew) order.filled = str(filled);
-    if (RANK[order.status] < RANK.posted || grew) order.remaining = str(open.remainingAmount);
-    this.#advance(order, filled.gt(0) ? 'partially-filled' : 'posted', at, undefined, undefined, grew);
+    order.remaining = str(dec(order.amount).minus(order.filled));
+    this.#advance(order, dec(order.filled).gt(0) ? 'partially-filled' : 'posted', at, undefined, undefined, grew);
     return order;
   }
 
-  /** Applies one ORDER_UPDATE row. */
-  applyUpdate(strategyId: string, row: OrderUpdateRow, at: number): { outcome: UpdateOutcome; order: TrackedOrder } {
-    const hash = row.orderHash.toLowerCase();
-    let order = this.#byHash.get(hash);
+  /**
+   * Applies one ORDER_UPDATE row to the order of `intent` (one of ours on the row: its maker or taker
+   * intent, §10.7). A placeholder intent is matched by nonce.
+   */
+  applyUpdate(
+    strategyId: string,
+    row: AnyOrderUpdate,
+    intent: OrderIntentRow,
+    at: number,
+  ): { outcome: UpdateOutcome; order?: TrackedOrder } {
+    let order: TrackedOrder | undefined;
+    if (isPlaceholderIntent(intent)) {
+      order = intent.nonce === '' ? undefined : this.byNonce(intent.nonce);
+      if (order === undefined || order.strategyId !== strategyId) return { outcome: 'unmatched' };
+    } else {
+      order = this.#byHash.get(intent.orderHash.toLowerCase());
+    }
     if (order === undefined) {
+      const hash = intent.orderHash.toLowerCase();
       order = {
         strategyId,
         clientOrderId: hash,
         orderHash: hash,
-        symbol: row.symbol,
-        side: row.side === 0 ? 'buy' : 'sell',
-        amount: str(row.amount),
+        symbol: intent.symbol,
+        side: sideOfIntent(intent),
+        amount: str(intent.amount),
         status: 'sequenced',
         filled: '0',
-        remaining: str(row.amount),
+        remaining: str(intent.amount),
         lastOrdinal: -1,
         unresolved: false,
       };
       this.#index(order);
     }
+    const hash = order.orderHash;
     const seen = this.#seen.get(hash) ?? new Set<number>();
     if (seen.has(row.globalOrdinal)) return { outcome: 'duplicate', order };
     seen.add(row.globalOrdinal);
@@ -285,45 +325,39 @@ export class OrderLifecycle {
     this.#seen.set(hash, seen);
     order.unresolved = false;
     this.#provenSequenced(order, at);
+    if (row.globalOrdinal > order.lastOrdinal) order.lastOrdinal = row.globalOrdinal;
 
-    if (row.reason === 5) {
-      if (row.globalOrdinal > order.lastOrdinal) order.lastOrdinal = row.globalOrdinal;
-      return { outcome: 'cancel-rejected', order };
-    }
+    if (row.reason === ORDER_UPDATE_REASON.CancelRejection) return { outcome: 'cancel-rejected', order };
     if (isTerminal(order.status)) return { outcome: 'after-terminal', order };
 
-    const filled = dec(row.filledAmount);
+    // A Trade, or a Liquidation our order absorbed, fills it; other rows only confirm what was filled.
+    const fills = row.reason === ORDER_UPDATE_REASON.Trade || row.reason === ORDER_UPDATE_REASON.Liquidation;
+    const cumulative = 'cumulativeFilledAmount' in row ? row.cumulativeFilledAmount : undefined;
+    let filled = dec(order.filled);
+    if (cumulative !== undefined) filled = dec(cumulative);
+    else if (fills && row.amount !== undefined) filled = filled.plus(row.amount);
     const grew = filled.gt(order.filled);
     if (grew) order.filled = str(filled);
-    if (row.globalOrdinal > order.lastOrdinal) {
-      order.lastOrdinal = row.globalOrdinal;
-      order.remaining = str(row.remainingAmount);
-    }
+    order.remaining = str(dec(order.amount).minus(order.filled));
 
     let target: OrderStatus;
     let reason: string | undefined;
     switch (row.reason) {
-      case 0:
+      case ORDER_UPDATE_REASON.Post:
         target = dec(order.filled).gt(0) ? 'partially-filled' : 'posted';
         break;
-      case 1:
+      case ORDER_UPDATE_REASON.Trade:
+      case ORDER_UPDATE_REASON.Liquidation:
         target = dec(order.filled).gte(order.amount) ? 'filled' : 'partially-filled';
         break;
-      case 2:
-        target = 'liquidated';
-        break;
-      case 3:
+      case ORDER_UPDATE_REASON.Cancellation:
         target = 'cancelled';
         break;
-      case 4:
+      default:
         target = 'rejected';
-        reason =
-          row.orderRejection === undefined
-            ? 'OrderRejection'
-            : (REJECTION_NAME.get(row.orderRejection) ?? `OrderRejection(${row.orderRejection})`);
+        reason = row.orderRejection === undefined ? 'OrderRejection' : codeName(ORDER_REJECTION, row.orderRejection);
         break;
     }
-    if (isTerminal(target)) order.remaining = '0';
     const moved = this.#advance(order, target, at, reason, undefined, grew);
     return { outcome: moved ? 'applied' : 'unchanged', order };
   }
@@ -369,6 +403,7 @@ export class OrderLifecycle {
 
   #index(order: TrackedOrder): void {
     this.#byHash.set(order.orderHash, order);
+    if (order.nonce !== undefined) this.#byNonce.set(order.nonce, order);
     this.#byClientId.set(clientKey(order.strategyId, order.clientOrderId), order);
   }
 
@@ -381,10 +416,16 @@ export class OrderLifecycle {
       this.#byHash.delete(hash);
       this.#byClientId.delete(clientKey(order.strategyId, order.clientOrderId));
       this.#seen.delete(hash);
+      if (order.nonce !== undefined) this.#byNonce.delete(order.nonce);
     }
   }
 }
 
 function clientKey(strategyId: string, clientOrderId: string): string {
   return `${strategyId}\u0000${clientOrderId}`;
+}
+
+/** The name of a `cancelRejection` code (codes.ts CANCEL_REJECTION: 0 InvalidOrder). */
+export function cancelRejectionName(code: number | undefined): string {
+  return code === undefined ? 'CancelRejection' : codeName(CANCEL_REJECTION, code);
 }

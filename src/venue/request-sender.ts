@@ -1,30 +1,56 @@
+import type { Clock } from '../clock/clock.ts';
+import { SAFETY_FAILURES } from '../derivadex/codes.ts';
 import type { Eip712Venue, OrderParams, TraderSigner } from '../derivadex/crypto/eip712.ts';
 import { encryptRequest } from '../derivadex/crypto/encryption.ts';
 import type { NonceSource } from '../derivadex/crypto/nonce.ts';
-import { buildCancelAllRequest, buildCancelOrderRequest, buildOrderRequest } from '../derivadex/crypto/request.ts';
+import { buildCancelAllRequest, buildCancelOrderRequest, buildOrderRequest, type ReplayWindow } from '../derivadex/crypto/request.ts';
+import { PATHS } from '../derivadex/paths.ts';
+import { encryptionKeySchema } from '../derivadex/rest-bodies.ts';
+import { DEFAULT_RECV_WINDOW_MS, type Receipt, type SequencedReceipt } from '../derivadex/signed-requests.ts';
 import type { EphemeralSource } from './ephemeral-source.ts';
-import { PATHS, type HttpErrorName, type RequestReceipt } from './protocol.ts';
-import { VenueHttpError, type RestClient } from './rest-client.ts';
+import { VenueHttpError, type RestClient, type RestErrorCode } from './rest-client.ts';
 
 /*
- * Signed, encrypted requests: build the plaintext (crypto/request.ts), sign it (EIP-712), encrypt it to
- * the operator's key and POST it as octet-stream; the answer is a receipt (the request was sequenced).
+ * Signed, encrypted requests: build the plaintext (crypto/request.ts) with the replay window from the
+ * injected clock, sign it (EIP-712), encrypt it to the operator's key and POST it as octet-stream. The
+ * answer is a receipt (docs/derivadex-sources.md §4.4, §10.9): `Sequenced` (the request is in the
+ * sequence; its business outcome arrives on the feeds) or `SafetyFailure` (refused on its merits).
  *
- * - The operator key (GET /v2/encryption-key) is cached; on 422 InvalidEncryption it is fetched again
- *   once and the same request re-encrypted (it was not sequenced: the venue could not read it).
- * - 412 IllegalNonce / ExpiredTimestamp: never re-sent with the same nonce. The request is re-signed
- *   with a fresh nonce (at most `nonceRetries` times): the refusal proves it was not sequenced, and for an
- *   order the fresh nonce gives a new orderHash, announced through `onSigned` before it is sent.
+ * - The operator key (GET /v2/encryption-key, a bare string) is cached; on 422 InvalidEncryption it is
+ *   fetched again once and the request re-encrypted with fresh material (the venue could not read it,
+ *   so it was not sequenced).
+ * - 412 IllegalNonce / ExpiredTimestamp / FutureTimestamp: the same bytes are never sent again. The
+ *   request is rebuilt with a fresh nonce AND a fresh `client_timestamp_ms` (at most `nonceRetries`
+ *   times; docs error reference "rebuild with fresh replay fields"): the refusal proves it was not
+ *   sequenced, and for an order the fresh nonce gives a new orderHash, announced through `onSigned`
+ *   before it is sent.
+ * - A `SafetyFailure` receipt (HTTP 200) or an HTTP 422 SafetyFailure is a `SafetyFailureError` whose
+ *   `inner` (the variant name) is the refusal's reason.
  * - Any failure before the POST is a `RequestNotSentError` (certainly not sequenced). A failure of the
- *   POST is a VenueHttpError: 4xx and an exhausted 429 mean refused, 503 / no answer mean unknown
+ *   POST is a VenueHttpError: 4xx and an exhausted 429 mean refused, 5xx / no answer mean unknown
  *   (see `requestOutcome`): the caller reconciles before believing anything.
+ * - The receipt carries no orderHash: an order's hash is the first 25 bytes of its EIP-712 digest,
+ *   computed here when it is signed.
  */
 
 export class RequestNotSentError extends Error {
   override readonly name = 'RequestNotSentError';
   constructor(
     /** The HTTP error that stopped us (fetching the key), or 'SigningFailed' for a local refusal. */
-    readonly code: HttpErrorName | 'SigningFailed',
+    readonly code: RestErrorCode | 'SigningFailed',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The operator refused the request on its merits (a `SafetyFailure` receipt, or HTTP 422 SafetyFailure). */
+export class SafetyFailureError extends Error {
+  override readonly name = 'SafetyFailureError';
+  readonly code = 'SafetyFailure';
+  constructor(
+    /** The variant name, e.g. `PriceNotMultipleOfTickSize`. */
+    readonly inner: string,
     message: string,
   ) {
     super(message);
@@ -35,26 +61,43 @@ export class RequestNotSentError extends Error {
 export type RequestOutcome = 'refused' | 'unknown';
 
 export function requestOutcome(error: unknown): RequestOutcome {
-  if (error instanceof RequestNotSentError) return 'refused';
-  if (error instanceof VenueHttpError) return error.status === 0 || error.code === 'ServiceUnavailable' ? 'unknown' : 'refused';
+  if (error instanceof RequestNotSentError || error instanceof SafetyFailureError) return 'refused';
+  if (error instanceof VenueHttpError) {
+    return error.status === 0 || error.status >= 500 || error.code === 'ServiceUnavailable' ? 'unknown' : 'refused';
+  }
   return 'unknown';
 }
 
-/** The error's code name, for a lifecycle `reason`. */
+/** The error's name, for a lifecycle `reason`: a safety failure's variant, else the error class. */
 export function requestErrorCode(error: unknown): string {
+  if (error instanceof SafetyFailureError) return error.inner;
   if (error instanceof RequestNotSentError || error instanceof VenueHttpError) return error.code;
   return 'RequestFailed';
+}
+
+/**
+ * A variant name from `inner` / `safety_failure`: the name as sent, or the variant at that index of the
+ * operator's enum when a number comes (the SDK accepts both; the numbering is the enum's order, UNCONFIRMED).
+ */
+export function safetyFailureName(inner: string | number | undefined): string {
+  if (inner === undefined) return 'SafetyFailure';
+  if (typeof inner === 'string') return inner;
+  return SAFETY_FAILURES[inner] ?? `SafetyFailure(${inner})`;
 }
 
 export interface RequestSenderOptions {
   rest: RestClient;
   signer: TraderSigner;
-  /** Signing domain and amount scale; known after exchange_info, hence a getter. */
+  /** Signing domain and amount scale; known after bootstrap, hence a getter. */
   venue: () => Eip712Venue;
   nonces: NonceSource;
   /** Ephemeral encryption material; seeded in simulation (createEphemeralSource). */
   ephemeral: EphemeralSource;
-  /** Fresh-nonce re-signs after 412 (default 1). */
+  /** `client_timestamp_ms` of each request is `clock.now()`: the run's clock, simulated or wall. */
+  clock: Clock;
+  /** `recv_window_ms` (a venue setting); default DEFAULT_RECV_WINDOW_MS. */
+  recvWindowMs?: number;
+  /** Rebuilds with a fresh nonce and timestamp after 412 (default 1). */
   nonceRetries?: number;
 }
 
@@ -62,10 +105,13 @@ export interface OrderToSend {
   symbol: string;
   strategy: string;
   side: OrderParams['side'];
+  /** codes.ts ORDER_TYPE: 0 Limit, 1 Market (the client sends these), 2 Stop, 3 LimitPostOnly. */
   orderType: OrderParams['orderType'];
   amount: string;
   /** "0" for market orders. */
   price: string;
+  /** Default "0" (anything but a Stop order). */
+  stopPrice?: string;
 }
 
 /** Called with each signed orderHash before it is sent; `previous` is the hash it replaces after a 412. */
@@ -82,7 +128,8 @@ export class OperatorKey {
 
   get(): Promise<string> {
     if (this.#key === undefined) {
-      const fetching = this.#rest.get(PATHS.encryptionKey, {}, 'encryptionKey');
+      // A bare JSON string (SDK signed_client.py `_get_or_fetch_encryption_key`).
+      const fetching = this.#rest.getBare(PATHS.encryptionKey, {}, encryptionKeySchema);
       this.#key = fetching;
       fetching.catch(() => {
         if (this.#key === fetching) this.#key = undefined;
@@ -99,12 +146,16 @@ export class OperatorKey {
   }
 }
 
+type Build = (nonce: string, replay: ReplayWindow) => string;
+
 export class RequestSender {
   readonly #rest: RestClient;
   readonly #signer: TraderSigner;
   readonly #venue: () => Eip712Venue;
   readonly #nonces: NonceSource;
   readonly #ephemeral: EphemeralSource;
+  readonly #clock: Clock;
+  readonly #recvWindowMs: number;
   readonly #nonceRetries: number;
   readonly #operatorKey: OperatorKey;
 
@@ -114,6 +165,9 @@ export class RequestSender {
     this.#venue = options.venue;
     this.#nonces = options.nonces;
     this.#ephemeral = options.ephemeral;
+    this.#clock = options.clock;
+    this.#recvWindowMs = options.recvWindowMs ?? DEFAULT_RECV_WINDOW_MS;
+    if (!Number.isInteger(this.#recvWindowMs) || this.#recvWindowMs < 1) throw new RangeError('recvWindowMs must be an integer >= 1');
     this.#nonceRetries = options.nonceRetries ?? 1;
     this.#operatorKey = operatorKey ?? new OperatorKey(options.rest);
   }
@@ -123,11 +177,14 @@ export class RequestSender {
   }
 
   /** Signs and sends an Order. `onSigned` learns the orderHash before anything is sent. */
-  async placeOrder(order: OrderToSend, onSigned: OnSigned): Promise<{ receipt: RequestReceipt; orderHash: string }> {
+  async placeOrder(order: OrderToSend, onSigned: OnSigned): Promise<{ receipt: SequencedReceipt['c']; orderHash: string }> {
     let previous: string | undefined;
     let orderHash = '';
-    const receipt = await this.#withFreshNonces((nonce) => {
-      const built = this.#sign(() => buildOrderRequest(this.#signer, { ...order, nonce, stopPrice: '0' }, this.#venue()));
+    const { stopPrice, ...rest } = order;
+    const receipt = await this.#withFreshNonces((nonce, replay) => {
+      const built = this.#sign(() =>
+        buildOrderRequest(this.#signer, { ...rest, stopPrice: stopPrice ?? '0', nonce }, this.#venue(), replay),
+      );
       orderHash = built.orderHash;
       onSigned(orderHash, previous);
       previous = orderHash;
@@ -136,15 +193,15 @@ export class RequestSender {
     return { receipt, orderHash };
   }
 
-  cancelOrder(cancel: { symbol: string; orderHash: string }): Promise<RequestReceipt> {
+  cancelOrder(cancel: { symbol: string; orderHash: string }): Promise<SequencedReceipt['c']> {
     return this.#withFreshNonces(
-      (nonce) => this.#sign(() => buildCancelOrderRequest(this.#signer, { ...cancel, nonce }, this.#venue())).json,
+      (nonce, replay) => this.#sign(() => buildCancelOrderRequest(this.#signer, { ...cancel, nonce }, this.#venue(), replay)).json,
     );
   }
 
-  cancelAll(cancelAll: { symbol: string; strategy: string }): Promise<RequestReceipt> {
+  cancelAll(cancelAll: { symbol: string; strategy: string }): Promise<SequencedReceipt['c']> {
     return this.#withFreshNonces(
-      (nonce) => this.#sign(() => buildCancelAllRequest(this.#signer, { ...cancelAll, nonce }, this.#venue())).json,
+      (nonce, replay) => this.#sign(() => buildCancelAllRequest(this.#signer, { ...cancelAll, nonce }, this.#venue(), replay)).json,
     );
   }
 
@@ -157,19 +214,20 @@ export class RequestSender {
     }
   }
 
-  async #withFreshNonces(build: (nonce: string) => string): Promise<RequestReceipt> {
+  async #withFreshNonces(build: Build): Promise<SequencedReceipt['c']> {
     for (let attempt = 0; ; attempt += 1) {
-      const json = build(this.#nonces.next());
+      // Fresh replay fields with every build: a 412 may be about the timestamp as much as the nonce.
+      const json = build(this.#nonces.next(), { client_timestamp_ms: this.#clock.now(), recv_window_ms: this.#recvWindowMs });
       try {
-        return await this.#send(json);
+        return sequenced(await this.#send(json));
       } catch (error) {
-        const staleNonce = error instanceof VenueHttpError && error.status === 412;
-        if (!staleNonce || attempt >= this.#nonceRetries) throw error;
+        const stale = error instanceof VenueHttpError && error.status === 412;
+        if (!stale || attempt >= this.#nonceRetries) throw refusal(error);
       }
     }
   }
 
-  async #send(json: string): Promise<RequestReceipt> {
+  async #send(json: string): Promise<Receipt> {
     let key: string;
     try {
       key = await this.#operatorKey.get();
@@ -190,7 +248,7 @@ export class RequestSender {
     return this.#post(json, fresh);
   }
 
-  #post(json: string, operatorKey: string): Promise<RequestReceipt> {
+  #post(json: string, operatorKey: string): Promise<Receipt> {
     let wire: Uint8Array;
     try {
       wire = encryptRequest(json, operatorKey, this.#ephemeral());
@@ -200,8 +258,22 @@ export class RequestSender {
         `cannot encrypt the request: ${error instanceof Error ? error.message : 'unknown error'}`,
       );
     }
-    return this.#rest.post(PATHS.request, wire, 'receipt');
+    return this.#rest.postRequest(wire);
   }
+}
+
+function sequenced(receipt: Receipt): SequencedReceipt['c'] {
+  if (receipt.t === 'Sequenced') return receipt.c;
+  const inner = safetyFailureName(receipt.c.inner);
+  throw new SafetyFailureError(inner, `refused: ${inner}: ${receipt.c.message}`);
+}
+
+/** An HTTP 422 SafetyFailure is the same refusal as the receipt; other errors pass unchanged. */
+function refusal(error: unknown): unknown {
+  if (error instanceof VenueHttpError && error.code === 'SafetyFailure') {
+    return new SafetyFailureError(safetyFailureName(error.safetyFailure), error.message);
+  }
+  return error;
 }
 
 function notSent(error: unknown): RequestNotSentError {

@@ -1,3 +1,6 @@
+import { ORDER_UPDATE_REASON, STRATEGY_UPDATE_REASON, WITHDRAW_REJECTION, codeName } from '../derivadex/codes.ts';
+import { isPlaceholderIntent } from '../derivadex/order-intent.ts';
+import type { Position, Strategy } from '../derivadex/rest-bodies.ts';
 import { dec, str } from '../domain/decimal.ts';
 import {
   applyLedgerEvent,
@@ -8,35 +11,64 @@ import {
   type LedgerPosition,
   type LedgerState,
 } from '../domain/ledger.ts';
-import { balanceOfStrategyUpdate, ledgerEventOfOrderUpdate, ledgerEventOfStrategyUpdate } from './ledger-events.ts';
-import type { OrderLifecycle } from './order-lifecycle.ts';
-import type { OrderUpdateRow, StrategyState, StrategyUpdateRow } from './protocol.ts';
+import {
+  CHECKED_REASONS,
+  balanceOfStrategyUpdate,
+  isLiquidated,
+  ledgerEventOfStrategyUpdate,
+  ledgerEventsOfOrderUpdate,
+  ourIntents,
+  type AnyOrderUpdate,
+  type AnyStrategyUpdate,
+  type StrategyIdentity,
+  type UnsequencedEvent,
+} from './ledger-events.ts';
+import { cancelRejectionName, type OrderLifecycle } from './order-lifecycle.ts';
 
 /*
  * One strategy's view of the venue, kept exactly once and in order: every ORDER_UPDATE and
- * STRATEGY_UPDATE row of the strategy is applied once (deduplicated by globalOrdinal), in globalOrdinal
- * order, to its ledger and to the order lifecycle tracker.
+ * STRATEGY_UPDATE row of the strategy is applied once (deduplicated by globalOrdinal within its family)
+ * to its ledger and to the order lifecycle tracker. docs/derivadex-sources.md §10.3–§10.7.
  *
- * - `floor`: every row with globalOrdinal <= floor has been applied; rows above it that were applied are
- *   in `seen`. A REST replay asks for rows after `floor`, so nothing missed below it can exist.
- * - In sync, rows arrive from one connection in order, so the floor follows each applied row.
- * - While syncing (bootstrap, or a repair after a gap or reconnect) live rows are queued, REST rows up to
- *   the horizon H (the globalOrdinal of the strategy snapshot taken first) are applied, the ledger is
- *   compared with the snapshot, and then the queue is drained in order. Nothing is applied out of order.
- * - STRATEGY_UPDATE rows that are not ledger events (Trade, Fee, Liquidation, ...) are checked against
- *   the ledger: a difference is reported as drift. One difference is expected and booked: after a
- *   liquidation the venue's insurance fund tops a negative balance up to zero; the STRATEGY_UPDATE
- *   Liquidation row shows the collateral after it, and the difference enters the ledger as a negative
+ * - globalOrdinal is per family (§10.4): each family has its own floor and its own set of applied
+ *   ordinals, and the two are never compared. `floors[f]`: every row of family f with globalOrdinal <=
+ *   the floor has been applied (or is inside the snapshot); rows above it that were applied are in `seen`.
+ * - The snapshot (`/stats/api/v1/strategy` + `/stats/api/v1/positions`) has no cursor: the client
+ *   brackets it between two reads of the newest globalOrdinal of each family (§10.3); equal reads mean
+ *   the snapshot is exactly the rows up to that `horizon`, which becomes the floors.
+ * - Order across families: live rows are applied in arrival (top-level `ordinal`) order; REST rows are
+ *   merged by (epochId, txOrdinal, ordinal) (§10.5). While syncing (bootstrap, or a repair after a gap,
+ *   a bad frame or a reconnect) live rows are queued, REST rows above the floors and up to the horizon
+ *   are applied, the ledger is compared with the snapshot, then the queue drains in arrival order.
+ * - STRATEGY_UPDATE rows that are not ledger events are checked (§10.6): Deposit, WithdrawIntent,
+ *   FundingPayment, Fee and Liquidation rows' `newAvailCollateral` against the ledger after the rows
+ *   before them (Trade rows show collateral before the fee and are not checked), and `positions[]`
+ *   (balance and side) when present. A difference is drift. One difference is expected and booked:
+ *   after a liquidation the insurance fund tops a negative balance up to zero; the Liquidation row shows
+ *   the collateral after it and, when the ledger is flat, the difference enters the ledger as a negative
  *   `fee` (id `insurance:<globalOrdinal>`).
+ * - The ledger's `seq`: globalOrdinals are per family, so neither orders the ledger. The rows are already
+ *   applied in one order (above), so `seq` is a per-strategy counter in application order: monotonic
+ *   and unique, and the ledger's late-insertion path is never needed.
  */
 
-export type UserRow = { feed: 'ORDER_UPDATE'; row: OrderUpdateRow } | { feed: 'STRATEGY_UPDATE'; row: StrategyUpdateRow };
-type UserFeed = UserRow['feed'];
+export type UserFeed = 'ORDER_UPDATE' | 'STRATEGY_UPDATE';
+export type UserRow = { feed: 'ORDER_UPDATE'; row: AnyOrderUpdate } | { feed: 'STRATEGY_UPDATE'; row: AnyStrategyUpdate };
 const USER_FEEDS: readonly UserFeed[] = ['ORDER_UPDATE', 'STRATEGY_UPDATE'];
+
+/** Per family: the newest globalOrdinal a snapshot includes (-1: none yet). */
+export type Horizon = Record<UserFeed, number>;
+
+/** A strategy snapshot and the per-family globalOrdinals it reflects. */
+export interface StrategySnapshot {
+  strategy: Strategy;
+  positions: readonly Position[];
+  horizon: Horizon;
+}
 
 export interface Drift {
   strategyId: string;
-  /** The row (or snapshot) that disagrees with the ledger. */
+  /** The row (or, for a snapshot, the STRATEGY_UPDATE horizon) that disagrees with the ledger. */
   globalOrdinal: number;
   field: 'collateral' | 'position';
   symbol?: string;
@@ -44,68 +76,71 @@ export interface Drift {
   local: string;
 }
 
+export interface CancelRejection {
+  orderHash: string;
+  symbol: string;
+  /** codes.ts CANCEL_REJECTION name, e.g. InvalidOrder. */
+  reason: string;
+  globalOrdinal: number;
+}
+
+export interface WithdrawRejection {
+  /** codes.ts WITHDRAW_REJECTION name, e.g. MaxWithdrawalAmount. */
+  reason: string;
+  amount?: string;
+  globalOrdinal: number;
+}
+
 export interface StrategySyncSink {
   ledger(strategyId: string, event: LedgerEvent, outcome: LedgerOutcome): void;
-  /** A ledger event the ledger refused (malformed, too old, conflicting seq): a bug or a venue fault. */
+  /** A ledger event the ledger refused (malformed, duplicate id with another meaning): a bug or a venue fault. */
   ledgerRejected(strategyId: string, event: LedgerEvent, reason: string): void;
-  cancelRejected(strategyId: string, row: OrderUpdateRow): void;
+  cancelRejected(strategyId: string, rejection: CancelRejection): void;
   liquidation(strategyId: string, symbol: string, price: string, globalOrdinal: number): void;
+  withdrawRejected(strategyId: string, rejection: WithdrawRejection): void;
   drift(drift: Drift): void;
 }
 
-/**
- * A ledger that starts from a venue snapshot: collateral and positions as the venue reports them at
- * `globalOrdinal`, which becomes the replay floor (events at or before it are already included).
- */
-export function ledgerFromSnapshot(state: StrategyState): LedgerState {
-  const base = createLedger(str(state.collateral));
-  const positions: Record<string, LedgerPosition> = {};
-  for (const p of [...state.positions].sort((a, b) => (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0))) {
-    const size = dec(p.size);
-    if (size.isZero()) continue;
-    positions[p.symbol] = { size: str(p.side === 1 ? size.neg() : size), avgEntry: str(p.avgEntryPrice) };
-  }
-  const book = { ...base, positions };
-  return { ...book, lastSeq: state.globalOrdinal, checkpoint: { ...base.checkpoint, positions, lastSeq: state.globalOrdinal } };
+/** Signed position size: PositionSide 1 Long, 2 Short (SDK `models/base.py`, §6.6), size `balance`. */
+function signedBalance(p: Position): string {
+  return str(p.side === 2 ? dec(p.balance).neg() : dec(p.balance));
 }
 
-/** How many applied ordinals above the floor are remembered. */
+/** A ledger that starts from a venue snapshot: `availCollateral` (§10.2) and the positions. */
+export function ledgerFromSnapshot(strategy: Strategy, positions: readonly Position[]): LedgerState {
+  const base = createLedger(str(strategy.availCollateral));
+  const held: Record<string, LedgerPosition> = {};
+  for (const p of [...positions].sort((a, b) => (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0))) {
+    if (dec(p.balance).isZero()) continue;
+    held[p.symbol] = { size: signedBalance(p), avgEntry: str(p.avgEntryPrice) };
+  }
+  return { ...base, positions: held, checkpoint: { ...base.checkpoint, positions: held } };
+}
+
+/** How many applied ordinals above the floor are remembered per family. */
 const SEEN_LIMIT = 100_000;
-/** How many recent trade fees are remembered to check STRATEGY_UPDATE Trade rows. */
-const FEE_LIMIT = 1_024;
 
 export class StrategySync {
   readonly strategyId: string;
-  readonly trader: string;
-  readonly strategyIdHash: string;
+  readonly identity: StrategyIdentity;
   readonly #lifecycle: OrderLifecycle;
   readonly #sink: StrategySyncSink;
   readonly #now: () => number;
 
   #ledger: LedgerState | undefined;
-  /**
-   * Per feed: everything at or below the floor has been applied. The two user feeds are separate
-   * subscriptions — one may pause while the other flows — so one feed's rows never move the other's floor.
-   */
-  #floors: Record<UserFeed, number> = { ORDER_UPDATE: -1, STRATEGY_UPDATE: -1 };
+  /** Per family: everything at or below the floor has been applied (the families are never compared). */
+  #floors: Horizon = { ORDER_UPDATE: -1, STRATEGY_UPDATE: -1 };
   #seen: Record<UserFeed, Set<number>> = { ORDER_UPDATE: new Set(), STRATEGY_UPDATE: new Set() };
   #queue: UserRow[] = [];
   #syncing = true;
-  #fees = new Map<string, string>();
+  /** The next ledger seq (application order, see the module comment). */
+  #seq = 0;
   /** False after an incomplete sync: rows below live ones may be missing, so the floor must wait. */
   #contiguous = true;
 
-  constructor(
-    strategyId: string,
-    trader: string,
-    strategyIdHash: string,
-    lifecycle: OrderLifecycle,
-    sink: StrategySyncSink,
-    now: () => number,
-  ) {
+  constructor(strategyId: string, identity: StrategyIdentity, lifecycle: OrderLifecycle, sink: StrategySyncSink, now: () => number) {
     this.strategyId = strategyId;
-    this.trader = trader;
-    this.strategyIdHash = strategyIdHash.toLowerCase();
+    this.identity = { traderAddress: identity.traderAddress.toLowerCase(), strategyIdHash: identity.strategyIdHash.toLowerCase() };
     this.#lifecycle = lifecycle;
     this.#sink = sink;
     this.#now = now;
@@ -115,9 +150,9 @@ export class StrategySync {
     return this.#ledger;
   }
 
-  /** Where a REST replay must start so that neither feed misses a row. */
-  get floor(): number {
-    return Math.min(this.#floors.ORDER_UPDATE, this.#floors.STRATEGY_UPDATE);
+  /** Per family, where a REST replay starts (`globalOrdinal = floor + 1`). */
+  get floors(): Readonly<Horizon> {
+    return { ...this.#floors };
   }
 
   get syncing(): boolean {
@@ -129,49 +164,50 @@ export class StrategySync {
     this.#syncing = true;
   }
 
-  /** A live row from the feed. */
+  /** A live row from the feed, in arrival order. */
   offer(row: UserRow): void {
     if (this.#syncing) this.#queue.push(row);
     else if (this.#apply(row)) this.#raiseFloor(row.feed, row.row.globalOrdinal);
   }
 
-  /** Starts the ledger from a snapshot (bootstrap). */
-  bootstrap(state: StrategyState): void {
-    this.#ledger = ledgerFromSnapshot(state);
+  /** Starts the ledger from a snapshot (bootstrap): its horizon becomes the floors. */
+  bootstrap(snapshot: StrategySnapshot): void {
+    this.#ledger = ledgerFromSnapshot(snapshot.strategy, snapshot.positions);
+    this.#seq = this.#ledger.lastSeq + 1;
     for (const feed of USER_FEEDS) {
       this.#seen[feed].clear();
-      this.#floors[feed] = state.globalOrdinal;
+      this.#floors[feed] = snapshot.horizon[feed];
     }
   }
 
   /**
-   * Applies REST rows up to `horizon` in globalOrdinal order; afterwards everything <= horizon is
-   * applied. Rows after the horizon join the queue: the two REST lists were read at different moments,
-   * so only together with the live rows are they complete and in order.
+   * Applies REST rows above the floors and up to `horizon`, merged across families by (epochId,
+   * txOrdinal, ordinal) (§10.5); afterwards every row up to the horizon is applied. Rows above the
+   * horizon are left to the live feed (they were written after the horizon was read, so after the
+   * subscription): the two families were read at different moments, so only up to a common horizon
+   * are they complete together.
    */
-  replay(rows: readonly UserRow[], horizon: number): void {
-    for (const row of sortRows(rows)) {
-      if (row.row.globalOrdinal <= horizon) this.#apply(row);
-      else this.#queue.push(row);
-    }
+  replay(rows: readonly UserRow[], horizon: Horizon): void {
+    const inside = rows.filter((r) => r.row.globalOrdinal <= horizon[r.feed]);
+    for (const row of mergeRows(inside)) this.#apply(row);
     this.#contiguous = true;
-    for (const feed of USER_FEEDS) this.#raiseFloor(feed, horizon);
+    for (const feed of USER_FEEDS) this.#raiseFloor(feed, horizon[feed]);
   }
 
   /**
-   * Compares the ledger with a snapshot taken at `state.globalOrdinal` (valid when everything up to it,
-   * and nothing after it, has been applied: right after replay()). Reports and returns the drifts.
+   * Compares the ledger with a snapshot (valid when exactly the rows up to its horizon have been
+   * applied: right after replay() with the same horizon). Reports and returns the drifts.
    */
-  reconcile(state: StrategyState): Drift[] {
+  reconcile(snapshot: StrategySnapshot): Drift[] {
     const ledger = this.#ledger;
     if (ledger === undefined) return [];
     const drifts: Drift[] = [];
-    const base = { strategyId: this.strategyId, globalOrdinal: state.globalOrdinal };
-    if (!dec(state.collateral).eq(ledger.collateral)) {
-      drifts.push({ ...base, field: 'collateral', venue: str(state.collateral), local: ledger.collateral });
+    const base = { strategyId: this.strategyId, globalOrdinal: snapshot.horizon.STRATEGY_UPDATE };
+    if (!dec(snapshot.strategy.availCollateral).eq(ledger.collateral)) {
+      drifts.push({ ...base, field: 'collateral', venue: str(snapshot.strategy.availCollateral), local: ledger.collateral });
     }
     const venue = new Map<string, string>();
-    for (const p of state.positions) venue.set(p.symbol, str(p.side === 1 ? dec(p.size).neg() : dec(p.size)));
+    for (const p of snapshot.positions) venue.set(p.symbol, signedBalance(p));
     const symbols = [...new Set([...venue.keys(), ...Object.keys(ledger.positions)])].sort();
     for (const symbol of symbols) {
       const theirs = venue.get(symbol) ?? '0';
@@ -183,13 +219,12 @@ export class StrategySync {
   }
 
   /**
-   * Drains the queue in order and leaves sync: live rows are applied at once again. `complete`: the
-   * replay reached the horizon and no gap was seen since, so the queue was contiguous and the floor may
-   * follow it. After an incomplete sync the floor stays put (the next repair replays from it) and does
-   * not follow live rows until a complete one.
+   * Drains the queue in arrival order and leaves sync. `complete`: the replay reached the horizon and
+   * no gap was seen since, so the queue was contiguous and the floors may follow it. After an incomplete
+   * sync the floors stay put (the next repair replays from them) until a complete one.
    */
   endSync(complete: boolean): void {
-    const queued = sortRows(this.#queue);
+    const queued = this.#queue;
     this.#queue = [];
     for (const row of queued) this.#apply(row);
     this.#contiguous = complete;
@@ -222,65 +257,71 @@ export class StrategySync {
     return true;
   }
 
-  #applyOrderUpdate(row: OrderUpdateRow): void {
+  #applyOrderUpdate(row: AnyOrderUpdate): void {
     const at = this.#now();
-    const known = this.#lifecycle.byHash(row.orderHash) !== undefined;
     // The fill enters the ledger before the lifecycle moves: whoever reacts to a terminal status (the
     // account plans its next reducing order at once) must already see the position after that fill.
-    const event = ledgerEventOfOrderUpdate(row);
-    if (event !== undefined) this.#book(event);
-    // A liquidation closes the position with a venue-made order: not one of ours, nothing to track.
-    if (row.reason !== 2 || known) {
-      const { outcome } = this.#lifecycle.applyUpdate(this.strategyId, row, at);
-      if (outcome === 'cancel-rejected') this.#sink.cancelRejected(this.strategyId, row);
+    for (const event of ledgerEventsOfOrderUpdate(row, this.identity)) this.#book(event);
+    const mine = ourIntents(row, this.identity);
+    // A fully rejected order may come with a placeholder intent: the lifecycle matches it by nonce (§10.8).
+    if (row.reason === ORDER_UPDATE_REASON.OrderRejection && isPlaceholderIntent(row.makerOrderIntent)) {
+      mine.push({ role: 'maker', intent: row.makerOrderIntent });
     }
-    if (row.reason === 1 && row.tradeId !== undefined) {
-      this.#fees.set(row.tradeId, str(row.fee ?? '0'));
-      if (this.#fees.size > FEE_LIMIT) this.#fees.delete(this.#fees.keys().next().value as string);
+    for (const { intent } of mine) {
+      const { outcome, order } = this.#lifecycle.applyUpdate(this.strategyId, row, intent, at);
+      if (outcome === 'cancel-rejected' && order !== undefined) {
+        this.#sink.cancelRejected(this.strategyId, {
+          orderHash: order.orderHash,
+          symbol: row.symbol,
+          reason: cancelRejectionName(row.cancelRejection),
+          globalOrdinal: row.globalOrdinal,
+        });
+      }
     }
-    if (row.reason === 2 && row.fillPrice !== undefined)
-      this.#sink.liquidation(this.strategyId, row.symbol, str(row.fillPrice), row.globalOrdinal);
+    if (isLiquidated(row, this.identity) && row.price !== undefined) {
+      this.#sink.liquidation(this.strategyId, row.symbol, str(row.price), row.globalOrdinal);
+    }
   }
 
-  #applyStrategyUpdate(row: StrategyUpdateRow): void {
+  #applyStrategyUpdate(row: AnyStrategyUpdate): void {
     const event = ledgerEventOfStrategyUpdate(row);
     if (event !== undefined) this.#book(event);
+    if (row.reason === STRATEGY_UPDATE_REASON.WithdrawRejection) {
+      const rejection: WithdrawRejection = {
+        reason: row.withdrawRejection === undefined ? 'WithdrawRejection' : codeName(WITHDRAW_REJECTION, row.withdrawRejection),
+        globalOrdinal: row.globalOrdinal,
+      };
+      if (row.amount !== undefined) rejection.amount = str(row.amount);
+      this.#sink.withdrawRejected(this.strategyId, rejection);
+    }
     const ledger = this.#ledger;
     if (ledger === undefined) return;
     const balance = balanceOfStrategyUpdate(row);
     const base = { strategyId: this.strategyId, globalOrdinal: row.globalOrdinal };
 
-    if (balance.position !== undefined) {
-      const ours = str(positionSize(ledger, balance.position.symbol));
-      if (!dec(ours).eq(balance.position.size)) {
-        this.#sink.drift({ ...base, field: 'position', symbol: balance.position.symbol, venue: balance.position.size, local: ours });
-      }
+    for (const p of balance.positions ?? []) {
+      const ours = str(positionSize(ledger, p.symbol));
+      if (!dec(ours).eq(p.size)) this.#sink.drift({ ...base, field: 'position', symbol: p.symbol, venue: p.size, local: ours });
     }
 
-    let expected = dec(balance.collateral);
-    if (row.reason === 5) {
-      // The Trade row shows collateral after the realized PnL but before the fee (a Fee row follows);
-      // our fill already carried the fee.
-      const fee = row.tradeId === undefined ? undefined : this.#fees.get(row.tradeId);
-      if (fee === undefined) return;
-      expected = expected.minus(fee);
-    }
-    if (row.reason === 2) return; // WithdrawIntent: nothing moved yet
+    if (!CHECKED_REASONS.has(row.reason) || balance.collateral === undefined) return;
+    const expected = dec(balance.collateral);
     const local = dec(ledger.collateral);
     if (local.eq(expected)) return;
-    const flat = balance.position === undefined || dec(balance.position.size).isZero();
-    if (row.reason === 7 && flat && positionSize(ledger, row.symbol ?? '').isZero()) {
-      this.#book({ kind: 'fee', id: `insurance:${row.globalOrdinal}`, seq: row.globalOrdinal, amount: str(local.minus(expected)) });
+    if (row.reason === STRATEGY_UPDATE_REASON.Liquidation && Object.keys(ledger.positions).length === 0) {
+      this.#book({ kind: 'fee', id: `insurance:${row.globalOrdinal}`, amount: str(local.minus(expected)) });
       return;
     }
     this.#sink.drift({ ...base, field: 'collateral', venue: str(expected), local: str(local) });
   }
 
-  #book(event: LedgerEvent): void {
+  #book(unsequenced: UnsequencedEvent): void {
     const ledger = this.#ledger;
     if (ledger === undefined) return;
+    const event = { ...unsequenced, seq: this.#seq } as LedgerEvent;
     const result = applyLedgerEvent(ledger, event);
     if (result.outcome === 'applied' || result.outcome === 'reordered') {
+      this.#seq += 1;
       this.#ledger = result.state;
       this.#sink.ledger(this.strategyId, event, result.outcome);
     } else if (result.outcome === 'rejected') {
@@ -289,6 +330,18 @@ export class StrategySync {
   }
 }
 
-function sortRows(rows: readonly UserRow[]): UserRow[] {
-  return [...rows].sort((a, b) => a.row.globalOrdinal - b.row.globalOrdinal);
+/** REST rows in the order the venue wrote them: (epochId, txOrdinal, ordinal), then family, then globalOrdinal. */
+export function mergeRows(rows: readonly UserRow[]): UserRow[] {
+  const key = (r: UserRow): number[] => {
+    const txOrdinal = 'txOrdinal' in r.row ? r.row.txOrdinal : 0;
+    const ordinal = 'txOrdinal' in r.row ? r.row.ordinal : 0;
+    return [r.row.epochId, txOrdinal, ordinal, r.feed === 'ORDER_UPDATE' ? 0 : 1, r.row.globalOrdinal];
+  };
+  return [...rows]
+    .map((r) => ({ r, k: key(r) }))
+    .sort((a, b) => {
+      for (let i = 0; i < a.k.length; i += 1) if (a.k[i] !== b.k[i]) return a.k[i]! - b.k[i]!;
+      return 0;
+    })
+    .map(({ r }) => r);
 }

@@ -1,26 +1,51 @@
 import { EventEmitter } from 'node:events';
 import { keccak256, toUtf8Bytes } from 'ethers';
+import { z } from 'zod';
 import type { Clock } from '../clock/clock.ts';
 import type { WorkTracker } from '../clock/work-tracker.ts';
+import { ORDER_TYPE, ORDER_UPDATE_REASON } from '../derivadex/codes.ts';
+import { strategyIdHash as hashStrategyId } from '../derivadex/crypto/bytes32.ts';
+import type { Eip712Venue } from '../derivadex/crypto/eip712.ts';
+import { createNonceSource, type NonceSource } from '../derivadex/crypto/nonce.ts';
+import type { Feed, FeedMessage, FeedWithParams } from '../derivadex/feed-messages.ts';
+import type { FrameError } from '../derivadex/frame-parser.ts';
+import { isPlaceholderIntent } from '../derivadex/order-intent.ts';
+import { orderUpdateHistoryRowSchema, type OrderUpdateRow } from '../derivadex/order-update.ts';
+import { DEFAULT_PAGE_LIMIT, PATHS } from '../derivadex/paths.ts';
+import {
+  deploymentInfoSchema,
+  exchangeInfoSchema,
+  markPriceSchema,
+  orderBookL3EntrySchema,
+  positionSchema,
+  strategySchema,
+  type OrderBookL3Entry,
+  type Strategy,
+} from '../derivadex/rest-bodies.ts';
+import { strategyUpdateHistoryRowSchema } from '../derivadex/strategy-update.ts';
+import { traderAddress21, traderKey } from '../derivadex/trader-address.ts';
 import { dec } from '../domain/decimal.ts';
 import type { LedgerEvent, LedgerOutcome, LedgerState } from '../domain/ledger.ts';
 import type { OrderIntent } from '../domain/order.ts';
+import { isTerminal } from '../domain/order-status.ts';
 import type { Product } from '../domain/product.ts';
 import { productFromSpec } from '../domain/products.ts';
 import { backoffDelay, seededRandom, type BackoffPolicy, type Random } from './backoff.ts';
 import { BookView, type BookSnapshot } from './book-view.ts';
-import { strategyIdHash as hashStrategyId } from '../derivadex/crypto/bytes32.ts';
-import type { Eip712Venue } from '../derivadex/crypto/eip712.ts';
-import { createNonceSource } from '../derivadex/crypto/nonce.ts';
 import { createEphemeralSource } from './ephemeral-source.ts';
-import type { FeedFrame, FrameError } from './frame-parser.ts';
-import { isTerminal } from '../domain/order-status.ts';
 import { LifecycleError, OrderLifecycle, type LifecycleEvent, type TrackedOrder } from './order-lifecycle.ts';
-import { PATHS, type ExchangeInfo, type Feed, type FeedSubscription, type OpenOrder, type OrderUpdateRow } from './protocol.ts';
 import { OperatorKey, RequestSender, requestErrorCode, requestOutcome } from './request-sender.ts';
-import { RestClient, type RetryPolicy } from './rest-client.ts';
+import { RestClient, VenueBodyError, type RetryPolicy } from './rest-client.ts';
 import { DEFAULT_VENUE_STRATEGY_ID, type StrategyAccount } from './strategy-account.ts';
-import { StrategySync, type Drift, type UserRow } from './strategy-sync.ts';
+import {
+  StrategySync,
+  type CancelRejection,
+  type Drift,
+  type Horizon,
+  type StrategySnapshot,
+  type UserRow,
+  type WithdrawRejection,
+} from './strategy-sync.ts';
 import { WsConnection } from './ws-connection.ts';
 
 /*
@@ -29,13 +54,23 @@ import { WsConnection } from './ws-connection.ts';
  *
  *   connect() → bootstrap(strategies) → events … placeOrder / cancelOrder / cancelAll … close()
  *
- * - bootstrap: exchange_info → products; subscribe MARK_PRICE, ORDER_BOOK_L2, ORDER_UPDATE and
- *   STRATEGY_UPDATE (user rows queue from now on); per strategy: snapshot (collateral, positions, its
- *   globalOrdinal H), open orders, updates after H; then the queue drains in order.
- * - Repair: a gap, a reconnect, or a request whose answer was lost → REST replay after each strategy's
- *   floor (deduplicated), the ledger compared with a fresh snapshot (drift reported), open orders
- *   reconciled, the book resubscribed, the latest marks fetched. Repairs run one at a time; a gap during
- *   a repair runs it again.
+ * docs/venue-client.md lists every endpoint, feed and request with its shape and source; the rules the
+ * client relies on where the sources are silent are docs/derivadex-sources.md §10.
+ *
+ * - bootstrap: the EIP-712 domain from `/contract-server/addresses` (unless chainId and
+ *   verifyingContract are given), products from `exchange_info` with margins from `productMargins`
+ *   (else 3×, §10.12); ONE SUBSCRIBE of MARK_PRICE, ORDER_BOOK_L2, ORDER_UPDATE and STRATEGY_UPDATE with
+ *   every strategy's filter (user rows queue from now on); per strategy: the snapshot (strategy +
+ *   positions) bracketed by the newest globalOrdinal of each family (§10.3), then the open orders (L3
+ *   book); then the queue drains in arrival order.
+ * - Repair: a gap, a frame the client cannot read, a reconnect, or a request whose answer was lost →
+ *   per strategy a bracketed snapshot, a REST replay of each family from its own floor up to the
+ *   snapshot's horizon (merged by (epochId, txOrdinal, ordinal), §10.5), the ledger compared with the
+ *   snapshot (drift reported), open orders reconciled; the book resubscribed; the newest mark of each
+ *   symbol fetched (§10.13). Repairs run one at a time; a gap during a repair runs it again.
+ * - Bad input: a frame (or body) the client does not know is counted, reported once per place as a
+ *   `fault` naming its path, and sends the client to repair: the rows it carried are read from REST,
+ *   so no fill is lost.
  * - Determinism: time comes from the injected Clock, every random choice from `seed` (jitter, nonces,
  *   ephemeral encryption keys). Work is counted on the injected tracker: a request from begin() until
  *   its answer is processed or the feed shows the venue has it (see Hold), a repair from the moment it
@@ -44,8 +79,9 @@ import { WsConnection } from './ws-connection.ts';
  * - `tick()` must be called when the clock moves (a timer does it live): it checks feed staleness,
  *   settles requests whose answer was lost, and looks for updates that a dropped frame hid.
  * - Orders: `sequenced` is reported for every order the venue took, from the receipt or from its first
- *   update, whichever comes first; a 4xx refusal is `rejected` with the HTTP error name as reason
- *   (tick, size and notional violations are the venue's 422 SafetyFailure, the text in `detail`).
+ *   update, whichever comes first; a refusal is `rejected` with its name as reason: a SafetyFailure's
+ *   variant (tick size, size, notional…: `PriceNotMultipleOfTickSize`, the message in `detail`) or the
+ *   HTTP error class (e.g. IllegalNonce). Market orders are sent as orderType 1, limits as 0 (§10.14).
  */
 
 export interface MarkEvent {
@@ -71,8 +107,13 @@ export interface CancelRejected {
   strategyId: string;
   clientOrderId: string;
   orderHash: string;
-  /** The venue's cancelRejection text, or the HTTP error name when the request was refused. */
+  /** The venue's cancelRejection name (codes.ts CANCEL_REJECTION, e.g. InvalidOrder), or the refusal's name. */
   reason: string;
+  at: number;
+}
+
+export interface WithdrawRejected extends WithdrawRejection {
+  strategyId: string;
   at: number;
 }
 
@@ -97,6 +138,8 @@ export interface VenueClientEvents {
   ledger: [LedgerUpdate];
   lifecycle: [LifecycleEvent];
   'cancel-rejected': [CancelRejected];
+  /** A STRATEGY_UPDATE WithdrawRejection (9): reported, moves nothing. */
+  'withdraw-rejected': [WithdrawRejected];
   liquidation: [LiquidationNotice];
   bootstrap: [BootstrapNotice];
   'feed-status': [{ feed: Feed; stale: boolean; at: number }];
@@ -107,11 +150,28 @@ export interface VenueClientEvents {
   fault: [{ message: string; at: number }];
 }
 
+/** A product's margin parameters, which `exchange_info` does not carry (§10.12). */
+export interface ProductMargin {
+  maxLeverage: number;
+  mmr?: string;
+}
+
 export interface VenueClientOptions {
   /** REST base, e.g. http://127.0.0.1:8080 */
   restUrl: string;
-  /** WebSocket URL. */
+  /** WebSocket URL (…/realtime-api). */
   wsUrl: string;
+  /** `GET /contract-server/addresses?contractDeployment=` (default "testnet", the SDK's default). */
+  contractDeployment?: string;
+  /** EIP-712 domain override: both or neither; when given, the deployment info is not read. */
+  chainId?: number;
+  verifyingContract?: string;
+  /** Decimals of amounts and prices in signed structs (a venue setting; default 6). */
+  amountScaleDecimals?: number;
+  /** `recv_window_ms` of signed requests (default 5000, §10.10). */
+  recvWindowMs?: number;
+  /** Per symbol: margin parameters from the fleet's product config; absent: DerivaDEX's default 3× (mmr 0.15 / 3). */
+  productMargins?: Readonly<Record<string, ProductMargin>>;
   clock: Clock;
   work?: Pick<WorkTracker, 'begin' | 'end'>;
   /** Simulation: seeds jitter, nonces and ephemeral keys. Absent (live): nonces and keys from the OS. */
@@ -132,7 +192,7 @@ export interface VenueClientOptions {
   requestTimeoutMs?: number;
   /** Fresh-nonce re-signs after 412 (default 1). */
   nonceRetries?: number;
-  /** Ordinal of the first frame on a connection (default 1). */
+  /** Ordinal of the first frame on a connection (default 0, docs realtime examples, §10.11). */
   firstOrdinal?: number;
   fetch?: typeof globalThis.fetch;
   /** Waits between REST retries and reconnects. */
@@ -142,12 +202,22 @@ export interface VenueClientOptions {
 interface StrategyEntry {
   account: StrategyAccount;
   venueStrategyId: string;
+  /** 20-byte checksummed: signing and `/stats/api/v1` filters (§10.1). */
   trader: string;
+  /** 21-byte lower-case: rows, realtime filters, `/exchange/api/v1` filters (§10.1). */
+  trader21: string;
   strategyIdHash: string;
   sync: StrategySync;
   sender: RequestSender;
+  /** The nonce the sender drew last (it signs right after drawing): matches placeholder rejections. */
+  lastNonce: () => string | undefined;
   bootstrapped: boolean;
 }
+
+/** How often a snapshot is read again when the feed moved while it was read (§10.3: retry 3 times). */
+const SNAPSHOT_RETRIES = 3;
+/** History pages a replay reads at most per family before it gives up (and the repair is retried). */
+const REPLAY_MAX_PAGES = 100;
 
 const noWork = { begin(): void {}, end(): void {} };
 
@@ -180,7 +250,7 @@ export class VenueClient extends EventEmitter<VenueClientEvents> {
   readonly #operatorKey: OperatorKey;
   readonly #lifecycle: OrderLifecycle;
   readonly #strategies = new Map<string, StrategyEntry>();
-  /** `${trader lower}:${strategyIdHash}` → strategy id */
+  /** `${trader 21-byte}:${strategyIdHash}` → strategy id */
   readonly #routes = new Map<string, string>();
   readonly #books = new Map<string, BookView>();
   readonly #marks = new Map<string, MarkEvent>();
@@ -197,7 +267,9 @@ export class VenueClient extends EventEmitter<VenueClientEvents> {
   #tickTimer: NodeJS.Timeout | undefined;
   #closed = false;
   readonly #holds = new Set<Hold>();
-  #firstSnapshotOrdinal = 0;
+  /** `code:path` of every unreadable frame or body already reported (each is reported once). */
+  readonly #reportedBadInput = new Set<string>();
+  #badInput = 0;
 
   constructor(options: VenueClientOptions) {
     super();
@@ -222,7 +294,7 @@ export class VenueClient extends EventEmitter<VenueClientEvents> {
       clock: options.clock,
       work: this.#work,
       random: stream(2),
-      firstOrdinal: options.firstOrdinal ?? 1,
+      firstOrdinal: options.firstOrdinal ?? 0,
       staleAfterMs: options.staleAfterMs ?? { MARK_PRICE: 5_000 },
       ...(options.reconnectBackoff === undefined ? {} : { backoff: options.reconnectBackoff }),
       ...(options.ackTimeoutMs === undefined ? {} : { ackTimeoutMs: options.ackTimeoutMs }),
@@ -238,14 +310,14 @@ export class VenueClient extends EventEmitter<VenueClientEvents> {
     this.#wire();
   }
 
-  /** Products from exchange_info (after bootstrap). */
+  /** Products from exchange_info and the margin overlay (after bootstrap). */
   get products(): Readonly<Record<string, Product>> {
     return this.#products;
   }
 
-  /** Frame and connection counters. */
-  get stats(): WsConnection['stats'] {
-    return this.#ws.stats;
+  /** Frame and connection counters; `badInput` counts frames and REST bodies the client could not read. */
+  get stats(): WsConnection['stats'] & { badInput: number } {
+    return { ...this.#ws.stats, badInput: this.#badInput };
   }
 
   /** The strategy's ledger as the venue's rows built it (undefined before bootstrap). */
@@ -296,39 +368,33 @@ export class VenueClient extends EventEmitter<VenueClientEvents> {
   bootstrap(strategies: readonly StrategyAccount[]): Promise<void> {
     this.#work.begin();
     return this.#serial(async () => {
-      if (this.#venue === undefined) await this.#loadExchangeInfo();
+      if (this.#venue === undefined) await this.#loadVenue();
       const fresh: StrategyEntry[] = [];
       for (const account of strategies) {
         if (this.#strategies.has(account.strategyId)) continue;
         const entry = this.#entry(account);
         this.#strategies.set(account.strategyId, entry);
-        this.#routes.set(`${entry.trader.toLowerCase()}:${entry.strategyIdHash}`, account.strategyId);
+        this.#routes.set(`${entry.trader21}:${entry.strategyIdHash}`, account.strategyId);
         fresh.push(entry);
       }
-      const feeds: FeedSubscription[] = [];
-      for (const e of fresh) {
-        feeds.push({ feed: 'ORDER_UPDATE', params: { trader: e.trader, strategyIdHash: e.strategyIdHash } });
-        feeds.push({ feed: 'STRATEGY_UPDATE', params: { trader: e.trader, strategyIdHash: e.strategyIdHash } });
-      }
       const market = !this.#marketSubscribed && this.#symbols.length > 0;
-      if (market) {
-        feeds.push({ feed: 'MARK_PRICE', params: { symbols: this.#symbols } });
-        if (this.#options.orderBook !== false) feeds.push({ feed: 'ORDER_BOOK_L2', params: { symbols: this.#symbols } });
-      }
+      const feeds: FeedWithParams[] = market ? this.#marketFeeds() : [];
+      if (fresh.length > 0) feeds.push(...this.#userFeeds());
+      let unstable = false;
       try {
         if (feeds.length > 0) await this.#ws.subscribe(feeds);
         if (market) this.#marketSubscribed = true;
-        await this.#bootstrapEach(fresh);
+        unstable = await this.#bootstrapEach(fresh);
       } catch (error) {
         // Forget what did not finish, so that bootstrap can be called again for it.
         for (const e of fresh) {
           if (e.bootstrapped) continue;
           this.#strategies.delete(e.account.strategyId);
-          this.#routes.delete(`${e.trader.toLowerCase()}:${e.strategyIdHash}`);
+          this.#routes.delete(`${e.trader21}:${e.strategyIdHash}`);
         }
         throw error;
       }
-      const complete = this.#repairReasons.length === 0;
+      const complete = this.#repairReasons.length === 0 && !unstable;
       for (const e of fresh) {
         if (complete) e.sync.endSync(true);
         this.emit('bootstrap', {
@@ -338,21 +404,23 @@ export class VenueClient extends EventEmitter<VenueClientEvents> {
           at: this.#clock.now(),
         });
       }
+      if (unstable) this.#requestRepair('snapshot-unstable');
     }).finally(() => this.#work.end());
   }
 
-  /** Per strategy: snapshot, updates after it, open orders. */
-  async #bootstrapEach(fresh: readonly StrategyEntry[]): Promise<void> {
+  /** Per strategy: the bracketed snapshot, then the open orders. True when a snapshot never held still. */
+  async #bootstrapEach(fresh: readonly StrategyEntry[]): Promise<boolean> {
+    let unstable = false;
     for (const e of fresh) {
-      const state = await this.#rest.get(PATHS.strategy, { trader: e.trader, strategyId: e.venueStrategyId }, 'strategy');
-      e.sync.bootstrap(state);
-      if (this.#firstSnapshotOrdinal === 0) this.#firstSnapshotOrdinal = state.globalOrdinal;
-      const rows = await this.#updatesSince(e, state.globalOrdinal);
-      e.sync.replay(rows, state.globalOrdinal);
+      const { snapshot, stable } = await this.#snapshot(e);
+      if (!stable) unstable = true;
+      // The snapshot is every row up to its horizon; later rows arrive on the feed, queued since the subscribe.
+      e.sync.bootstrap(snapshot);
       // Read after the snapshot: an order that moved since has its update in the queue.
       for (const o of await this.#openOrders(e)) this.#lifecycle.applyOpenOrder(e.account.strategyId, o, this.#clock.now());
       e.bootstrapped = true;
     }
+    return unstable;
   }
 
   /**
@@ -371,7 +439,8 @@ export class VenueClient extends EventEmitter<VenueClientEvents> {
       symbol: intent.symbol,
       strategy: e.venueStrategyId,
       side: intent.side === 'buy' ? ('Bid' as const) : ('Ask' as const),
-      orderType: intent.type === 'market' ? ('Market' as const) : ('Limit' as const),
+      // §10.14: the client sends Limit (0) and Market (1).
+      orderType: intent.type === 'market' ? ORDER_TYPE.Market : ORDER_TYPE.Limit,
       amount: intent.amount,
       price: intent.type === 'market' ? '0' : (intent.price ?? '0'),
     };
@@ -382,13 +451,22 @@ export class VenueClient extends EventEmitter<VenueClientEvents> {
       async () => {
         try {
           const { orderHash } = await e.sender.placeOrder(order, (signed, previous) => {
+            const nonce = e.lastNonce();
             if (previous === undefined) {
               this.#lifecycle.submit(
-                { strategyId, clientOrderId, orderHash: signed, symbol: intent.symbol, side: intent.side, amount: intent.amount },
+                {
+                  strategyId,
+                  clientOrderId,
+                  orderHash: signed,
+                  symbol: intent.symbol,
+                  side: intent.side,
+                  amount: intent.amount,
+                  ...(nonce === undefined ? {} : { nonce }),
+                },
                 this.#clock.now(),
               );
             } else {
-              this.#lifecycle.rekey(previous, signed);
+              this.#lifecycle.rekey(previous, signed, nonce);
             }
             hash = signed;
           });
@@ -415,17 +493,21 @@ export class VenueClient extends EventEmitter<VenueClientEvents> {
     if (this.#lifecycle.byHash(hash) !== undefined) return { ...this.#lifecycle.rename(hash, clientOrderId) };
     this.#work.begin();
     try {
-      const rows = await this.#rest.get(
+      // The order's own history: `orderHash=` filters the ORDER_UPDATE history (§3.1, §8.6).
+      const { rows } = await this.#rest.getAllPages(
         PATHS.orderUpdates,
-        { trader: e.trader, strategyIdHash: e.strategyIdHash, sinceOrdinal: 0 },
-        'orderUpdates',
+        { trader: e.trader21, strategyIdHash: e.strategyIdHash, orderHash: hash },
+        orderUpdateHistoryRowSchema,
+        { limit: DEFAULT_PAGE_LIMIT, maxPages: REPLAY_MAX_PAGES },
       );
-      const mine = rows.filter((row) => row.orderHash.toLowerCase() === hash).sort((a, b) => a.globalOrdinal - b.globalOrdinal);
+      const intentOf = (row: (typeof rows)[number]) =>
+        [row.makerOrderIntent, row.takerOrderIntent].find((i) => i !== undefined && i.orderHash.toLowerCase() === hash);
+      const mine = rows.filter((row) => intentOf(row) !== undefined).sort((a, b) => a.globalOrdinal - b.globalOrdinal);
       if (mine.length === 0) return null;
       // Replay the order's own history through a scratch tracker: the same rules decide its outcome.
       const scratch = new OrderLifecycle(() => {});
-      let order: TrackedOrder | undefined;
-      for (const row of mine) order = scratch.applyUpdate(strategyId, row, this.#clock.now()).order;
+      for (const row of mine) scratch.applyUpdate(strategyId, row, intentOf(row)!, this.#clock.now());
+      const order = scratch.byHash(hash);
       // The feed may have shown it while we read.
       if (this.#lifecycle.byHash(hash) !== undefined) return { ...this.#lifecycle.rename(hash, clientOrderId) };
       const reclaimed: TrackedOrder = { ...order!, clientOrderId };
@@ -524,7 +606,7 @@ export class VenueClient extends EventEmitter<VenueClientEvents> {
       this.#invalidateBooks();
       this.#requestRepair(`gap: ordinal ${gap.expected} missing (got ${gap.received})`);
     });
-    ws.on('frame-rejected', (error) => this.emit('frame-rejected', { error, at: this.#clock.now() }));
+    ws.on('frame-rejected', (error) => this.#onBadFrame(error));
     ws.on('feed-status', (status) => this.emit('feed-status', { feed: status.feed, stale: status.stale, at: this.#clock.now() }));
     ws.on('disconnected', () => {
       // Rows on the new connection must wait for the repair that follows the reconnect.
@@ -537,17 +619,40 @@ export class VenueClient extends EventEmitter<VenueClientEvents> {
     );
   }
 
-  #onMessage(message: FeedFrame): void {
+  /**
+   * A frame the client does not know. It may have carried a fill, so it is never just dropped: it is
+   * counted, reported once per place, and the feeds are repaired from REST (the book resubscribed).
+   */
+  #onBadFrame(error: FrameError): void {
+    const at = this.#clock.now();
+    this.emit('frame-rejected', { error, at });
+    this.#reportBadInput(`frame ${error.code}`, error.path, error.message);
+    this.#invalidateBooks();
+    this.#requestRepair(`bad frame: ${error.path === '' ? error.code : error.path}`);
+  }
+
+  #reportBadInput(what: string, path: string, message: string): void {
+    this.#badInput += 1;
+    const key = `${what}\u0000${path}`;
+    if (this.#reportedBadInput.has(key)) return;
+    this.#reportedBadInput.add(key);
+    this.emit('fault', {
+      message: `venue sent a ${what} the client does not know: ${path === '' ? '(whole)' : path}: ${message}`,
+      at: this.#clock.now(),
+    });
+  }
+
+  #onMessage(message: FeedMessage): void {
     const at = this.#clock.now();
     switch (message.feed) {
       case 'MARK_PRICE':
         for (const row of message.contents.data) this.#mark(row.symbol, row.price, row.globalOrdinal, at);
         return;
       case 'ORDER_BOOK_L2': {
+        // By the rows' symbols: subscriptionKey is a normalized filter name, not for parsing (§5.4).
         const symbols = new Set(message.contents.data.map((r) => r.symbol));
-        const key = message.subscriptionKey;
-        const subscribed = key.startsWith('ORDER_BOOK_L2:') ? key.slice('ORDER_BOOK_L2:'.length) : undefined;
-        if (subscribed !== undefined) symbols.add(subscribed);
+        // An empty PARTIAL names no symbol: it empties every book this subscription covers.
+        if (symbols.size === 0 && message.contents.messageType === 'PARTIAL') for (const s of this.#symbols) symbols.add(s);
         for (const symbol of symbols) {
           let view = this.#books.get(symbol);
           if (view === undefined) this.#books.set(symbol, (view = new BookView(symbol)));
@@ -556,12 +661,39 @@ export class VenueClient extends EventEmitter<VenueClientEvents> {
         return;
       }
       case 'ORDER_UPDATE':
-        for (const row of message.contents.data) this.#route(row.trader, row.strategyIdHash)?.sync.offer({ feed: 'ORDER_UPDATE', row });
+        for (const row of message.contents.data) for (const e of this.#routeOrderUpdate(row)) e.sync.offer({ feed: 'ORDER_UPDATE', row });
         return;
       case 'STRATEGY_UPDATE':
-        for (const row of message.contents.data) this.#route(row.trader, row.strategyIdHash)?.sync.offer({ feed: 'STRATEGY_UPDATE', row });
+        for (const row of message.contents.data)
+          this.#route(row.traderAddress, row.strategyIdHash)?.sync.offer({ feed: 'STRATEGY_UPDATE', row });
         return;
     }
+  }
+
+  /**
+   * Every strategy of ours a row concerns (§10.7): the owners of its maker and taker intents and the
+   * liquidated strategy; a placeholder rejection goes to the strategy that signed its nonce (§10.8).
+   */
+  #routeOrderUpdate(row: OrderUpdateRow): StrategyEntry[] {
+    const found = new Set<StrategyEntry>();
+    const add = (e: StrategyEntry | undefined): void => {
+      if (e !== undefined) found.add(e);
+    };
+    for (const intent of [row.makerOrderIntent, row.takerOrderIntent]) {
+      if (intent !== undefined && intent.traderAddress !== '') add(this.#route(intent.traderAddress, intent.strategyIdHash));
+    }
+    if (row.liquidatedTraderAddress !== undefined && row.liquidatedStrategyIdHash !== undefined) {
+      add(this.#route(row.liquidatedTraderAddress, row.liquidatedStrategyIdHash));
+    }
+    if (
+      row.reason === ORDER_UPDATE_REASON.OrderRejection &&
+      isPlaceholderIntent(row.makerOrderIntent) &&
+      row.makerOrderIntent.nonce !== ''
+    ) {
+      const order = this.#lifecycle.byNonce(row.makerOrderIntent.nonce);
+      if (order !== undefined) add(this.#strategies.get(order.strategyId));
+    }
+    return [...found];
   }
 
   #mark(symbol: string, price: string, globalOrdinal: number, at: number): void {
@@ -573,7 +705,13 @@ export class VenueClient extends EventEmitter<VenueClientEvents> {
   }
 
   #route(trader: string, strategyIdHash: string): StrategyEntry | undefined {
-    const id = this.#routes.get(`${trader.toLowerCase()}:${strategyIdHash.toLowerCase()}`);
+    let key: string;
+    try {
+      key = `${traderKey(trader)}:${strategyIdHash.toLowerCase()}`;
+    } catch {
+      return undefined; // not an address: not one of ours
+    }
+    const id = this.#routes.get(key);
     return id === undefined ? undefined : this.#strategies.get(id);
   }
 
@@ -586,12 +724,23 @@ export class VenueClient extends EventEmitter<VenueClientEvents> {
   #entry(account: StrategyAccount): StrategyEntry {
     const venueStrategyId = account.venueStrategyId ?? DEFAULT_VENUE_STRATEGY_ID;
     const trader = account.signer.address;
+    const trader21 = traderAddress21(trader);
     const strategyIdHash = hashStrategyId(venueStrategyId).toLowerCase();
     const seed = this.#options.seed;
     // Simulation: one seed per (trader, strategy), so two strategies never share a nonce sequence.
     const derived = (what: string): string | undefined =>
       seed === undefined ? undefined : keccak256(toUtf8Bytes(`riskwarden/${what}/${seed}/${trader.toLowerCase()}/${venueStrategyId}`));
-    const sync = new StrategySync(account.strategyId, trader, strategyIdHash, this.#lifecycle, this.#syncSink(), () => this.#clock.now());
+    const sync = new StrategySync(account.strategyId, { traderAddress: trader21, strategyIdHash }, this.#lifecycle, this.#syncSink(), () =>
+      this.#clock.now(),
+    );
+    const source = createNonceSource(derived('nonce'));
+    let last: string | undefined;
+    const nonces: NonceSource = {
+      next: () => (last = source.next()),
+      get issued() {
+        return source.issued;
+      },
+    };
     const sender = new RequestSender(
       {
         rest: this.#rest,
@@ -600,13 +749,15 @@ export class VenueClient extends EventEmitter<VenueClientEvents> {
           if (this.#venue === undefined) throw new Error('venue settings unknown before bootstrap');
           return this.#venue;
         },
-        nonces: createNonceSource(derived('nonce')),
+        nonces,
         ephemeral: createEphemeralSource(derived('ephemeral')),
+        clock: this.#clock,
+        ...(this.#options.recvWindowMs === undefined ? {} : { recvWindowMs: this.#options.recvWindowMs }),
         ...(this.#options.nonceRetries === undefined ? {} : { nonceRetries: this.#options.nonceRetries }),
       },
       this.#operatorKey,
     );
-    return { account, venueStrategyId, trader, strategyIdHash, sync, sender, bootstrapped: false };
+    return { account, venueStrategyId, trader, trader21, strategyIdHash, sync, sender, lastNonce: () => last, bootstrapped: false };
   }
 
   #syncSink() {
@@ -615,55 +766,161 @@ export class VenueClient extends EventEmitter<VenueClientEvents> {
         this.emit('ledger', { strategyId, event, outcome, at: this.#clock.now() }),
       ledgerRejected: (strategyId: string, event: LedgerEvent, reason: string) =>
         this.emit('fault', { message: `${strategyId}: ledger refused ${event.kind} ${event.id}: ${reason}`, at: this.#clock.now() }),
-      cancelRejected: (strategyId: string, row: OrderUpdateRow) => {
-        const order = this.#lifecycle.byHash(row.orderHash);
-        const orderHash = row.orderHash.toLowerCase();
+      cancelRejected: (strategyId: string, rejection: CancelRejection) => {
+        const order = this.#lifecycle.byHash(rejection.orderHash);
+        const orderHash = rejection.orderHash.toLowerCase();
         this.emit('cancel-rejected', {
           strategyId,
           clientOrderId: order?.clientOrderId ?? orderHash,
           orderHash,
-          reason: row.cancelRejection ?? 'CancelRejection',
+          reason: rejection.reason,
           at: this.#clock.now(),
         });
-        this.#evidence({ strategyId, orderHash, symbol: row.symbol, status: order?.status ?? 'sequenced', cancelRejected: true });
+        this.#evidence({ strategyId, orderHash, symbol: rejection.symbol, status: order?.status ?? 'sequenced', cancelRejected: true });
       },
       liquidation: (strategyId: string, symbol: string, price: string, globalOrdinal: number) =>
         this.emit('liquidation', { strategyId, symbol, price, globalOrdinal, at: this.#clock.now() }),
+      withdrawRejected: (strategyId: string, rejection: WithdrawRejection) =>
+        this.emit('withdraw-rejected', { ...rejection, strategyId, at: this.#clock.now() }),
       drift: (drift: Drift) => this.emit('drift', { ...drift, at: this.#clock.now() }),
     };
   }
 
-  async #loadExchangeInfo(): Promise<void> {
-    const info: ExchangeInfo = await this.#rest.get(PATHS.exchangeInfo, {}, 'exchangeInfo');
+  /** The signing domain, the products and the symbols (§1, §10.12). */
+  async #loadVenue(): Promise<void> {
+    const { chainId, verifyingContract } = this.#options;
+    if ((chainId === undefined) !== (verifyingContract === undefined)) {
+      throw new Error('VenueClient options: chainId and verifyingContract override the deployment info together; set both or neither');
+    }
+    let domain: { chainId: number; verifyingContract: string };
+    if (chainId !== undefined && verifyingContract !== undefined) {
+      domain = { chainId, verifyingContract };
+    } else {
+      // Bare body (SDK system_client.py `get_deployment_info`): chainId + the DerivaDEX diamond (S-CLIENT).
+      const info = await this.#rest.getBare(
+        PATHS.deploymentInfo,
+        { contractDeployment: this.#options.contractDeployment ?? 'testnet' },
+        deploymentInfoSchema,
+      );
+      domain = { chainId: info.chainId, verifyingContract: info.addresses.derivaDEXAddress };
+    }
+    const info = await this.#rest.getEnveloped(PATHS.exchangeInfo, {}, exchangeInfoSchema);
+    const margins = this.#options.productMargins ?? {};
     const products: Record<string, Product> = {};
     for (const s of info.symbols) {
+      // exchange_info has no margin parameters (§1.2): the fleet's product config, else DerivaDEX's default 3×.
+      const margin = margins[s.symbol];
       products[s.symbol] = productFromSpec({
         symbol: s.symbol,
         tickSize: s.tickSize,
         minOrderSize: s.minOrderSize,
         maxOrderNotional: s.maxOrderNotional,
         maxTakerPriceDeviation: s.maxTakerPriceDeviation,
-        maxLeverage: s.maxLeverage === undefined ? 3 : dec(s.maxLeverage).toNumber(),
-        ...(s.mmr === undefined ? {} : { mmr: s.mmr }),
+        maxLeverage: margin?.maxLeverage ?? 3,
+        ...(margin?.mmr === undefined ? {} : { mmr: margin.mmr }),
       });
     }
     this.#products = products;
-    this.#venue = { chainId: info.chainId, verifyingContract: info.verifyingContract, decimals: info.amountScaleDecimals };
+    this.#venue = { ...domain, decimals: this.#options.amountScaleDecimals ?? 6 };
     this.#symbols = this.#options.symbols ?? Object.keys(products).sort();
   }
 
-  async #updatesSince(e: StrategyEntry, since: number): Promise<UserRow[]> {
-    const query = { trader: e.trader, strategyIdHash: e.strategyIdHash, sinceOrdinal: since };
-    const orders = await this.#rest.get(PATHS.orderUpdates, query, 'orderUpdates');
-    const strategy = await this.#rest.get(PATHS.strategyUpdates, query, 'strategyUpdates');
+  /** MARK_PRICE for our symbols; ORDER_BOOK_L2 with one filter per symbol at its tick size (§10.11). */
+  #marketFeeds(): FeedWithParams[] {
+    const feeds: FeedWithParams[] = [{ feed: 'MARK_PRICE', params: { symbols: [...this.#symbols] } }];
+    if (this.#options.orderBook !== false) feeds.push(this.#bookFeed());
+    return feeds;
+  }
+
+  #bookFeed(): FeedWithParams {
+    // `aggregation` is a JSON number on the wire (SDK `OrderBookL2Filter`): a parameter, not money.
+    const orderBookL2Filters = this.#symbols.map((symbol) => ({
+      symbol,
+      aggregation: dec(this.#products[symbol]?.tickSize ?? '1').toNumber(),
+    }));
+    return { feed: 'ORDER_BOOK_L2', params: { orderBookL2Filters } };
+  }
+
+  /** Both user feeds with EVERY strategy's filter: a second SUBSCRIBE of a feed replaces the first (§10.11). */
+  #userFeeds(): FeedWithParams[] {
+    const all = [...this.#strategies.values()].map((e) => ({ traderAddress: e.trader21, strategyIdHash: e.strategyIdHash }));
     return [
-      ...orders.map((row): UserRow => ({ feed: 'ORDER_UPDATE', row })),
-      ...strategy.map((row): UserRow => ({ feed: 'STRATEGY_UPDATE', row })),
+      { feed: 'ORDER_UPDATE', params: { orderFilters: all } },
+      { feed: 'STRATEGY_UPDATE', params: { strategyFilters: all.map((f) => ({ ...f })) } },
     ];
   }
 
-  #openOrders(e: StrategyEntry): Promise<OpenOrder[]> {
-    return this.#rest.get(PATHS.openOrders, { trader: e.trader, strategyIdHash: e.strategyIdHash }, 'openOrders');
+  /** Per family, the newest globalOrdinal of the strategy's rows (-1: none), by `order=desc&limit=1` (§10.3). */
+  async #newest(e: StrategyEntry): Promise<Horizon> {
+    const query = { trader: e.trader21, strategyIdHash: e.strategyIdHash, order: 'desc', limit: 1 };
+    const orders = await this.#rest.getPage(PATHS.orderUpdates, query, orderUpdateHistoryRowSchema);
+    const strategy = await this.#rest.getPage(PATHS.strategyUpdates, query, strategyUpdateHistoryRowSchema);
+    return { ORDER_UPDATE: orders.rows[0]?.globalOrdinal ?? -1, STRATEGY_UPDATE: strategy.rows[0]?.globalOrdinal ?? -1 };
+  }
+
+  /**
+   * The strategy and its positions, bracketed by the newest ordinals of both families read before and
+   * after (§10.3): equal brackets mean the snapshot is exactly the rows up to them. Read again up to
+   * SNAPSHOT_RETRIES times; after that `stable` is false and the horizon is the last bracket read.
+   */
+  async #snapshot(e: StrategyEntry): Promise<{ snapshot: StrategySnapshot; stable: boolean }> {
+    // `/stats/api/v1` takes the 20-byte trader (§10.1).
+    const query = { trader: e.trader, strategyId: e.venueStrategyId };
+    for (let attempt = 0; ; attempt += 1) {
+      const before = await this.#newest(e);
+      const strategy = (await this.#rest.getEnveloped(PATHS.strategy, query, strategySchema.nullable())) ?? this.#emptyStrategy(e);
+      const positions = await this.#rest.getEnveloped(PATHS.positions, query, z.array(positionSchema));
+      const after = await this.#newest(e);
+      const stable = before.ORDER_UPDATE === after.ORDER_UPDATE && before.STRATEGY_UPDATE === after.STRATEGY_UPDATE;
+      if (stable || attempt >= SNAPSHOT_RETRIES) return { snapshot: { strategy, positions, horizon: after }, stable };
+    }
+  }
+
+  /** A strategy the venue does not know yet (`value: null`): nothing deposited, nothing held. */
+  #emptyStrategy(e: StrategyEntry): Strategy {
+    return {
+      trader: e.trader21,
+      strategyIdHash: e.strategyIdHash,
+      strategyId: e.venueStrategyId,
+      maxLeverage: 3,
+      availCollateral: '0',
+      lockedCollateral: '0',
+      frozen: false,
+    };
+  }
+
+  /** Both families from their floors on (`globalOrdinal` is inclusive, §10.4), every page. */
+  async #updatesSince(e: StrategyEntry, floors: Readonly<Horizon>): Promise<UserRow[]> {
+    const base = { trader: e.trader21, strategyIdHash: e.strategyIdHash };
+    const pages = { limit: DEFAULT_PAGE_LIMIT, maxPages: REPLAY_MAX_PAGES };
+    const orders = await this.#rest.getAllPages(
+      PATHS.orderUpdates,
+      { ...base, globalOrdinal: floors.ORDER_UPDATE + 1 },
+      orderUpdateHistoryRowSchema,
+      pages,
+    );
+    const strategy = await this.#rest.getAllPages(
+      PATHS.strategyUpdates,
+      { ...base, globalOrdinal: floors.STRATEGY_UPDATE + 1 },
+      strategyUpdateHistoryRowSchema,
+      pages,
+    );
+    if (orders.nextGlobalOrdinal !== null || strategy.nextGlobalOrdinal !== null) {
+      throw new Error(`${e.account.strategyId}: the replay needs more than ${REPLAY_MAX_PAGES} pages`);
+    }
+    return [
+      ...orders.rows.map((row): UserRow => ({ feed: 'ORDER_UPDATE', row })),
+      ...strategy.rows.map((row): UserRow => ({ feed: 'STRATEGY_UPDATE', row })),
+    ];
+  }
+
+  /** The strategy's open orders: the L3 book filtered by trader and strategy (§3.3, the only open-orders view). */
+  #openOrders(e: StrategyEntry): Promise<OrderBookL3Entry[]> {
+    return this.#rest.getEnveloped(
+      PATHS.orderBookL3,
+      { trader: e.trader21, strategyIdHash: e.strategyIdHash },
+      z.array(orderBookL3EntrySchema),
+    );
   }
 
   /**
@@ -675,7 +932,7 @@ export class VenueClient extends EventEmitter<VenueClientEvents> {
    * place on the book, was not sequenced (once `unresolvedAfterMs` has passed, for venues that execute
    * later than they sequence). Orders placed after the read are left to the next reconcile.
    */
-  #reconcileOpenOrders(e: StrategyEntry, open: readonly OpenOrder[], before: readonly TrackedOrder[]): void {
+  #reconcileOpenOrders(e: StrategyEntry, open: readonly OrderBookL3Entry[], before: readonly TrackedOrder[]): void {
     const now = this.#clock.now();
     const openHashes = new Set<string>();
     for (const o of open) {
@@ -816,6 +1073,7 @@ export class VenueClient extends EventEmitter<VenueClientEvents> {
       } catch (error) {
         failures += 1;
         const message = error instanceof Error ? error.message : 'unknown error';
+        if (error instanceof VenueBodyError) this.#reportBadInput('REST body', error.path, error.message);
         this.emit('repair', { reason: `${reason}: ${message}`, phase: 'failed', at: this.#clock.now() });
         if (failures >= 5 || this.#closed) {
           // Give up for now: apply what is queued, keep the floor (the next repair replays from it).
@@ -838,33 +1096,27 @@ export class VenueClient extends EventEmitter<VenueClientEvents> {
       // What we believed before reading the book: only that can be checked against the read.
       const before = this.#lifecycle.live(e.account.strategyId).map((o) => ({ ...o }));
       const open = await this.#openOrders(e);
-      const state = await this.#rest.get(PATHS.strategy, { trader: e.trader, strategyId: e.venueStrategyId }, 'strategy');
-      const rows = await this.#updatesSince(e, e.sync.floor);
-      e.sync.replay(rows, state.globalOrdinal);
-      e.sync.reconcile(state);
+      const { snapshot, stable } = await this.#snapshot(e);
+      if (!stable) throw new Error(`${e.account.strategyId}: the strategy moved while its snapshot was read ${SNAPSHOT_RETRIES + 1} times`);
+      // Read after the snapshot's horizon: every row up to it is in these pages.
+      const rows = await this.#updatesSince(e, e.sync.floors);
+      e.sync.replay(rows, snapshot.horizon);
+      e.sync.reconcile(snapshot);
       this.#reconcileOpenOrders(e, open, before);
     }
-    if (this.#symbols.length > 0) {
-      // Only the newest mark matters; a symbol without one is asked from the first snapshot on, not from the start of history.
-      const since = Math.min(...this.#symbols.map((s) => this.#marks.get(s)?.globalOrdinal ?? this.#firstSnapshotOrdinal));
-      const marks = await this.#rest.get(PATHS.markPrices, { symbols: this.#symbols.join(','), sinceOrdinal: since }, 'markPrices');
-      const latest = new Map<string, (typeof marks)[number]>();
-      for (const row of marks) {
-        const seen = latest.get(row.symbol);
-        if (seen === undefined || seen.globalOrdinal < row.globalOrdinal) latest.set(row.symbol, row);
-      }
-      const at = this.#clock.now();
-      for (const symbol of [...latest.keys()].sort()) {
-        const row = latest.get(symbol)!;
-        this.#mark(symbol, row.price, row.globalOrdinal, at);
-      }
+    // The newest mark of each symbol (§10.13): older ones are of no use.
+    const at = this.#clock.now();
+    for (const symbol of this.#symbols) {
+      const { rows } = await this.#rest.getPage(PATHS.markPrices, { symbol, order: 'desc', limit: 1 }, markPriceSchema);
+      const row = rows[0];
+      if (row !== undefined) this.#mark(symbol, row.price, row.globalOrdinal, at);
     }
     if (this.#options.orderBook !== false && this.#marketSubscribed && this.#ws.connected) {
       const stale = this.#symbols.filter((s) => this.#books.get(s)?.synced !== true);
       if (stale.length > 0) {
-        const feed: FeedSubscription = { feed: 'ORDER_BOOK_L2', params: { symbols: this.#symbols } };
-        await this.#ws.unsubscribe([feed]);
-        await this.#ws.subscribe([feed]);
+        // UNSUBSCRIBE names the whole feed (§5.2); the SUBSCRIBE brings a fresh PARTIAL.
+        await this.#ws.unsubscribe(['ORDER_BOOK_L2']);
+        await this.#ws.subscribe([this.#bookFeed()]);
       }
     }
   }

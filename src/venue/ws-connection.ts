@@ -3,16 +3,23 @@ import WebSocket from 'ws';
 import type { Clock } from '../clock/clock.ts';
 import type { WorkTracker } from '../clock/work-tracker.ts';
 import { backoffDelay, DEFAULT_RECONNECT_BACKOFF, seededRandom, type BackoffPolicy, type Random } from './backoff.ts';
-import { parseFrame, type FeedFrame, type FrameError, type RawFrame } from './frame-parser.ts';
-import { SERVER_CLOSE_CODE, type Feed, type FeedSubscription, type SubscribeAck, type SubscribeRequest } from './protocol.ts';
+import type { Ack, Feed, FeedMessage, FeedWithParams, SubscribeMessage, UnsubscribeMessage } from '../derivadex/feed-messages.ts';
+import { parseFrame, type FrameError, type RawFrame } from '../derivadex/frame-parser.ts';
+import { SERVER_CLOSE_CODE } from '../derivadex/paths.ts';
 
 /*
  * One WebSocket connection to the venue.
  *
- * - Subscriptions: SUBSCRIBE / UNSUBSCRIBE carry a nonce and are settled by the ack with that nonce
- *   (`SubscribeError` on `result.error`, on ack timeout, or when the connection drops first). Accepted
- *   subscriptions are remembered and re-sent after a reconnect.
- * - Ordinals are per connection: ordinal === last + 1 is delivered; ordinal <= last is a duplicate
+ * - Subscriptions (docs/derivadex-sources.md §5.2, §10.11): one subscription per feed. A SUBSCRIBE of a
+ *   feed replaces its filters, so callers always send a feed's full filter list; UNSUBSCRIBE names whole
+ *   feeds. Accepted subscriptions are remembered (one per feed) and re-sent as one SUBSCRIBE after a
+ *   reconnect.
+ * - Acks: only `result` is required (SDK `AcknowledgePayload`); success is `result: {}` or
+ *   `result: {error: null}`, failure an error string. An ack is matched to its request by `nonce` when it
+ *   carries one, else to the oldest outstanding control request (docs realtime connection model: "keep
+ *   outstanding control-request bookkeeping as fallback correlation state"). `SubscribeError` on
+ *   `result.error`, on ack timeout, or when the connection drops first.
+ * - Ordinals are per connection and start at 0 (docs realtime examples; §10.11): ordinal === last + 1 is delivered; ordinal <= last is a duplicate
  *   (dropped, counted); ordinal > last + 1 is a gap: the frames in between are lost, a 'gap' event is
  *   emitted BEFORE the frame that revealed it is delivered, and the owner repairs from REST.
  * - PARTIAL / UPDATE per subscriptionKey: a PARTIAL (re)starts a key; an UPDATE on a key without one is
@@ -63,7 +70,7 @@ export interface ConnectionStats {
 }
 
 export interface WsConnectionEvents {
-  message: [FeedFrame];
+  message: [FeedMessage];
   gap: [GapInfo];
   duplicate: [{ ordinal: number; feed: Feed }];
   'frame-rejected': [FrameError];
@@ -96,22 +103,14 @@ export interface WsConnectionOptions {
   nonce?: () => string;
 }
 
-interface Pending {
-  action: SubscribeRequest['action'];
-  feeds: FeedSubscription[];
+type Pending = {
   resolve: () => void;
   reject: (error: SubscribeError) => void;
   timer: NodeJS.Timeout;
-}
+} & ({ action: 'SUBSCRIBE'; feeds: FeedWithParams[] } | { action: 'UNSUBSCRIBE'; feeds: Feed[] });
 
 const noWork = { begin(): void {}, end(): void {} };
 const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Identity of a subscription: its feed and params, with keys in a fixed order. */
-export function subscriptionId(s: FeedSubscription): string {
-  const p = s.params;
-  return JSON.stringify([s.feed, p.symbols ?? null, p.trader?.toLowerCase() ?? null, p.strategyIdHash?.toLowerCase() ?? null]);
-}
 
 export class WsConnection extends EventEmitter<WsConnectionEvents> {
   readonly #url: string;
@@ -130,7 +129,8 @@ export class WsConnection extends EventEmitter<WsConnectionEvents> {
   #closing = false;
   #reconnecting = false;
   #pending = new Map<string, Pending>();
-  #subscriptions = new Map<string, FeedSubscription>();
+  /** One per feed: a later SUBSCRIBE of the feed replaced the earlier one (§10.11). */
+  #subscriptions = new Map<Feed, FeedWithParams>();
   #lastOrdinal: number | undefined;
   #partials = new Set<string>();
   #lastAt = new Map<Feed, number>();
@@ -164,7 +164,7 @@ export class WsConnection extends EventEmitter<WsConnectionEvents> {
   }
 
   /** The subscriptions that are re-sent after a reconnect. */
-  get subscriptions(): FeedSubscription[] {
+  get subscriptions(): FeedWithParams[] {
     return [...this.#subscriptions.values()];
   }
 
@@ -175,12 +175,14 @@ export class WsConnection extends EventEmitter<WsConnectionEvents> {
     await this.#open();
   }
 
-  subscribe(feeds: FeedSubscription[]): Promise<void> {
-    return this.#request('SUBSCRIBE', feeds);
+  /** One SUBSCRIBE; each feed's params replace what that feed had (send its full filter list). */
+  subscribe(feeds: FeedWithParams[]): Promise<void> {
+    return this.#request({ action: 'SUBSCRIBE', feeds });
   }
 
-  unsubscribe(feeds: FeedSubscription[]): Promise<void> {
-    return this.#request('UNSUBSCRIBE', feeds);
+  /** One UNSUBSCRIBE of whole feeds, by name. */
+  unsubscribe(feeds: Feed[]): Promise<void> {
+    return this.#request({ action: 'UNSUBSCRIBE', feeds });
   }
 
   /** Closes for good: no reconnect; pending (un)subscribes fail with 'closed'. */
@@ -215,13 +217,15 @@ export class WsConnection extends EventEmitter<WsConnectionEvents> {
     return [...this.#stale];
   }
 
-  #request(action: SubscribeRequest['action'], feeds: FeedSubscription[]): Promise<void> {
+  #request(what: { action: 'SUBSCRIBE'; feeds: FeedWithParams[] } | { action: 'UNSUBSCRIBE'; feeds: Feed[] }): Promise<void> {
+    const { action } = what;
     const socket = this.#socket;
     if (socket === undefined || socket.readyState !== WebSocket.OPEN) {
       return Promise.reject(new SubscribeError('closed', `${action}: not connected`));
     }
     const nonce = this.#nonce();
-    const request: SubscribeRequest = { action, nonce, feeds };
+    const request: SubscribeMessage | UnsubscribeMessage =
+      what.action === 'SUBSCRIBE' ? { action: 'SUBSCRIBE', nonce, feeds: what.feeds } : { action: 'UNSUBSCRIBE', nonce, feeds: what.feeds };
     this.#work.begin();
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -230,7 +234,7 @@ export class WsConnection extends EventEmitter<WsConnectionEvents> {
           reject(new SubscribeError('timeout', `${action} ${nonce}: no ack within ${this.#ackTimeoutMs} ms`));
         }
       }, this.#ackTimeoutMs);
-      this.#pending.set(nonce, { action, feeds, resolve, reject, timer });
+      this.#pending.set(nonce, { ...what, resolve, reject, timer });
       socket.send(JSON.stringify(request), (error) => {
         if (error !== undefined && error !== null) this.#settle(nonce, new SubscribeError('closed', `${action} ${nonce}: send failed`));
       });
@@ -249,16 +253,16 @@ export class WsConnection extends EventEmitter<WsConnectionEvents> {
         return;
       }
       const now = this.#clock.now();
-      for (const feed of pending.feeds) {
-        if (pending.action === 'SUBSCRIBE') {
-          this.#subscriptions.set(subscriptionId(feed), feed);
+      if (pending.action === 'SUBSCRIBE') {
+        for (const feed of pending.feeds) {
+          this.#subscriptions.set(feed.feed, feed);
           if (!this.#watchedSince.has(feed.feed)) this.#watchedSince.set(feed.feed, now);
-        } else {
-          this.#subscriptions.delete(subscriptionId(feed));
-          if (![...this.#subscriptions.values()].some((s) => s.feed === feed.feed)) {
-            this.#watchedSince.delete(feed.feed);
-            this.#stale.delete(feed.feed);
-          }
+        }
+      } else {
+        for (const feed of pending.feeds) {
+          this.#subscriptions.delete(feed);
+          this.#watchedSince.delete(feed);
+          this.#stale.delete(feed);
         }
       }
       pending.resolve();
@@ -342,6 +346,9 @@ export class WsConnection extends EventEmitter<WsConnectionEvents> {
       const parsed = parseFrame(data, isBinary);
       if (!parsed.ok) {
         this.stats.rejected += 1;
+        // A feed message whose envelope was fine still took its ordinal: count it, or the next frame
+        // would look like a gap on top of the bad frame the owner is already repairing.
+        if (parsed.error.code === 'bad-row' || parsed.error.code === 'unknown-feed') this.#consumeOrdinal(data);
         this.emit('frame-rejected', parsed.error);
         return;
       }
@@ -352,14 +359,40 @@ export class WsConnection extends EventEmitter<WsConnectionEvents> {
     }
   }
 
-  #onAck(ack: SubscribeAck): void {
-    const pending = this.#pending.get(ack.nonce);
-    if (pending === undefined || pending.action !== ack.action) return; // late (after a timeout) or not ours
-    const error = ack.result.error;
-    this.#settle(ack.nonce, error === undefined ? undefined : new SubscribeError('rejected', `${ack.action} ${ack.nonce}: ${error}`));
+  #consumeOrdinal(data: RawFrame): void {
+    try {
+      const text =
+        typeof data === 'string'
+          ? data
+          : Array.isArray(data)
+            ? Buffer.concat(data).toString('utf8')
+            : Buffer.isBuffer(data)
+              ? data.toString('utf8')
+              : Buffer.from(new Uint8Array(data)).toString('utf8');
+      const ordinal: unknown = (JSON.parse(text) as { ordinal?: unknown }).ordinal;
+      const last = this.#lastOrdinal;
+      if (typeof ordinal === 'number' && Number.isSafeInteger(ordinal) && (last === undefined || ordinal > last))
+        this.#lastOrdinal = ordinal;
+    } catch {
+      // The envelope parsed a moment ago; nothing to do if it does not now.
+    }
   }
 
-  #onFeed(message: FeedFrame): void {
+  #onAck(ack: Ack): void {
+    // By nonce when the ack has one; else the oldest request still waiting (acks come in order).
+    const nonce = typeof ack.nonce === 'string' ? ack.nonce : this.#pending.keys().next().value;
+    if (nonce === undefined) return;
+    const pending = this.#pending.get(nonce);
+    if (pending === undefined) return; // late (after a timeout) or not ours
+    if (typeof ack.action === 'string' && ack.action !== pending.action) return;
+    const error = ack.result.error;
+    this.#settle(
+      nonce,
+      error === undefined || error === null ? undefined : new SubscribeError('rejected', `${pending.action} ${nonce}: ${error}`),
+    );
+  }
+
+  #onFeed(message: FeedMessage): void {
     const last = this.#lastOrdinal;
     if (last !== undefined && message.ordinal <= last) {
       this.stats.duplicates += 1;

@@ -1,5 +1,4 @@
-import { SERVER_CLOSE_CODE } from '../../src/venue/protocol.ts';
-import { Wallet } from 'ethers';
+import { Wallet, computeAddress, keccak256, recoverAddress, toUtf8Bytes } from 'ethers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { SimClock } from '../../src/clock/clock.ts';
@@ -8,8 +7,20 @@ import { strategyIdHash } from '../../src/derivadex/crypto/bytes32.ts';
 import { signOrder, type OrderParams } from '../../src/derivadex/crypto/eip712.ts';
 import { encryptRequest } from '../../src/derivadex/crypto/encryption.ts';
 import { createNonceSource } from '../../src/derivadex/crypto/nonce.ts';
-import { buildCancelOrderRequest, buildOrderRequest, formatRequest } from '../../src/derivadex/crypto/request.ts';
-import { ORDER_UPDATE_REASON, PATHS, type FeedMessage, type OrderUpdateRow, type RestEnvelope } from '../../src/venue/protocol.ts';
+import { buildCancelOrderRequest, buildOrderRequest, formatRequest, type ReplayWindow } from '../../src/derivadex/crypto/request.ts';
+import { ORDER_TYPE } from '../../src/derivadex/codes.ts';
+import {
+  DEFAULT_RECV_WINDOW_MS,
+  receiptSchema,
+  requestErrorBodySchema,
+  type Receipt,
+  type RequestErrorBody,
+} from '../../src/derivadex/signed-requests.ts';
+import { ORDER_UPDATE_REASON } from '../../src/derivadex/codes.ts';
+import type { FeedMessage } from '../../src/derivadex/feed-messages.ts';
+import type { OrderUpdateRow } from '../../src/derivadex/order-update.ts';
+import { PATHS, SERVER_CLOSE_CODE } from '../../src/derivadex/paths.ts';
+import { traderAddress21 } from '../../src/derivadex/trader-address.ts';
 import { createRng } from '../../src/sim/rng.ts';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/sim/server.ts';
 
@@ -76,13 +87,32 @@ interface Setup {
   clock: SimClock;
   tracker: WorkTracker;
   client: RawClient;
-  /** An encrypted, signed order from `wallet` (its own address as traderAddress). */
-  orderWire(order: Partial<OrderParams>, wallet?: Wallet): { wire: Uint8Array; orderHash: string; nonce: string };
+  /** An encrypted order signed by `wallet`, with the replay window from the simulator's clock. */
+  orderWire(order: Partial<OrderParams>, wallet?: Wallet): { wire: Uint8Array; orderHash: string; nonce: string; json: string };
+  /** The replay window of a request built now (the simulator's clock). */
+  replay(): ReplayWindow;
   encrypt(json: string): Uint8Array;
-  post(body: Uint8Array | string): Promise<{ status: number; body: RestEnvelope<Record<string, unknown>> }>;
+  /** POST /v2/request: the status and the bare body (a receipt, or a flat error). */
+  post(body: Uint8Array | string): Promise<PostAnswer>;
   get<T>(path: string): Promise<RestEnvelope<T>>;
   /** Resolves once every frame sent has been handled and every request answered. */
   idle(): Promise<void>;
+}
+
+interface PostAnswer {
+  status: number;
+  body: unknown;
+}
+
+/** The receipt of a 200 answer (`Sequenced` or `SafetyFailure`; SDK `TradeReceipt`). */
+function receiptOf(answer: PostAnswer): Receipt {
+  expect(answer.status).toBe(200);
+  return receiptSchema.parse(answer.body);
+}
+
+/** `[status, error_reason]` of a refused request (flat body, docs error reference). */
+function refusalOf(answer: PostAnswer): [number, RequestErrorBody['error_reason']] {
+  return [answer.status, requestErrorBodySchema.parse(answer.body).error_reason];
 }
 
 let open: Setup | undefined;
@@ -109,20 +139,21 @@ async function setup(options: Partial<SimulatorOptions> = {}): Promise<Setup> {
     tracker,
     client,
     encrypt,
+    replay: () => ({ client_timestamp_ms: clock.now(), recv_window_ms: DEFAULT_RECV_WINDOW_MS }),
     orderWire(order, wallet = ALICE) {
       const params: OrderParams = {
         symbol: 'ETHP',
         strategy: 'main',
         side: 'Bid',
-        orderType: 'Market',
+        orderType: ORDER_TYPE.Market,
         nonce: nonces.next(),
         amount: '1',
         price: '0',
         stopPrice: '0',
         ...order,
       };
-      const built = buildOrderRequest(wallet, params, sim.venue);
-      return { wire: encrypt(built.json), orderHash: built.orderHash, nonce: params.nonce };
+      const built = buildOrderRequest(wallet, params, sim.venue, s.replay());
+      return { wire: encrypt(built.json), orderHash: built.orderHash, nonce: params.nonce, json: built.json };
     },
     async post(body) {
       const response = await fetch(`${sim.url}${PATHS.request}`, {
@@ -130,7 +161,7 @@ async function setup(options: Partial<SimulatorOptions> = {}): Promise<Setup> {
         headers: { 'content-type': 'application/octet-stream' },
         body: typeof body === 'string' ? body : new Uint8Array(body),
       });
-      return { status: response.status, body: (await response.json()) as RestEnvelope<Record<string, unknown>> };
+      return { status: response.status, body: (await response.json()) as unknown };
     },
     async get<T>(path: string) {
       return (await (await fetch(`${sim.url}${path}`)).json()) as RestEnvelope<T>;
@@ -155,112 +186,21 @@ async function subscribe(s: Setup, feeds: unknown[], nonce = 'n1'): Promise<void
   await request(s.client, s.tracker, { action: 'SUBSCRIBE', nonce, feeds } as { nonce: string });
 }
 
-const orderFeed = { feed: 'ORDER_UPDATE', params: { trader: ALICE.address, strategyIdHash: strategyIdHash('main') } };
+/** A read's `{value, success, timestamp}` (rest-bodies.ts envelopeSchema). */
+interface RestEnvelope<T> {
+  value: T;
+  success: boolean;
+  timestamp: number;
+}
 
-describe('REST', () => {
-  it('serves exchange info and the operator key in the {value, success, timestamp} envelope', async () => {
-    const s = await setup();
-    const info = await s.get<{ symbols: Array<Record<string, string>>; chainId: number; amountScaleDecimals: number }>(PATHS.exchangeInfo);
-    expect(info.success).toBe(true);
-    expect(info.timestamp).toBe(START / 1000);
-    expect(info.value.symbols.map((x) => x.symbol)).toEqual(['BTCP', 'ETHP']);
-    expect(info.value.symbols[1]).toMatchObject({
-      tickSize: '0.1',
-      minOrderSize: '0.0001',
-      maxOrderNotional: '1000000',
-      maxTakerPriceDeviation: '0.02',
-      mmr: '0.05',
-    });
-    expect(info.value.amountScaleDecimals).toBe(6);
-    const key = await s.get<string>(PATHS.encryptionKey);
-    expect(key.value).toBe(s.sim.operatorPublicKey);
-    expect(key.value).toMatch(/^0x0[23][0-9a-f]{64}$/);
-    const missing = await s.get<{ code: string }>('/nope');
-    expect([missing.success, missing.value.code]).toEqual([false, 'NotFound']);
-    const bad = await s.get<{ code: string }>(`${PATHS.orderUpdates}?trader=${ALICE.address}`);
-    expect(bad.value.code).toBe('InvalidRequestPayload');
-  });
-});
-
-describe('WebSocket feeds', () => {
-  it('acks a subscription, sends a PARTIAL of the current state, then UPDATEs with ordinals +1', async () => {
-    const s = await setup();
-    await subscribe(s, [{ feed: 'MARK_PRICE', params: { symbols: ['ETHP'] } }, orderFeed]);
-    expect(s.client.frames[0]).toEqual({ action: 'SUBSCRIBE', nonce: 'n1', result: {} });
-    const [mark, orders] = s.client.feed();
-    expect(mark).toMatchObject({
-      ordinal: 1,
-      feed: 'MARK_PRICE',
-      subscriptionKey: 'MARK_PRICE:ETHP',
-      contents: { messageType: 'PARTIAL', data: [{ symbol: 'ETHP', price: '2000', epochId: 1, fundingRate: '0' }] },
-    });
-    expect(orders).toEqual({
-      sequence: expect.any(Number),
-      ordinal: 2,
-      feed: 'ORDER_UPDATE',
-      subscriptionKey: `ORDER_UPDATE:${ALICE.address}:${strategyIdHash('main')}`,
-      contents: { messageType: 'PARTIAL', data: [] }, // user feeds start empty: bootstrap from REST
-    });
-    s.clock.advanceTo(START + 1000);
-    s.sim.setMark('ETHP', '2001.5');
-    s.sim.setMark('ETHP', '2002');
-    await s.idle();
-    const updates = s.client.feed().slice(2);
-    expect(updates.map((u) => [u.ordinal, u.contents.messageType, (u.contents.data[0] as { price: string }).price])).toEqual([
-      [3, 'UPDATE', '2001.5'],
-      [4, 'UPDATE', '2002'],
-    ]);
-    expect(updates[1]!.sequence).toBeGreaterThan(updates[0]!.sequence); // global: every exchange event counts
-  });
-
-  it('answers an unknown feed or bad parameters with result.error and subscribes nothing', async () => {
-    const s = await setup();
-    await subscribe(s, [{ feed: 'TRADES', params: {} }], 'a');
-    await subscribe(s, [{ feed: 'MARK_PRICE', params: { symbols: ['DOGEP'] } }], 'b');
-    await subscribe(s, [{ feed: 'ORDER_UPDATE', params: { trader: 'me' } }], 'c');
-    await request(s.client, s.tracker, {
-      action: 'UNSUBSCRIBE',
-      nonce: 'd',
-      feeds: [{ feed: 'MARK_PRICE', params: { symbols: ['ETHP'] } }],
-    } as { nonce: string });
-    expect(s.client.frames).toEqual([
-      { action: 'SUBSCRIBE', nonce: 'a', result: { error: expect.stringContaining('unknown feed "TRADES"') } },
-      { action: 'SUBSCRIBE', nonce: 'b', result: { error: 'feeds[0].params.symbols[0]: unknown symbol "DOGEP"' } },
-      { action: 'SUBSCRIBE', nonce: 'c', result: { error: 'feeds[0].params.trader: expected an address' } },
-      { action: 'UNSUBSCRIBE', nonce: 'd', result: { error: 'not subscribed: MARK_PRICE:ETHP' } },
-    ]);
-    s.sim.setMark('ETHP', '2001');
-    await s.idle();
-    expect(s.client.feed()).toEqual([]);
-  });
-
-  it('sends the book as a PARTIAL of levels, then level changes', async () => {
-    const s = await setup({ liquidity: { depth: '2', levels: 2, spreadTicks: 1 } });
-    await subscribe(s, [{ feed: 'ORDER_BOOK_L2', params: { symbols: ['ETHP'] } }]);
-    expect(s.client.feed()[0]!.contents).toEqual({
-      messageType: 'PARTIAL',
-      data: [
-        { symbol: 'ETHP', side: 0, price: '1999.9', amount: '2' },
-        { symbol: 'ETHP', side: 0, price: '1999.8', amount: '2' },
-        { symbol: 'ETHP', side: 1, price: '2000.1', amount: '2' },
-        { symbol: 'ETHP', side: 1, price: '2000.2', amount: '2' },
-      ],
-    });
-    s.sim.setMark('ETHP', '2000.1');
-    await s.idle();
-    expect(s.client.feed()[1]!.contents.data).toEqual([
-      { symbol: 'ETHP', side: 0, price: '2000', amount: '2' },
-      { symbol: 'ETHP', side: 0, price: '1999.8', amount: '0' },
-      { symbol: 'ETHP', side: 1, price: '2000.1', amount: '0' },
-      { symbol: 'ETHP', side: 1, price: '2000.3', amount: '2' },
-    ]);
-  });
-});
+const ALICE21 = traderAddress21(ALICE.address);
+const MALLORY21 = traderAddress21(MALLORY.address);
+const orderFeed = { feed: 'ORDER_UPDATE', params: { orderFilters: [{ traderAddress: ALICE21, strategyIdHash: strategyIdHash('main') }] } };
 
 describe('quiescence', () => {
   it('counts a request from arrival to response, with the frames it causes begun before it ends', async () => {
     const s = await setup();
-    await subscribe(s, [orderFeed, { feed: 'STRATEGY_UPDATE', params: { trader: ALICE.address } }]);
+    await subscribe(s, [orderFeed, { feed: 'STRATEGY_UPDATE', params: { strategyFilters: [{ traderAddress: ALICE21 }] } }]);
     const counts: number[] = [];
     let begun = 0;
     const begin = s.tracker.begin.bind(s.tracker);
@@ -282,134 +222,155 @@ describe('quiescence', () => {
     expect(counts.slice(0, -1)).not.toContain(0);
     expect(counts.at(-1)).toBe(0);
     expect(s.client.feed().map((f) => f.subscriptionKey)).toEqual([
-      `ORDER_UPDATE:${ALICE.address}:${strategyIdHash('main')}`,
-      `STRATEGY_UPDATE:${ALICE.address}`,
-      `ORDER_UPDATE:${ALICE.address}:${strategyIdHash('main')}`,
-      `STRATEGY_UPDATE:${ALICE.address}`,
-      `STRATEGY_UPDATE:${ALICE.address}`,
+      `ORDER_UPDATE|traderAddress=${ALICE21}|strategyIdHash=${strategyIdHash('main')}`,
+      `STRATEGY_UPDATE|traderAddress=${ALICE21}`,
+      `ORDER_UPDATE|traderAddress=${ALICE21}|strategyIdHash=${strategyIdHash('main')}`,
+      `STRATEGY_UPDATE|traderAddress=${ALICE21}`,
+      `STRATEGY_UPDATE|traderAddress=${ALICE21}`,
     ]);
   });
 });
 
 describe('POST /v2/request', () => {
-  it('accepts an encrypted, signed order: receipt, then ORDER_UPDATE rows on the feed and over REST', async () => {
+  it('sequences an encrypted, signed order: a bare Sequenced receipt signed by the operator, and the order executes', async () => {
     const s = await setup();
-    await subscribe(s, [orderFeed]);
-    const { wire, orderHash, nonce } = s.orderWire({ amount: '0.5' });
-    const answer = await s.post(wire);
-    expect(answer.status).toBe(200);
-    expect(answer.body).toEqual({ value: { nonce, requestIndex: 1, sequenced: true, orderHash }, success: true, timestamp: START / 1000 });
+    const { wire, orderHash, nonce, json } = s.orderWire({ amount: '0.5' });
+    const receipt = receiptOf(await s.post(wire));
+    if (receipt.t !== 'Sequenced') throw new Error(`expected Sequenced, got ${JSON.stringify(receipt)}`);
+    // SDK SequencedReceiptContent (§4.4, §10.9): the request's nonce, keccak256 of the plaintext, the signer.
+    expect(receipt.c).toMatchObject({
+      nonce,
+      requestHash: keccak256(toUtf8Bytes(json)),
+      requestIndex: 1,
+      sender: ALICE.address.toLowerCase(),
+    });
+    expect(recoverAddress(receipt.c.requestHash, receipt.c.enclaveSignature)).toBe(computeAddress(s.sim.operatorPublicKey));
     await s.idle();
-    const rows = s.client
-      .feed()
-      .slice(1)
-      .flatMap((f) => f.contents.data as OrderUpdateRow[]);
-    expect(rows).toEqual([
-      expect.objectContaining({
-        orderHash,
-        reason: ORDER_UPDATE_REASON.Trade,
-        trader: ALICE.address,
-        fillAmount: '0.5',
-        fillPrice: '2000.2',
-        filledAmount: '0.5',
-      }),
-    ]);
-    const replay = await s.get<OrderUpdateRow[]>(
-      `${PATHS.orderUpdates}?trader=${ALICE.address}&strategyIdHash=${strategyIdHash('main')}&sinceOrdinal=0`,
-    );
-    expect(replay.value).toEqual(rows);
+    const rows = s.sim.exchange.orderUpdates({ trader: ALICE.address, orderHashes: [orderHash] }).value;
+    expect(rows.map((r) => r.reason)).toEqual([ORDER_UPDATE_REASON.Trade]);
     // A body of 0x + hex text is accepted too.
     const hexBody = await s.post(`0x${Buffer.from(s.orderWire({ amount: '0.1' }).wire).toString('hex')}`);
-    expect(hexBody.status).toBe(200);
-    const after = await s.get<OrderUpdateRow[]>(
-      `${PATHS.orderUpdates}?trader=${ALICE.address}&strategyIdHash=${strategyIdHash('main')}&sinceOrdinal=${rows[0]!.globalOrdinal}`,
-    );
-    expect(after.value).toEqual([expect.objectContaining({ reason: ORDER_UPDATE_REASON.Trade, fillAmount: '0.1' })]);
-    const state = await s.get<Record<string, unknown>>(`${PATHS.strategy}?trader=${ALICE.address}&strategyId=main`);
-    expect(state.value).toMatchObject({
-      strategyIdHash: strategyIdHash('main'),
-      positions: [{ symbol: 'ETHP', side: 0, size: '0.6', avgEntryPrice: '2000.2' }],
-    });
+    expect(receiptOf(hexBody)).toMatchObject({ t: 'Sequenced', c: { requestIndex: 2 } });
   });
 
   it('cancels a resting order with a signed CancelOrder', async () => {
     const s = await setup();
-    const placed = s.orderWire({ orderType: 'Limit', price: '1990' });
-    expect((await s.post(placed.wire)).status).toBe(200);
-    const open = await s.get<Array<{ orderHash: string }>>(
-      `${PATHS.openOrders}?trader=${ALICE.address}&strategyIdHash=${strategyIdHash('main')}`,
-    );
-    expect(open.value.map((o) => o.orderHash)).toEqual([placed.orderHash]);
+    const placed = s.orderWire({ orderType: ORDER_TYPE.Limit, price: '1990' });
+    expect(receiptOf(await s.post(placed.wire)).t).toBe('Sequenced');
+    expect(s.sim.exchange.orderBook({ trader: ALICE.address }).map((o) => o.orderHash)).toEqual([placed.orderHash]);
     const cancel = buildCancelOrderRequest(
       ALICE,
       { symbol: 'ETHP', orderHash: placed.orderHash, nonce: createNonceSource('0x02').next() },
       s.sim.venue,
+      s.replay(),
     );
-    expect((await s.post(s.encrypt(cancel.json))).status).toBe(200);
-    const after = await s.get<unknown[]>(`${PATHS.openOrders}?trader=${ALICE.address}&strategyIdHash=${strategyIdHash('main')}`);
-    expect(after.value).toEqual([]);
+    expect(receiptOf(await s.post(s.encrypt(cancel.json))).t).toBe('Sequenced');
+    expect(s.sim.exchange.orderBook({ trader: ALICE.address })).toEqual([]);
   });
 
-  it('refuses a signature by another key (422 SafetyFailure), garbage (422 InvalidEncryption), a bad payload (400)', async () => {
+  it('takes the signer as the trader: another key`s cancel is a SafetyFailure receipt (OrderNotFound)', async () => {
     const s = await setup();
+    const placed = s.orderWire({ orderType: ORDER_TYPE.Limit, price: '1990' });
+    expect(receiptOf(await s.post(placed.wire)).t).toBe('Sequenced');
+    const forged = buildCancelOrderRequest(
+      MALLORY,
+      { symbol: 'ETHP', orderHash: placed.orderHash, nonce: createNonceSource('0x09').next() },
+      s.sim.venue,
+      s.replay(),
+    );
+    expect(receiptOf(await s.post(s.encrypt(forged.json)))).toMatchObject({ t: 'SafetyFailure', c: { inner: 'OrderNotFound' } });
+    expect(s.sim.exchange.orderBook({ trader: ALICE.address }).length).toBe(1);
+  });
+
+  it('refuses garbage (422 InvalidEncryption), a bad payload (400), an unrecoverable signature and an off-tick price (SafetyFailure)', async () => {
+    const s = await setup();
+    expect(refusalOf(await s.post(new Uint8Array(200).fill(7)))).toEqual([422, 'InvalidEncryption']);
+    const payload = await s.post(s.encrypt('{"t":"Order","c":{}}'));
+    expect(refusalOf(payload)).toEqual([400, 'InvalidRequestPayload']);
+    expect(requestErrorBodySchema.parse(payload.body).message).toContain('c.symbol');
+
     const params: OrderParams = {
       symbol: 'ETHP',
       strategy: 'main',
       side: 'Bid',
-      orderType: 'Market',
+      orderType: ORDER_TYPE.Market,
       nonce: createNonceSource('0x09').next(),
       amount: '1',
       price: '0',
       stopPrice: '0',
     };
-    const forged = formatRequest({
+    const noSigner = formatRequest({
       t: 'Order',
-      c: { traderAddress: ALICE.address, ...params, signature: signOrder(MALLORY, params, s.sim.venue).signature },
+      c: { ...params, sessionKeySignature: null, ...s.replay(), signature: `0x${'00'.repeat(64)}1b` },
     });
-    const wrongKey = await s.post(s.encrypt(forged));
-    expect([wrongKey.status, wrongKey.body.success, wrongKey.body.value.code]).toEqual([422, false, 'SafetyFailure']);
-    expect(wrongKey.body.value.message).toContain(`not traderAddress ${ALICE.address}`);
+    expect(receiptOf(await s.post(s.encrypt(noSigner)))).toMatchObject({ t: 'SafetyFailure', c: { inner: 'SignatureRecoveryMismatch' } });
+    // Signed by another key, an order is that key's: sequenced for MALLORY, never ALICE's.
+    const mallorys = formatRequest({
+      t: 'Order',
+      c: { ...params, sessionKeySignature: null, ...s.replay(), signature: signOrder(MALLORY, params, s.sim.venue).signature },
+    });
+    expect(receiptOf(await s.post(s.encrypt(mallorys)))).toMatchObject({ t: 'Sequenced', c: { sender: MALLORY.address.toLowerCase() } });
 
-    const garbage = await s.post(new Uint8Array(200).fill(7));
-    expect([garbage.status, garbage.body.value.code]).toEqual([422, 'InvalidEncryption']);
+    const offTick = await s.post(s.orderWire({ orderType: ORDER_TYPE.Limit, price: '1999.95' }).wire);
+    expect(receiptOf(offTick)).toMatchObject({ t: 'SafetyFailure', c: { inner: 'PriceNotMultipleOfTickSize' } });
+    // Nothing of ALICE's reached the exchange.
+    expect(s.sim.exchange.orderUpdates({ trader: ALICE.address }).value).toEqual([]);
+  });
 
-    const payload = await s.post(s.encrypt('{"t":"Order","c":{}}'));
-    expect([payload.status, payload.body.value.code]).toEqual([400, 'InvalidRequestPayload']);
-
-    const offTick = await s.post(s.orderWire({ orderType: 'Limit', price: '1999.95' }).wire);
-    expect([offTick.status, offTick.body.value.code]).toEqual([422, 'SafetyFailure']);
-    // Nothing of it reached the exchange.
-    expect(s.sim.exchange.orderUpdates(ALICE.address, strategyIdHash('main'))).toEqual([]);
+  it('checks the replay window on the simulator clock: missing 400, bad window 400, expired and future 412', async () => {
+    const s = await setup();
+    const wire = (replay: ReplayWindow | undefined) =>
+      s.encrypt(
+        buildOrderRequest(
+          ALICE,
+          {
+            symbol: 'ETHP',
+            strategy: 'main',
+            side: 'Bid',
+            orderType: 0,
+            nonce: createNonceSource('0x0a').next(),
+            amount: '1',
+            price: '1990',
+            stopPrice: '0',
+          },
+          s.sim.venue,
+          replay,
+        ).json,
+      );
+    expect(refusalOf(await s.post(wire(undefined)))).toEqual([400, 'InvalidRequestPayload']);
+    expect(refusalOf(await s.post(wire({ client_timestamp_ms: START, recv_window_ms: 60_001 })))).toEqual([400, 'InvalidRecvWindow']);
+    s.clock.advanceTo(START + 10_000);
+    expect(refusalOf(await s.post(wire({ client_timestamp_ms: START, recv_window_ms: 5000 })))).toEqual([412, 'ExpiredTimestamp']);
+    expect(refusalOf(await s.post(wire({ client_timestamp_ms: START + 11_001, recv_window_ms: 5000 })))).toEqual([412, 'FutureTimestamp']);
+    expect(receiptOf(await s.post(wire(s.replay()))).t).toBe('Sequenced');
   });
 
   it('refuses a replayed nonce with 412 IllegalNonce', async () => {
     const s = await setup();
     const { wire } = s.orderWire({ amount: '0.1' });
-    expect((await s.post(wire)).status).toBe(200);
-    const replay = await s.post(wire);
-    expect([replay.status, replay.body.value.code]).toEqual([412, 'IllegalNonce']);
+    expect(receiptOf(await s.post(wire)).t).toBe('Sequenced');
+    expect(refusalOf(await s.post(wire))).toEqual([412, 'IllegalNonce']);
   });
 
   it('rate-limits per trader on the injected clock (429 RateLimit)', async () => {
     const s = await setup({ rateLimit: { capacity: 2, refillPerSecond: 1 } });
     expect((await s.post(s.orderWire({ amount: '0.1' }).wire)).status).toBe(200);
     expect((await s.post(s.orderWire({ amount: '0.1' }).wire)).status).toBe(200);
-    const limited = await s.post(s.orderWire({ amount: '0.1' }).wire);
-    expect([limited.status, limited.body.value.code]).toEqual([429, 'RateLimit']);
+    expect(refusalOf(await s.post(s.orderWire({ amount: '0.1' }).wire))).toEqual([429, 'RateLimit']);
     s.clock.advanceTo(START + 1000); // one token back
-    expect((await s.post(s.orderWire({ amount: '0.1' }).wire)).status).toBe(200);
+    expect(receiptOf(await s.post(s.orderWire({ amount: '0.1' }).wire)).t).toBe('Sequenced');
   });
 
   it('in stepped mode answers with the receipt at once and executes on flush()', async () => {
     const s = await setup({ mode: 'stepped' });
-    await subscribe(s, [orderFeed]);
-    expect((await s.post(s.orderWire({ amount: '0.1' }).wire)).status).toBe(200);
+    const { wire, orderHash } = s.orderWire({ amount: '0.1' });
+    expect(receiptOf(await s.post(wire)).t).toBe('Sequenced');
     await s.idle();
-    expect(s.client.feed()).toHaveLength(1); // the PARTIAL only
+    expect(s.sim.exchange.orderUpdates({ orderHashes: [orderHash] }).value).toEqual([]);
     expect(s.sim.flush()).toBe(1);
     await s.idle();
     expect(s.sim.flush()).toBe(0);
-    expect(s.client.feed()[1]!.contents.data[0]).toMatchObject({ reason: ORDER_UPDATE_REASON.Trade });
+    expect(s.sim.exchange.orderUpdates({ orderHashes: [orderHash] }).value.map((r) => r.reason)).toEqual([ORDER_UPDATE_REASON.Trade]);
   });
 });
 
@@ -417,10 +378,7 @@ describe('stepped determinism over sockets', () => {
   async function run(order: 'alice-first' | 'bob-first'): Promise<string> {
     const s = await setup({ mode: 'stepped', liquidity: { depth: '1', levels: 3, spreadTicks: 2 } });
     s.sim.exchange.deposit(MALLORY.address, 'main', '100000');
-    await subscribe(s, [
-      { feed: 'ORDER_UPDATE', params: { trader: ALICE.address } },
-      { feed: 'ORDER_UPDATE', params: { trader: MALLORY.address } },
-    ]);
+    await subscribe(s, [{ feed: 'ORDER_UPDATE', params: { orderFilters: [{ traderAddress: ALICE21 }, { traderAddress: MALLORY21 }] } }]);
     const alice = [s.orderWire({ amount: '2' }), s.orderWire({ amount: '1' })];
     const mallory = [s.orderWire({ amount: '2' }, MALLORY)];
     const bodies = order === 'alice-first' ? [...alice, ...mallory] : [mallory[0]!, alice[0]!, alice[1]!];
@@ -442,12 +400,14 @@ describe('stepped determinism over sockets', () => {
     expect(b).toBe(a);
     // Alice (0x1479…) sorts before Mallory (0x8B28…): her 2 takes 2000.2 and 2000.3, her 1 takes 2000.4,
     // and nothing is left for Mallory.
-    const rows = (JSON.parse(a) as FeedMessage[]).slice(2).map((f) => f.contents.data[0] as OrderUpdateRow);
-    expect(rows.map((r) => [r.trader, r.reason, r.fillPrice ?? r.orderRejection])).toEqual([
-      [ALICE.address, ORDER_UPDATE_REASON.Trade, '2000.2'],
-      [ALICE.address, ORDER_UPDATE_REASON.Trade, '2000.3'],
-      [ALICE.address, ORDER_UPDATE_REASON.Trade, '2000.4'],
-      [MALLORY.address, ORDER_UPDATE_REASON.OrderRejection, 3],
+    // The aggressor of a trade is its takerOrderIntent; a rejected order is the row's makerOrderIntent (§10.7).
+    const rows = (JSON.parse(a) as FeedMessage[]).filter((f) => f.contents.messageType === 'UPDATE').map((f) => f.contents.data[0] as OrderUpdateRow);
+    const trader = (r: OrderUpdateRow): string => (r.takerOrderIntent ?? r.makerOrderIntent).traderAddress;
+    expect(rows.map((r) => [trader(r), r.reason, r.reason === ORDER_UPDATE_REASON.Trade ? r.price : r.orderRejection])).toEqual([
+      [ALICE21, ORDER_UPDATE_REASON.Trade, '2000.2'],
+      [ALICE21, ORDER_UPDATE_REASON.Trade, '2000.3'],
+      [ALICE21, ORDER_UPDATE_REASON.Trade, '2000.4'],
+      [MALLORY21, ORDER_UPDATE_REASON.OrderRejection, 3],
     ]);
   });
 });
@@ -460,85 +420,31 @@ describe('faults on the wire', () => {
       .filter((f) => f.feed === 'MARK_PRICE' && f.contents.messageType === 'UPDATE')
       .map((f) => [f.ordinal, (f.contents.data[0] as { price: string }).price]);
 
-  it('drop-feed leaves an ordinal gap for the duration', async () => {
-    const s = await setup();
-    await subscribe(s, [markFeed]); // PARTIAL: ordinal 1
-    s.sim.injectFault({ kind: 'drop-feed', feed: 'MARK_PRICE', duration: 2000 });
-    s.sim.setMark('ETHP', '2001'); // ordinal 2, dropped
-    s.clock.advanceTo(START + 1000);
-    s.sim.setMark('ETHP', '2002'); // ordinal 3, dropped
-    s.clock.advanceTo(START + 2000);
-    s.sim.setMark('ETHP', '2003'); // ordinal 4, sent
-    await s.idle();
-    expect(marks(s)).toEqual([[4, '2003']]);
-  });
-
   it('pause-feed holds frames and delivers them late, in order, without a gap', async () => {
     const s = await setup();
-    await subscribe(s, [markFeed, orderFeed]); // ordinals 1, 2
+    await subscribe(s, [markFeed, orderFeed]); // ordinals 0, 1 (the two PARTIALs)
     s.sim.injectFault({ kind: 'pause-feed', feed: 'MARK_PRICE', duration: 1000 });
     s.sim.setMark('ETHP', '2001');
     s.sim.setMark('ETHP', '2002');
-    expect((await s.post(s.orderWire({ amount: '0.1' }).wire)).status).toBe(200); // ORDER_UPDATE passes: ordinal 3
+    expect((await s.post(s.orderWire({ amount: '0.1' }).wire)).status).toBe(200); // ORDER_UPDATE passes: ordinal 2
     await s.idle();
     expect(marks(s)).toEqual([]);
-    expect(s.client.feed().at(-1)).toMatchObject({ ordinal: 3, feed: 'ORDER_UPDATE' });
+    expect(s.client.feed().at(-1)).toMatchObject({ ordinal: 2, feed: 'ORDER_UPDATE' });
     s.clock.advanceTo(START + 1000);
     s.sim.advance();
     await s.idle();
     expect(marks(s)).toEqual([
-      [4, '2001'],
-      [5, '2002'],
+      [3, '2001'],
+      [4, '2002'],
     ]);
-  });
-
-  it('duplicate-messages sends a frame twice with the same ordinal', async () => {
-    const s = await setup();
-    await subscribe(s, [markFeed]);
-    s.sim.injectFault({ kind: 'duplicate-messages', feed: 'MARK_PRICE', count: 1 });
-    s.sim.setMark('ETHP', '2001');
-    s.sim.setMark('ETHP', '2002');
-    await s.idle();
-    expect(marks(s)).toEqual([
-      [2, '2001'],
-      [2, '2001'],
-      [3, '2002'],
-    ]);
-  });
-
-  it('reorder-messages swaps two consecutive frames', async () => {
-    const s = await setup();
-    await subscribe(s, [markFeed]);
-    s.sim.injectFault({ kind: 'reorder-messages', count: 1 });
-    s.sim.setMark('ETHP', '2001');
-    s.sim.setMark('ETHP', '2002');
-    s.sim.setMark('ETHP', '2003');
-    await s.idle();
-    expect(marks(s)).toEqual([
-      [3, '2002'],
-      [2, '2001'],
-      [4, '2003'],
-    ]);
-  });
-
-  it('disconnect closes every WebSocket; a new connection starts at ordinal 1', async () => {
-    const s = await setup();
-    await subscribe(s, [markFeed]);
-    s.sim.injectFault({ kind: 'disconnect' });
-    expect(await s.client.closed).toBe(1012);
-    const again = await RawClient.connect(s.sim.wsUrl, s.tracker);
-    await request(again, s.tracker, { action: 'SUBSCRIBE', nonce: 'r', feeds: [markFeed] } as { nonce: string });
-    expect(again.feed()[0]).toMatchObject({ ordinal: 1, contents: { messageType: 'PARTIAL' } });
-    again.close();
   });
 
   it('drop-acks executes the request but answers 503 ServiceUnavailable', async () => {
     const s = await setup();
     s.sim.injectFault({ kind: 'drop-acks', count: 1 });
     const { wire, orderHash } = s.orderWire({ amount: '0.1' });
-    const answer = await s.post(wire);
-    expect([answer.status, answer.body.value.code]).toEqual([503, 'ServiceUnavailable']);
-    expect(s.sim.exchange.orderUpdates(ALICE.address, strategyIdHash('main')).map((r) => r.orderHash)).toEqual([orderHash]);
+    expect(refusalOf(await s.post(wire))).toEqual([503, 'ServiceUnavailable']);
+    expect(s.sim.exchange.orderUpdates({ orderHashes: [orderHash] }).value.length).toBe(1);
     expect((await s.post(s.orderWire({ amount: '0.1' }).wire)).status).toBe(200); // count 1: only one
   });
 
@@ -562,16 +468,15 @@ describe('faults on the wire', () => {
     expect(answered).toBe(false);
     s.clock.advanceTo(START + 5000);
     s.sim.flush();
-    const { status, body } = await answer;
-    expect([status, body.value.orderHash]).toEqual([200, orderHash]);
-    expect(body.timestamp).toBe((START + 5000) / 1000);
+    expect(receiptOf(await answer)).toMatchObject({ t: 'Sequenced', c: { sender: ALICE.address.toLowerCase() } });
+    expect(s.sim.exchange.orderUpdates({ orderHashes: [orderHash] }).value.length).toBe(1);
   });
 
   it("reject-next-order turns the strategy's next order into an OrderRejection", async () => {
     const s = await setup();
     s.sim.injectFault({ kind: 'reject-next-order', trader: ALICE.address, strategyId: 'main', reason: 'SolvencyGuard' });
     expect((await s.post(s.orderWire({ amount: '0.1' }).wire)).status).toBe(200);
-    expect(s.sim.exchange.orderUpdates(ALICE.address, strategyIdHash('main')).at(-1)).toMatchObject({
+    expect(s.sim.exchange.orderUpdates({ trader: ALICE.address }).value.at(-1)).toMatchObject({
       reason: ORDER_UPDATE_REASON.OrderRejection,
       orderRejection: 1,
     });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { simCommand } from '../../src/cli/sim-command.ts';
-import { PATHS, type MarkPriceRow, type RestEnvelope } from '../../src/venue/protocol.ts';
+import { PATHS } from '../../src/derivadex/paths.ts';
+import { markPricesPageSchema, strategyBodySchema } from '../../src/derivadex/rest-bodies.ts';
 
 describe('simCommand', () => {
   it('starts the simulator alone, prints its URLs and key, and stops on the signal', async () => {
@@ -16,7 +17,7 @@ describe('simCommand', () => {
     const url = /^simulator REST\s+(\S+)$/.exec(lines[0]!)![1]!;
     expect(lines[1]).toMatch(/^simulator WebSocket\s+ws:\/\/127\.0\.0\.1:\d+\/realtime-api$/);
     expect(lines[2]).toMatch(/^operator public key 0x0[23][0-9a-f]{64}$/);
-    const marks = (await (await fetch(`${url}${PATHS.markPrices}?symbols=ETHP,BTCP`)).json()) as RestEnvelope<MarkPriceRow[]>;
+    const marks = markPricesPageSchema.parse(await (await fetch(`${url}${PATHS.markPrices}`)).json());
     // The first mark of each product is its random walk's start.
     expect(
       marks.value
@@ -27,10 +28,8 @@ describe('simCommand', () => {
       ['BTCP', '40000'],
       ['ETHP', '2000'],
     ]);
-    const state = (await (await fetch(`${url}${PATHS.strategy}?trader=${trader}&strategyId=main`)).json()) as RestEnvelope<{
-      collateral: string;
-    }>;
-    expect(state.value.collateral).toBe('5000');
+    const state = strategyBodySchema.parse(await (await fetch(`${url}${PATHS.strategy}?trader=${trader}&strategyId=main`)).json());
+    expect(state.value?.availCollateral).toBe('5000');
     stop.abort();
     expect(await done).toBe(0);
     expect(lines.at(-1)).toBe('simulator stopped');

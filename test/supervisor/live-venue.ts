@@ -1,6 +1,9 @@
 import { Wallet, keccak256, toUtf8Bytes } from 'ethers';
 import { wallClock } from '../../src/clock/clock.ts';
 import { dec, str } from '../../src/domain/decimal.ts';
+import { POSITION_SIDE } from '../../src/derivadex/codes.ts';
+import { strategyIdHash } from '../../src/derivadex/crypto/bytes32.ts';
+import { traderAddress21 } from '../../src/derivadex/trader-address.ts';
 import type { OrderIntent } from '../../src/domain/order.ts';
 import { startSimulator, type Simulator } from '../../src/sim/server.ts';
 import type { LiquidityConfig } from '../../src/sim/synthetic-liquidity.ts';
@@ -64,9 +67,9 @@ export class LiveVenue {
 
   /** The fleet's trader on the venue: signed position of a strategy in a symbol ("0" when flat). */
   position(strategy: string, symbol: string): string {
-    const p = this.sim.exchange.strategyState(this.trader.address, strategy).positions.find((x) => x.symbol === symbol);
+    const p = this.sim.exchange.positions(this.trader.address, strategy, symbol)[0];
     if (!p) return '0';
-    return str(p.side === 1 ? dec(p.size).neg() : dec(p.size));
+    return str(p.side === POSITION_SIDE.Short ? dec(p.balance).neg() : dec(p.balance));
   }
 
   /**
@@ -74,18 +77,22 @@ export class LiveVenue {
    * whether it is still on the book. Whoever placed them (any supervisor process, or the test).
    */
   orders(strategy: string): Array<{ orderHash: string; side: 'buy' | 'sell'; amount: string; price: string; open: boolean }> {
-    const { strategyIdHash } = this.sim.exchange.strategyState(this.trader.address, strategy);
-    const open = new Set(this.sim.exchange.openOrders(this.trader.address, strategyIdHash).map((o) => o.orderHash.toLowerCase()));
+    const hash = strategyIdHash(strategy);
+    const book = this.sim.exchange.orderBook({ trader: this.trader.address, strategyIdHash: hash });
+    const open = new Set(book.map((o) => o.orderHash.toLowerCase()));
     const seen = new Map<string, { orderHash: string; side: 'buy' | 'sell'; amount: string; price: string; open: boolean }>();
-    for (const row of this.sim.exchange.orderUpdates(this.trader.address, strategyIdHash)) {
-      const hash = row.orderHash.toLowerCase();
-      if (!seen.has(hash))
-        seen.set(hash, {
-          orderHash: hash,
-          side: row.side === 0 ? 'buy' : 'sell',
-          amount: row.amount,
-          price: row.price,
-          open: open.has(hash),
+    // The order a row is about is its makerOrderIntent, or the takerOrderIntent of a trade it took (§10.7).
+    const trader = traderAddress21(this.trader.address);
+    for (const row of this.sim.exchange.orderUpdates({ trader: this.trader.address, strategyIdHash: hash, limit: 100_000 }).value) {
+      const intent = row.takerOrderIntent?.traderAddress === trader && row.takerOrderIntent.strategyIdHash === hash ? row.takerOrderIntent : row.makerOrderIntent;
+      const orderHash = intent.orderHash.toLowerCase();
+      if (!seen.has(orderHash))
+        seen.set(orderHash, {
+          orderHash,
+          side: intent.side === 0 ? 'buy' : 'sell',
+          amount: intent.amount,
+          price: intent.price,
+          open: open.has(orderHash),
         });
     }
     return [...seen.values()];
@@ -115,8 +122,8 @@ export class LiveVenue {
   }
 
   #makerOrders(): number {
-    const { strategyIdHash } = this.sim.exchange.strategyState(this.makerWallet.address, 'maker');
-    return new Set(this.sim.exchange.orderUpdates(this.makerWallet.address, strategyIdHash).map((r) => r.orderHash)).size;
+    const rows = this.sim.exchange.orderUpdates({ trader: this.makerWallet.address, strategyIdHash: strategyIdHash('maker'), limit: 100_000 }).value;
+    return new Set(rows.map((r) => r.makerOrderIntent.orderHash)).size;
   }
 
   async close(): Promise<void> {

@@ -1,104 +1,105 @@
 import { describe, expect, it } from 'vitest';
-import { balanceOfStrategyUpdate, ledgerEventOfOrderUpdate, ledgerEventOfStrategyUpdate } from '../../src/venue/ledger-events.ts';
-import type { OrderUpdateRow, StrategyUpdateRow } from '../../src/venue/protocol.ts';
+import {
+  balanceOfStrategyUpdate,
+  ledgerEventOfStrategyUpdate,
+  ledgerEventsOfOrderUpdate,
+  ourIntents,
+} from '../../src/venue/ledger-events.ts';
+import { FIXTURE_COUNTERPARTY, FIXTURE_TRADER, MAIN_HASH, orderUpdate, strategyUpdate, strategyUpdateHistory } from './wire-fixtures.ts';
 
-const HASH = `0x${'AB'.repeat(25)}`;
-const AT = '2026-01-05T13:00:00.000Z';
-const TRADER = `0x${'12'.repeat(20)}`;
+/*
+ * Venue rows in the golden shapes → ledger events. In the fixtures our trader 0x00a1b2… is the maker of
+ * the trade and the liquidated strategy; the counterparty 0x00c0ff… is the taker and the absorber.
+ */
 
-function order(reason: OrderUpdateRow['reason'], extra: Partial<OrderUpdateRow> = {}): OrderUpdateRow {
-  return {
-    globalOrdinal: 41,
-    epochId: 1,
-    orderHash: HASH,
-    symbol: 'ETHP',
-    trader: TRADER,
-    strategyIdHash: '0x2576ebd1',
-    side: 1,
-    orderType: 0,
-    amount: '2',
-    price: '2000',
-    reason,
-    filledAmount: '0',
-    remainingAmount: '2',
-    createdAt: AT,
-    ...extra,
-  };
-}
-
-function strategy(reason: StrategyUpdateRow['reason'], change: string, extra: Partial<StrategyUpdateRow> = {}): StrategyUpdateRow {
-  return {
-    globalOrdinal: 42,
-    epochId: 1,
-    trader: TRADER,
-    strategyIdHash: '0x2576ebd1',
-    reason,
-    collateralChange: change,
-    collateral: '900',
-    createdAt: AT,
-    ...extra,
-  };
-}
+const US = { traderAddress: FIXTURE_TRADER, strategyIdHash: MAIN_HASH };
+const THEM = { traderAddress: FIXTURE_COUNTERPARTY, strategyIdHash: MAIN_HASH };
 
 describe('ledger events from ORDER_UPDATE', () => {
-  it('a Trade is a fill with its fee, keyed by order hash and globalOrdinal', () => {
-    expect(
-      ledgerEventOfOrderUpdate(order(1, { fillAmount: '0.50', fillPrice: '2000.20', fee: '0.5000', filledAmount: '0.5', tradeId: '9' })),
-    ).toEqual({
-      kind: 'fill',
-      id: `${HASH.toLowerCase()}:41`,
-      seq: 41,
-      symbol: 'ETHP',
-      side: 'sell',
-      amount: '0.5',
-      price: '2000.2',
-      fee: '0.5',
-    });
+  it('a Trade is a fill of our intent: the row amount and price, our side, our fee (maker side)', () => {
+    const row = orderUpdate('ws-order-update-trade');
+    expect(ourIntents(row, US).map((i) => i.role)).toEqual(['maker']);
+    // Our maker intent is a Bid (side 0); makerFeeCollateral "0".
+    expect(ledgerEventsOfOrderUpdate(row, US)).toEqual([
+      { kind: 'fill', id: 'order:90211', symbol: 'ETHP', side: 'buy', amount: '0.5', price: '2450.5', fee: '0' },
+    ]);
   });
 
-  it('a Liquidation with a fill closes the position at the fill price', () => {
-    expect(ledgerEventOfOrderUpdate(order(2, { fillAmount: '2', fillPrice: '1200', fee: '0' }))).toEqual({
-      kind: 'liquidation',
-      id: `${HASH.toLowerCase()}:41`,
-      seq: 41,
-      symbol: 'ETHP',
-      price: '1200',
-    });
+  it('the same Trade seen by the taker: the taker intent side (Ask) and takerFeeCollateral', () => {
+    expect(ledgerEventsOfOrderUpdate(orderUpdate('ws-order-update-trade'), THEM)).toEqual([
+      { kind: 'fill', id: 'order:90211', symbol: 'ETHP', side: 'sell', amount: '0.5', price: '2450.5', fee: '0.6126' },
+    ]);
   });
 
-  it('Post, Cancellation, rejections and a liquidation without a fill move no money', () => {
-    for (const r of [order(0), order(3), order(4, { orderRejection: 3 }), order(5, { cancelRejection: 'filled' }), order(2)]) {
-      expect(ledgerEventOfOrderUpdate(r)).toBeUndefined();
+  it('a Liquidation closes the liquidated strategy at the row price, and fills the absorbing order', () => {
+    const row = orderUpdate('ws-order-update-liquidation');
+    expect(ledgerEventsOfOrderUpdate(row, US)).toEqual([{ kind: 'liquidation', id: 'order:90240', symbol: 'ETHP', price: '2300' }]);
+    expect(ledgerEventsOfOrderUpdate(row, THEM)).toEqual([
+      { kind: 'fill', id: 'order:90240', symbol: 'ETHP', side: 'buy', amount: '1.5', price: '2300', fee: '0' },
+    ]);
+  });
+
+  it('Post, Cancellation and both rejections move no money; a row of someone else is nobody of ours', () => {
+    for (const name of [
+      'ws-order-update-post',
+      'ws-order-update-cancellation',
+      'ws-order-update-order-rejection',
+      'ws-order-update-cancel-rejection',
+    ]) {
+      expect(ledgerEventsOfOrderUpdate(orderUpdate(name), US)).toEqual([]);
     }
+    const stranger = { traderAddress: `0x00${'77'.repeat(20)}`, strategyIdHash: MAIN_HASH };
+    expect(ledgerEventsOfOrderUpdate(orderUpdate('ws-order-update-trade'), stranger)).toEqual([]);
+    // Another strategy of the same trader is not us either.
+    expect(ledgerEventsOfOrderUpdate(orderUpdate('ws-order-update-trade'), { ...US, strategyIdHash: '0x11223344' })).toEqual([]);
   });
 });
 
 describe('ledger events from STRATEGY_UPDATE', () => {
-  it('deposit, withdrawal and funding are the only ledger events', () => {
-    expect(ledgerEventOfStrategyUpdate(strategy(0, '1000'))).toEqual({ kind: 'deposit', id: 'strategy:42', seq: 42, amount: '1000' });
-    expect(ledgerEventOfStrategyUpdate(strategy(1, '-250.50'))).toEqual({
+  it('Deposit, WithdrawIntent and FundingPayment are the only money movements, ids per family', () => {
+    expect(ledgerEventOfStrategyUpdate(strategyUpdate('ws-strategy-update-deposit'))).toEqual({
+      kind: 'deposit',
+      id: 'strategy:5120',
+      amount: '10000',
+    });
+    // amount "-500": 500 leaves availCollateral for lockedCollateral (§10.2).
+    expect(ledgerEventOfStrategyUpdate(strategyUpdate('ws-strategy-update-withdraw-intent'))).toEqual({
       kind: 'withdrawal',
-      id: 'strategy:42',
-      seq: 42,
-      amount: '250.5',
+      id: 'strategy:5135',
+      amount: '500',
     });
-    expect(ledgerEventOfStrategyUpdate(strategy(3, '-1.25'))).toEqual({ kind: 'funding', id: 'strategy:42', seq: 42, amount: '-1.25' });
+    expect(ledgerEventOfStrategyUpdate(strategyUpdate('ws-strategy-update-funding'))).toEqual({
+      kind: 'funding',
+      id: 'strategy:5134',
+      amount: '-0.37',
+    });
   });
 
-  it('Trade, Fee, PnlSettlement, Liquidation, ADL and WithdrawIntent duplicate other facts: no event', () => {
-    for (const reason of [2, 4, 5, 6, 7, 8] as const) expect(ledgerEventOfStrategyUpdate(strategy(reason, '-3'))).toBeUndefined();
+  it('Withdraw, WithdrawRejection, PnlSettlement, Trade, Fee, Liquidation and ADL are not ledger events', () => {
+    expect(
+      ledgerEventOfStrategyUpdate(strategyUpdate('ws-strategy-update-withdraw-intent', { reason: 1, newLockedCollateral: '0' })),
+    ).toBeUndefined();
+    expect(ledgerEventOfStrategyUpdate(strategyUpdate('ws-strategy-update-withdraw-rejection'))).toBeUndefined();
+    for (const reason of [4, 5, 6, 7, 8]) {
+      expect(ledgerEventOfStrategyUpdate(strategyUpdate('ws-strategy-update-pnl-settlement', { reason }))).toBeUndefined();
+    }
   });
 
-  it('reads the balance after the row, with the position signed', () => {
-    expect(balanceOfStrategyUpdate(strategy(5, '-3', { symbol: 'ETHP', positionSide: 1, positionSize: '1.5' }))).toEqual({
-      globalOrdinal: 42,
-      collateral: '900',
-      position: { symbol: 'ETHP', size: '-1.5' },
+  it('the balance a row reports: newAvailCollateral and positions with side 1 Long / 2 Short', () => {
+    expect(balanceOfStrategyUpdate(strategyUpdate('ws-strategy-update-pnl-settlement'))).toEqual({
+      globalOrdinal: 5133,
+      collateral: '10012.5',
+      positions: [{ symbol: 'ETHP', size: '1.5' }],
     });
-    expect(balanceOfStrategyUpdate(strategy(7, '0', { symbol: 'ETHP', positionSide: null, positionSize: '0' })).position).toEqual({
-      symbol: 'ETHP',
-      size: '0',
+    const short = strategyUpdate('ws-strategy-update-pnl-settlement', {
+      positions: [{ symbol: 'ETHP', balance: '2', side: 2, avgEntryPrice: '2400', realizedPnl: '0' }],
     });
-    expect(balanceOfStrategyUpdate(strategy(6, '-1')).position).toBeUndefined();
+    expect(balanceOfStrategyUpdate(short).positions).toEqual([{ symbol: 'ETHP', size: '-2' }]);
+    // REST history positions carry no balance: nothing to compare.
+    expect(balanceOfStrategyUpdate(strategyUpdateHistory('ws-strategy-update-pnl-settlement'))).toEqual({
+      globalOrdinal: 5133,
+      collateral: '10012.5',
+    });
+    expect(balanceOfStrategyUpdate(strategyUpdate('ws-strategy-update-withdraw-rejection'))).toEqual({ globalOrdinal: 5136 });
   });
 });

@@ -1,36 +1,45 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { OrderUpdateReason } from '../../src/derivadex/codes.ts';
+import type { OrderUpdateRow } from '../../src/derivadex/order-update.ts';
+import { orderBookL3EntrySchema } from '../../src/derivadex/rest-bodies.ts';
 import { isTerminal, TERMINAL_STATUSES, type OrderStatus } from '../../src/domain/order-status.ts';
 import { LifecycleError, OrderLifecycle, type LifecycleEvent } from '../../src/venue/order-lifecycle.ts';
-import type { OrderUpdateRow } from '../../src/venue/protocol.ts';
+import { FIXTURE_TRADER, fixture, intent, orderUpdate, orderUpdateHistory, type Json } from './wire-fixtures.ts';
+
+/*
+ * The order lifecycle on ORDER_UPDATE rows in the real shape (SDK realtime `OrderUpdate`): the order is
+ * the intent's orderHash, `amount` / `price` are this update's fill, `cumulativeFilledAmount` the total.
+ */
 
 const HASH = `0x${'ab'.repeat(25)}`;
 const OTHER = `0x${'cd'.repeat(25)}`;
+const FIXTURE_NAME: Record<OrderUpdateReason, string> = {
+  0: 'ws-order-update-post',
+  1: 'ws-order-update-trade',
+  2: 'ws-order-update-liquidation',
+  3: 'ws-order-update-cancellation',
+  4: 'ws-order-update-order-rejection',
+  5: 'ws-order-update-cancel-rejection',
+};
 
-function row(
-  globalOrdinal: number,
-  reason: OrderUpdateRow['reason'],
-  filled: string,
-  remaining: string,
-  extra: Partial<OrderUpdateRow> = {},
-): OrderUpdateRow {
-  return {
+/** A row about our order HASH (amount 3, Bid): `filled` is cumulativeFilledAmount; `extra` e.g. the fill `amount`. */
+function row(globalOrdinal: number, reason: OrderUpdateReason, filled: string, extra: Json = {}): OrderUpdateRow {
+  const liquidation = reason === 2 ? { liquidatedTraderAddress: `0x00${'77'.repeat(20)}`, liquidatedStrategyIdHash: '0x2576ebd1' } : {};
+  return orderUpdate(FIXTURE_NAME[reason], {
     globalOrdinal,
-    epochId: 1,
-    orderHash: HASH,
-    symbol: 'ETHP',
-    trader: `0x${'12'.repeat(20)}`,
-    strategyIdHash: '0x2576ebd1',
-    side: 0,
-    orderType: 0,
-    amount: '3',
+    makerOrderIntent: intent(FIXTURE_TRADER, { orderHash: HASH, amount: '3', side: 0 }),
+    takerOrderIntent: undefined,
+    cumulativeFilledAmount: filled,
+    amount: reason === 1 || reason === 2 ? '1' : '0',
     price: '2000',
-    reason,
-    filledAmount: filled,
-    remainingAmount: remaining,
-    createdAt: '2026-01-05T13:00:00.000Z',
+    ...liquidation,
     ...extra,
-  };
+  });
+}
+
+function apply(lifecycle: OrderLifecycle, r: OrderUpdateRow, at: number) {
+  return lifecycle.applyUpdate('alpha', r, r.makerOrderIntent, at);
 }
 
 function tracker(): { lifecycle: OrderLifecycle; events: LifecycleEvent[]; statuses: () => OrderStatus[] } {
@@ -44,10 +53,10 @@ describe('OrderLifecycle', () => {
   it('walks submitted → sequenced → posted → partially-filled → filled, cumulative filled', () => {
     const { lifecycle, events, statuses } = tracker();
     lifecycle.sequenced(HASH, 1);
-    lifecycle.applyUpdate('alpha', row(10, 0, '0', '3'), 2);
-    lifecycle.applyUpdate('alpha', row(11, 1, '1', '2', { fillAmount: '1', fillPrice: '2000' }), 3);
-    lifecycle.applyUpdate('alpha', row(12, 1, '2.5', '0.5', { fillAmount: '1.5', fillPrice: '2000' }), 4);
-    lifecycle.applyUpdate('alpha', row(13, 1, '3', '0', { fillAmount: '0.5', fillPrice: '2000' }), 5);
+    apply(lifecycle, row(10, 0, '0'), 2);
+    apply(lifecycle, row(11, 1, '1', { amount: '1' }), 3);
+    apply(lifecycle, row(12, 1, '2.5', { amount: '1.5' }), 4);
+    apply(lifecycle, row(13, 1, '3', { amount: '0.5' }), 5);
     expect(statuses()).toEqual(['submitted', 'sequenced', 'posted', 'partially-filled', 'partially-filled', 'filled']);
     expect(events.map((e) => e.filled)).toEqual(['0', '0', '0', '1', '2.5', '3']);
     expect(events.at(-1)).toEqual({
@@ -62,46 +71,52 @@ describe('OrderLifecycle', () => {
     });
   });
 
-  it('ends in cancelled (keeping what filled), rejected with the rejection name, or liquidated', () => {
+  it('ends in cancelled (keeping what filled), rejected with the rejection name (codes 0–5), or filled by a liquidation it absorbed', () => {
     const cancelled = tracker();
-    cancelled.lifecycle.applyUpdate('alpha', row(11, 1, '1', '2', { fillAmount: '1', fillPrice: '2000' }), 1);
-    cancelled.lifecycle.applyUpdate('alpha', row(12, 3, '1', '0'), 2);
+    apply(cancelled.lifecycle, row(11, 1, '1', { amount: '1' }), 1);
+    apply(cancelled.lifecycle, row(12, 3, '1'), 2);
     expect(cancelled.events.at(-1)).toMatchObject({ status: 'cancelled', filled: '1', remaining: '0' });
 
     const rejected = tracker();
-    rejected.lifecycle.applyUpdate('alpha', row(11, 4, '0', '0', { orderRejection: 3 }), 1);
+    apply(rejected.lifecycle, row(11, 4, '0', { orderRejection: 3 }), 1);
     expect(rejected.events.at(-1)).toMatchObject({ status: 'rejected', reason: 'NoLiquidity' });
     const solvency = tracker();
-    solvency.lifecycle.applyUpdate('alpha', row(11, 4, '0', '0', { orderRejection: 1 }), 1);
+    apply(solvency.lifecycle, row(11, 4, '0', { orderRejection: 1 }), 1);
     expect(solvency.events.at(-1)?.reason).toBe('SolvencyGuard');
 
-    const liquidated = tracker();
-    liquidated.lifecycle.applyUpdate('alpha', row(11, 0, '0', '3'), 1);
-    liquidated.lifecycle.applyUpdate('alpha', row(12, 2, '0', '0'), 2);
-    expect(liquidated.statuses()).toEqual(['submitted', 'sequenced', 'posted', 'liquidated']);
+    const postOnly = tracker();
+    apply(postOnly.lifecycle, row(11, 4, '0', { orderRejection: 5 }), 1);
+    expect(postOnly.events.at(-1)?.reason).toBe('PostOnlyViolation');
+
+    // Our resting order absorbed a liquidation (§10.7: it is the row's makerOrderIntent): a fill of it.
+    const absorbed = tracker();
+    apply(absorbed.lifecycle, row(11, 0, '0'), 1);
+    apply(absorbed.lifecycle, row(12, 2, '1'), 2);
+    expect(absorbed.statuses()).toEqual(['submitted', 'sequenced', 'posted', 'partially-filled']);
+    expect(absorbed.events.at(-1)).toMatchObject({ filled: '1', remaining: '2' });
   });
 
   it('an update before the receipt proves sequencing: sequenced is reported once, first', () => {
     const { lifecycle, statuses } = tracker();
-    lifecycle.applyUpdate('alpha', row(10, 0, '0', '3'), 1);
+    apply(lifecycle, row(10, 0, '0'), 1);
     lifecycle.sequenced(HASH, 2);
     expect(statuses()).toEqual(['submitted', 'sequenced', 'posted']);
   });
 
   it('only moves forward: a late receipt or Post after a fill changes nothing', () => {
     const { lifecycle, statuses } = tracker();
-    lifecycle.applyUpdate('alpha', row(11, 1, '1', '2', { fillAmount: '1', fillPrice: '2000' }), 1);
+    apply(lifecycle, row(11, 1, '1', { amount: '1' }), 1);
     lifecycle.sequenced(HASH, 2);
-    expect(lifecycle.applyUpdate('alpha', row(12, 0, '1', '2'), 3).outcome).toBe('unchanged');
+    expect(apply(lifecycle, row(12, 0, '1'), 3).outcome).toBe('unchanged');
     expect(statuses()).toEqual(['submitted', 'sequenced', 'partially-filled']);
   });
 
   it('is terminal only on a terminal update: nothing after it counts, duplicates are ignored', () => {
     const { lifecycle, statuses } = tracker();
-    const fill = row(11, 1, '3', '0', { fillAmount: '3', fillPrice: '2000' });
-    expect(lifecycle.applyUpdate('alpha', fill, 1).outcome).toBe('applied');
-    expect(lifecycle.applyUpdate('alpha', fill, 2).outcome).toBe('duplicate');
-    expect(lifecycle.applyUpdate('alpha', row(12, 3, '3', '0'), 3).outcome).toBe('after-terminal');
+    const fill = row(11, 1, '3', { amount: '3' });
+    expect(apply(lifecycle, fill, 1).outcome).toBe('applied');
+    expect(apply(lifecycle, fill, 2).outcome).toBe('duplicate');
+    expect(apply(lifecycle, row(12, 3, '3'), 3).outcome).toBe('after-terminal');
     expect(statuses()).toEqual(['submitted', 'sequenced', 'filled']);
     expect(lifecycle.live()).toEqual([]);
   });
@@ -133,22 +148,10 @@ describe('OrderLifecycle', () => {
   it('adopts orders it did not place, keyed by their hash', () => {
     const events: LifecycleEvent[] = [];
     const lifecycle = new OrderLifecycle((e) => events.push(e));
-    lifecycle.applyOpenOrder(
-      'alpha',
-      {
-        orderHash: OTHER,
-        symbol: 'ETHP',
-        side: 1,
-        orderType: 0,
-        amount: '2',
-        price: '2100',
-        filledAmount: '0.5',
-        remainingAmount: '1.5',
-        nonce: `0x${'00'.repeat(32)}`,
-        createdAt: '2026-01-05T13:00:00.000Z',
-      },
-      1,
-    );
+    // The L3 book's entry (SDK OrderBookL3Entry): amount 1.5 remains of originalAmount 2.
+    const book = fixture('rest-order-book-l3') as { value: unknown[] };
+    const entry = orderBookL3EntrySchema.parse({ ...(book.value[0] as Json), orderHash: OTHER, side: 1 });
+    lifecycle.applyOpenOrder('alpha', entry, 1);
     expect(events).toEqual([
       {
         strategyId: 'alpha',
@@ -162,6 +165,61 @@ describe('OrderLifecycle', () => {
       },
     ]);
     expect(lifecycle.get('alpha', OTHER)?.side).toBe('sell');
+  });
+
+  it('REST rows carry no cumulative amount: filled is the sum of the fills, remaining intent.amount − filled', () => {
+    const { lifecycle, events } = tracker();
+    const ours = { makerOrderIntent: intent(FIXTURE_TRADER, { orderHash: HASH, amount: '3', side: 0 }), takerOrderIntent: undefined };
+    for (const [g, amount] of [
+      [11, '1'],
+      [12, '1.5'],
+    ] as const) {
+      const r = orderUpdateHistory('ws-order-update-trade', { ...ours, globalOrdinal: g, amount });
+      lifecycle.applyUpdate('alpha', r, r.makerOrderIntent, 1);
+    }
+    // 1 + 1.5 = 2.5 filled of 3; 0.5 remains
+    expect(events.at(-1)).toMatchObject({ status: 'partially-filled', filled: '2.5', remaining: '0.5' });
+  });
+
+  it('matches a rejection with a placeholder intent by the nonce it was signed with (§10.8), else leaves it', () => {
+    const events: LifecycleEvent[] = [];
+    const lifecycle = new OrderLifecycle((e) => events.push(e));
+    const nonce = `0x${'31'.repeat(16)}${'00'.repeat(16)}`;
+    lifecycle.submit({ strategyId: 'alpha', clientOrderId: 'c9', orderHash: HASH, symbol: 'ETHP', side: 'buy', amount: '1', nonce }, 0);
+    const placeholder = (n: string) =>
+      intent('', {
+        orderHash: '',
+        symbol: '',
+        amount: '',
+        price: '',
+        strategyIdHash: '',
+        stopPrice: '',
+        signature: '',
+        createdAt: '',
+        side: 0,
+        orderType: 0,
+        nonce: n,
+      });
+    const unknown = orderUpdate('ws-order-update-order-rejection', {
+      globalOrdinal: 20,
+      orderRejection: 1,
+      makerOrderIntent: placeholder(''),
+    });
+    expect(lifecycle.applyUpdate('alpha', unknown, unknown.makerOrderIntent, 1).outcome).toBe('unmatched');
+    const known = orderUpdate('ws-order-update-order-rejection', {
+      globalOrdinal: 21,
+      orderRejection: 1,
+      makerOrderIntent: placeholder(nonce),
+    });
+    expect(lifecycle.applyUpdate('alpha', known, known.makerOrderIntent, 2).outcome).toBe('applied');
+    expect(events.at(-1)).toMatchObject({ clientOrderId: 'c9', status: 'rejected', reason: 'SolvencyGuard' });
+  });
+
+  it('a CancelRejection (integer code) leaves the order as it was', () => {
+    const { lifecycle, statuses } = tracker();
+    apply(lifecycle, row(10, 0, '0'), 1);
+    expect(apply(lifecycle, row(11, 5, '0'), 2).outcome).toBe('cancel-rejected');
+    expect(statuses()).toEqual(['submitted', 'sequenced', 'posted']);
   });
 
   it('refuses a clientOrderId twice', () => {
@@ -183,7 +241,7 @@ describe('OrderLifecycle', () => {
       liquidated: 4,
     };
     const update = fc.record({
-      reason: fc.constantFrom<OrderUpdateRow['reason']>(0, 1, 1, 1, 2, 3, 4, 5),
+      reason: fc.constantFrom<OrderUpdateReason>(0, 1, 1, 1, 2, 3, 4, 5),
       filled: fc.constantFrom('0', '1', '2', '3'),
       ordinal: fc.integer({ min: 1, max: 40 }),
     });
@@ -192,10 +250,9 @@ describe('OrderLifecycle', () => {
         const { lifecycle, events } = tracker();
         if (receipt) lifecycle.sequenced(HASH, 0);
         for (const u of updates) {
-          lifecycle.applyUpdate(
-            'alpha',
-            row(u.ordinal, u.reason, u.filled, '0', {
-              ...(u.reason === 1 ? { fillAmount: '1', fillPrice: '2000' } : {}),
+          apply(
+            lifecycle,
+            row(u.ordinal, u.reason, u.filled, {
               ...(u.reason === 4 ? { orderRejection: 0 as const } : {}),
             }),
             0,
@@ -210,7 +267,8 @@ describe('OrderLifecycle', () => {
         expect(events.filter((e) => isTerminal(e.status)).length).toBeLessThanOrEqual(1);
         const terminal = events.find((e) => isTerminal(e.status));
         // The model: a repeated globalOrdinal is a duplicate; filled is the largest seen; a Trade ends
-        // the order once filled reaches the amount (3); Liquidation, Cancellation, OrderRejection end it.
+        // (or a Liquidation it absorbed) ends the order once filled reaches the amount (3); Cancellation and
+        // OrderRejection end it.
         const seen = new Set<number>();
         let most = 0;
         let ended = false;
@@ -219,7 +277,7 @@ describe('OrderLifecycle', () => {
           seen.add(u.ordinal);
           if (u.reason === 5) continue;
           most = Math.max(most, Number(u.filled));
-          if (u.reason === 2 || u.reason === 3 || u.reason === 4 || (u.reason === 1 && most >= 3)) ended = true;
+          if (u.reason === 3 || u.reason === 4 || ((u.reason === 1 || u.reason === 2) && most >= 3)) ended = true;
         }
         expect(terminal !== undefined).toBe(ended);
         if (terminal !== undefined) expect(TERMINAL_STATUSES).toContain(terminal.status);

@@ -1,28 +1,57 @@
-import type { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
-import { dec } from '../../src/domain/decimal.ts';
-import type { Simulator } from '../../src/sim/server.ts';
+import { traderAddress21 } from '../../src/derivadex/trader-address.ts';
 import type { OrderIntent } from '../../src/domain/order.ts';
-import { VenueClient, type VenueClientEvents } from '../../src/venue/venue-client.ts';
-import { clientBook, startHarness, venueBook, walletFor, type Harness, type HarnessOptions } from './venue-harness.ts';
+import { VenueClient } from '../../src/venue/venue-client.ts';
+import { record, startFakeHarness, walletFor, type FakeHarness, type FakeVenue } from './venue-harness.ts';
+import { MAIN_HASH, asObject, fixture, fixtureRow, intent, orderRow, strategyRow, type Json } from './wire-fixtures.ts';
 
 /*
- * The venue client against the real simulator over real sockets, on a simulated clock. After every
- * scenario the client's ledger must equal the simulator's strategy exactly, with every fill counted once.
+ * The venue client against a fake DerivaDEX serving the golden-fixture shapes over real sockets
+ * (venue-harness.ts), on a simulated clock. The fake matches nothing: each test writes the exchange's
+ * rows itself, so every expectation is a row of the real protocol and its hand-worked consequence.
  */
 
-const harnesses: Harness[] = [];
+const harnesses: FakeHarness[] = [];
 afterEach(async () => {
   for (const h of harnesses.splice(0)) await h.close();
 });
 
-async function start(options: HarnessOptions = {}): Promise<Harness> {
-  const h = await startHarness(options);
+async function start(options: Parameters<typeof startFakeHarness>[0] = {}, prepare?: (venue: FakeVenue) => void): Promise<FakeHarness> {
+  const h = await startFakeHarness(options, prepare);
   harnesses.push(h);
   return h;
 }
 
-const MARKET_BUY = (amount: string): OrderIntent => ({ symbol: 'ETHP', side: 'buy', amount, type: 'market' });
+const ALPHA = walletFor('alpha');
+const BETA = walletFor('beta');
+const A21 = traderAddress21(ALPHA.address);
+const B21 = traderAddress21(BETA.address);
+const OTHER21 = '0x00c0ffee00112233445566778899aabbccddeeff00';
+const RESTING = '0x60fedfa68fa1ef03597a7ce6fc660f80cd6d26771fa888a6ba';
+
+const strategyValue = (trader: string, availCollateral: string): Json => ({
+  ...asObject(asObject(fixture('rest-strategy'), 'body').value, 'strategy'),
+  trader,
+  availCollateral,
+});
+const positionValue = (trader: string, balance: string, side: number, avgEntryPrice: string): Json => ({
+  ...asObject((fixture('rest-positions') as { value: unknown[] }).value[0], 'position'),
+  trader,
+  balance,
+  side,
+  avgEntryPrice,
+});
+
+async function bootstrapped(
+  options: Parameters<typeof startFakeHarness>[0] = {},
+  prepare?: (venue: FakeVenue) => void,
+): Promise<FakeHarness> {
+  const h = await start(options, prepare);
+  await h.client.bootstrap([{ strategyId: 'alpha', signer: ALPHA }]);
+  await h.idle();
+  return h;
+}
+
 const LIMIT = (side: 'buy' | 'sell', amount: string, price: string): OrderIntent => ({
   symbol: 'ETHP',
   side,
@@ -31,388 +60,421 @@ const LIMIT = (side: 'buy' | 'sell', amount: string, price: string): OrderIntent
   price,
 });
 
-function nextEvent<K extends keyof VenueClientEvents>(
-  client: VenueClient,
-  name: K,
-  match: (e: VenueClientEvents[K][0]) => boolean = () => true,
-): Promise<VenueClientEvents[K][0]> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${String(name)} event within 5 s`)), 5_000);
-    // The untyped view of the same emitter: a listener generic in K does not narrow the typed one.
-    const emitter: EventEmitter = client;
-    const listener = (event: VenueClientEvents[K][0]): void => {
-      if (!match(event)) return;
-      clearTimeout(timer);
-      emitter.off(name, listener);
-      resolve(event);
-    };
-    emitter.on(name, listener);
-  });
-}
-
-function statuses(h: Harness, clientOrderId: string): Array<[string, string]> {
-  return h.lifecycle(clientOrderId).map((e) => [e.status, e.filled]);
-}
-
-/** The client's ledger equals the simulator's strategy, and every venue fill entered it exactly once. */
-function expectReconciled(h: Harness, id = 'alpha'): void {
-  const wallet = h.wallet(id);
-  expect(clientBook(h.client, id)).toEqual(venueBook(h.sim, wallet));
-  const venueFills = h.sim.exchange
-    .orderUpdates(wallet.address, '0x2576ebd1')
-    .filter((r) => r.reason === 1)
-    .map((r) => `${r.orderHash.toLowerCase()}:${r.globalOrdinal}`)
-    .sort();
-  const ledgerFills = h.events.ledger.filter((u) => u.strategyId === id && u.event.kind === 'fill').map((u) => u.event.id);
-  expect([...ledgerFills].sort()).toEqual(venueFills);
-  expect(new Set(ledgerFills).size).toBe(ledgerFills.length);
-  expect(h.events.drift).toEqual([]);
-  expect(h.events.fault).toEqual([]);
-}
-
-describe('VenueClient bootstrap and feeds', () => {
-  it('loads products, the strategy snapshot, marks and the book, subscribed to all four feeds', async () => {
-    const h = await start();
-    expect(h.client.products.ETHP).toEqual({
-      symbol: 'ETHP',
-      tickSize: '0.1',
-      minOrderSize: '0.0001',
-      maxOrderNotional: '1000000',
-      maxTakerPriceDeviation: '0.02',
-      maxLeverage: 3,
-      mmr: '0.05',
+describe('VenueClient bootstrap', () => {
+  it('reads the deployment, products with the margin overlay, the bracketed snapshot and open orders; ONE SUBSCRIBE of all four feeds', async () => {
+    const h = await bootstrapped({ contractDeployment: 'testnet', productMargins: { ETHP: { maxLeverage: 5, mmr: '0.03' } } }, (venue) => {
+      venue.strategies.set(`${A21}:${MAIN_HASH}`, strategyValue(ALPHA.address, '10012.5'));
+      venue.positions.set(`${A21}:${MAIN_HASH}`, [positionValue(ALPHA.address, '1.5', 1, '2450.5')]);
+      venue.book.push({ ...asObject((fixture('rest-order-book-l3') as { value: unknown[] }).value[0], 'l3'), traderAddress: A21 });
+      venue.marks.push(...(fixture('rest-mark-prices') as { value: Json[] }).value);
     });
-    expect(h.events.bootstrap.map((b) => [b.strategyId, b.ledger.collateral, b.openOrders.length])).toEqual([['alpha', '10000', 0]]);
-    expect(h.events.mark.map((m) => [m.symbol, m.price])).toEqual([['ETHP', '2000']]);
-    expect(h.client.book('ETHP')?.asks[0]).toEqual({ price: '2000.2', amount: '50' });
-    expect(h.sim.connectionCount).toBe(1);
-    await h.step(1_000, (sim) => sim.setMark('ETHP', '2001'));
-    expect(h.events.mark.map((m) => [m.price, m.at - h.events.mark[0]!.at])).toEqual([
-      ['2000', 0],
-      ['2001', 1_000],
+    const { venue, client, events } = h;
+    expect(venue.reads[0]?.path).toBe('/contract-server/addresses');
+    expect(venue.reads[0]?.query.get('contractDeployment')).toBe('testnet');
+    expect(client.products.ETHP).toMatchObject({ tickSize: '0.1', maxLeverage: 5, mmr: '0.03' });
+    expect(client.products.BTCP).toMatchObject({ tickSize: '1', maxLeverage: 3, mmr: '0.05' }); // 0.15 / 3
+    expect(venue.controls).toEqual([
+      {
+        action: 'SUBSCRIBE',
+        nonce: 'sub-1',
+        feeds: [
+          { feed: 'MARK_PRICE', params: { symbols: ['BTCP', 'ETHP'] } },
+          {
+            feed: 'ORDER_BOOK_L2',
+            params: {
+              orderBookL2Filters: [
+                { symbol: 'BTCP', aggregation: 1 },
+                { symbol: 'ETHP', aggregation: 0.1 },
+              ],
+            },
+          },
+          { feed: 'ORDER_UPDATE', params: { orderFilters: [{ traderAddress: A21, strategyIdHash: MAIN_HASH }] } },
+          { feed: 'STRATEGY_UPDATE', params: { strategyFilters: [{ traderAddress: A21, strategyIdHash: MAIN_HASH }] } },
+        ],
+      },
     ]);
-    expect(h.client.book('ETHP')?.asks[0]?.price).toBe('2001.2');
-    expect(h.client.stats).toMatchObject({ rejected: 0, duplicates: 0, gaps: 0 });
+    // The snapshot: the 20-byte trader on /stats, bracketed by order=desc&limit=1 reads of both families (21-byte).
+    const strategyRead = venue.reads.find((r) => r.path === '/stats/api/v1/strategy')!;
+    expect([strategyRead.query.get('trader'), strategyRead.query.get('strategyId')]).toEqual([ALPHA.address, 'main']);
+    const brackets = venue.reads.filter((r) => r.query.get('order') === 'desc');
+    expect(brackets.map((r) => [r.path, r.query.get('trader'), r.query.get('limit')])).toEqual([
+      ['/exchange/api/v1/order_updates', A21, '1'],
+      ['/exchange/api/v1/strategy_updates', A21, '1'],
+      ['/exchange/api/v1/order_updates', A21, '1'],
+      ['/exchange/api/v1/strategy_updates', A21, '1'],
+    ]);
+    const boot = events.bootstrap[0]!;
+    expect(boot.ledger.collateral).toBe('10012.5');
+    expect(boot.ledger.positions).toEqual({ ETHP: { size: '1.5', avgEntry: '2450.5' } });
+    // L3 entry: originalAmount 2, amount (remaining) 1.5 → filled 0.5.
+    expect(boot.openOrders.map((o) => [o.orderHash, o.status, o.amount, o.filled, o.remaining])).toEqual([
+      ['0xea670d68af94b1095d9b35bf71258ef395953fd9b5712b929a', 'partially-filled', '2', '0.5', '1.5'],
+    ]);
+    expect(events.mark.map((m) => [m.symbol, m.price])).toEqual([['ETHP', '2451.3']]);
+    expect(client.book('ETHP')?.bids[0]).toEqual({ price: '2450', amount: '50.25' });
+    expect(events.fault).toEqual([]);
   });
 
-  it('after a restart, bootstraps an existing position and adopts open orders by their hash', async () => {
-    const first = await start({ seed: 3 });
-    await first.client.placeOrder('alpha', 'b1', MARKET_BUY('2'));
-    const resting = await first.client.placeOrder('alpha', 'r1', LIMIT('buy', '1', '1990'));
-    await first.idle();
-    await first.client.close();
+  it('takes the EIP-712 domain from the options when both halves are given, and every documented ack form', async () => {
+    for (const ackStyle of ['error-null', 'bare'] as const) {
+      const h = await bootstrapped({ chainId: 1337, verifyingContract: `0x${'dd'.repeat(20)}` }, (venue) => {
+        venue.ackStyle = ackStyle;
+      });
+      expect(h.venue.reads.some((r) => r.path === '/contract-server/addresses')).toBe(false);
+      expect(h.events.bootstrap.length).toBe(1);
+    }
+  });
 
-    const second = new VenueClient({ restUrl: first.sim.url, wsUrl: first.sim.wsUrl, clock: first.clock, work: first.work, seed: 4 });
-    const boot = nextEvent(second, 'bootstrap');
-    await second.connect();
-    await second.bootstrap([{ strategyId: 'alpha', signer: walletFor('alpha') }]);
-    const notice = await boot;
-    await first.idle();
-    expect(notice.ledger.positions).toEqual({ ETHP: { size: '2', avgEntry: '2000.2' } });
-    expect(notice.ledger.collateral).toBe(venueBook(first.sim, walletFor('alpha')).collateral);
-    expect(notice.openOrders.map((o) => [o.clientOrderId, o.status, o.amount])).toEqual([[resting.orderHash, 'posted', '1']]);
-    await second.cancelOrder('alpha', resting.orderHash);
-    await first.idle();
-    expect(second.order('alpha', resting.orderHash)?.status).toBe('cancelled');
-    await second.close();
+  it('a second bootstrap re-sends the user feeds with every strategy (a SUBSCRIBE replaces a feed)', async () => {
+    const h = await bootstrapped();
+    await h.client.bootstrap([{ strategyId: 'beta', signer: BETA }]);
+    await h.idle();
+    const filters = [
+      { traderAddress: A21, strategyIdHash: MAIN_HASH },
+      { traderAddress: B21, strategyIdHash: MAIN_HASH },
+    ];
+    expect(h.venue.controls[1]).toEqual({
+      action: 'SUBSCRIBE',
+      nonce: 'sub-2',
+      feeds: [
+        { feed: 'ORDER_UPDATE', params: { orderFilters: filters } },
+        { feed: 'STRATEGY_UPDATE', params: { strategyFilters: filters } },
+      ],
+    });
+  });
+
+  it('reads the snapshot again when the venue moved while it was read', async () => {
+    let reads = 0;
+    const h = await bootstrapped({}, (venue) => {
+      venue.onSnapshotRead = () => {
+        reads += 1;
+        if (reads === 1) venue.strategyUpdate(strategyRow('ws-strategy-update-deposit', { traderAddress: A21 }), { live: false });
+      };
+      venue.strategies.set(`${A21}:${MAIN_HASH}`, strategyValue(ALPHA.address, '10000'));
+    });
+    expect(reads).toBe(2);
+    expect(h.events.bootstrap[0]!.ledger.collateral).toBe('10000');
+    expect(h.events.repair).toEqual([]);
+  });
+});
+
+describe('VenueClient books the golden frames', () => {
+  it('fills, fees, funding, a withdrawal intent and its rejection, fed frame by frame over the socket', async () => {
+    const h = await bootstrapped();
+    const { venue, events } = h;
+    const ours = (fields: Json) => intent(A21, fields);
+    const restingIntent = ours({ ...asObject(fixtureRow('ws-order-update-post').makerOrderIntent, 'intent'), traderAddress: A21 });
+    const taker = ours({ orderHash: `0x${'22'.repeat(25)}`, side: 1, amount: '0.2', price: '0', orderType: 1 });
+    venue.strategyUpdate(strategyRow('ws-strategy-update-deposit', { traderAddress: A21 }));
+    venue.orderUpdate(orderRow('ws-order-update-post', { makerOrderIntent: restingIntent }));
+    venue.orderUpdate(orderRow('ws-order-update-trade', { makerOrderIntent: restingIntent }));
+    // We take 0.2 from someone's bid at 2450 with a market ask: the taker side and fee are ours.
+    venue.orderUpdate(
+      orderRow('ws-order-update-trade', {
+        globalOrdinal: 90212,
+        amount: '0.2',
+        price: '2450',
+        cumulativeFilledAmount: '0.2',
+        makerOrderIntent: intent(OTHER21, { orderHash: `0x${'11'.repeat(25)}`, side: 0, amount: '1', price: '2450' }),
+        takerOrderIntent: taker,
+        makerFeeCollateral: '0',
+        takerFeeCollateral: '0.245',
+      }),
+    );
+    const su = (name: string, fields: Json) => strategyRow(name, { traderAddress: A21, ...fields });
+    venue.strategyUpdate(
+      su('ws-strategy-update-funding', { globalOrdinal: 5131, reason: 6, amount: '-0.245', newAvailCollateral: '9999.655' }),
+    );
+    venue.strategyUpdate(su('ws-strategy-update-funding', { newAvailCollateral: '9999.285' }));
+    venue.strategyUpdate(su('ws-strategy-update-withdraw-intent', { newAvailCollateral: '9499.285' }));
+    venue.strategyUpdate(su('ws-strategy-update-withdraw-rejection', {}));
+    venue.strategyUpdate(
+      su('ws-strategy-update-pnl-settlement', {
+        globalOrdinal: 5137,
+        amount: '0',
+        newAvailCollateral: '9499.285',
+        positions: [{ symbol: 'ETHP', balance: '0.3', side: 1, avgEntryPrice: '2450.5', realizedPnl: '-0.1' }],
+      }),
+    );
+    await h.idle();
+
+    expect(events.ledger.map((u) => [u.event.id, u.event.kind, u.event.seq])).toEqual([
+      ['strategy:5120', 'deposit', 0],
+      ['order:90211', 'fill', 1],
+      ['order:90212', 'fill', 2],
+      ['strategy:5134', 'funding', 3],
+      ['strategy:5135', 'withdrawal', 4],
+    ]);
+    // 0 + 10000 deposit
+    // buy 0.5 @ 2450.5 as maker, fee 0                              → 10000
+    // sell 0.2 @ 2450 as taker: (2450 − 2450.5) × 0.2 = −0.1, fee 0.245 → 10000 − 0.1 − 0.245 = 9999.655 (the Fee row agrees)
+    // funding −0.37                                                  → 9999.285
+    // withdrawal intent 500 (availCollateral → locked)                → 9499.285
+    const ledger = h.client.ledger('alpha')!;
+    expect(ledger.collateral).toBe('9499.285');
+    expect(ledger.positions).toEqual({ ETHP: { size: '0.3', avgEntry: '2450.5' } }); // 0.5 − 0.2
+    expect([ledger.realizedPnl, ledger.feesPaid, ledger.fundingReceived, ledger.netTransfers]).toEqual(['-0.1', '0.245', '-0.37', '9500']);
+    expect(events['withdraw-rejected'].map((w) => [w.strategyId, w.reason, w.globalOrdinal])).toEqual([
+      ['alpha', 'MaxWithdrawalAmount', 5136],
+    ]);
+    expect(h.client.order('alpha', RESTING)).toMatchObject({ status: 'partially-filled', filled: '0.5', remaining: '1.5' });
+    expect(h.client.order('alpha', `0x${'22'.repeat(25)}`)).toMatchObject({ status: 'filled', filled: '0.2', remaining: '0' });
+    expect(events.drift).toEqual([]);
+    expect(events.fault).toEqual([]);
+  });
+
+  it('one Liquidation row reaches both strategies it names: the liquidated one and the one whose order absorbed it', async () => {
+    const h = await start({}, (venue) => {
+      venue.strategies.set(`${A21}:${MAIN_HASH}`, strategyValue(ALPHA.address, '100'));
+      venue.positions.set(`${A21}:${MAIN_HASH}`, [positionValue(ALPHA.address, '1.5', 1, '2450.5')]);
+      venue.strategies.set(`${B21}:${MAIN_HASH}`, strategyValue(BETA.address, '10000'));
+    });
+    await h.client.bootstrap([
+      { strategyId: 'alpha', signer: ALPHA },
+      { strategyId: 'beta', signer: BETA },
+    ]);
+    await h.idle();
+    const absorber = intent(B21, { ...asObject(fixtureRow('ws-order-update-liquidation').makerOrderIntent, 'maker'), traderAddress: B21 });
+    h.venue.orderUpdate(orderRow('ws-order-update-liquidation', { liquidatedTraderAddress: A21, makerOrderIntent: absorber }));
+    // alpha: (2300 − 2450.5) × 1.5 = −225.75 → 100 − 225.75 = −125.75; the insurance fund tops it up to 0.
+    h.venue.strategyUpdate(
+      strategyRow('ws-strategy-update-funding', {
+        traderAddress: A21,
+        globalOrdinal: 5140,
+        reason: 7,
+        amount: '-100',
+        newAvailCollateral: '0',
+        positions: [],
+      }),
+    );
+    await h.idle();
+    expect(h.events.liquidation.map((l) => [l.strategyId, l.symbol, l.price])).toEqual([['alpha', 'ETHP', '2300']]);
+    expect(h.events.ledger.map((u) => [u.strategyId, u.event.kind, u.event.id])).toEqual([
+      ['beta', 'fill', 'order:90240'],
+      ['alpha', 'liquidation', 'order:90240'],
+      ['alpha', 'fee', 'insurance:5140'],
+    ]);
+    expect(h.client.ledger('alpha')).toMatchObject({ collateral: '0', positions: {} });
+    expect(h.client.ledger('beta')).toMatchObject({ collateral: '10000', positions: { ETHP: { size: '1.5', avgEntry: '2300' } } });
+    expect(h.events.drift).toEqual([]);
   });
 });
 
 describe('VenueClient orders', () => {
-  it('place → fill: submitted then filled, one fill with its fee in the ledger', async () => {
-    const h = await start();
-    const placed = await h.client.placeOrder('alpha', 'o1', MARKET_BUY('1'));
+  it('sends limits as orderType 0 and markets as 1 without a trader address, and follows the order by its intent hash', async () => {
+    const h = await bootstrapped();
+    const limit = await h.client.placeOrder('alpha', 'l1', LIMIT('buy', '1', '2440'));
+    await h.client.placeOrder('alpha', 'm1', { symbol: 'ETHP', side: 'sell', amount: '0.5', type: 'market' });
     await h.idle();
-    expect(placed.orderHash).toMatch(/^0x[0-9a-f]{50}$/);
-    expect(statuses(h, 'o1')).toEqual([
-      ['submitted', '0'],
-      ['sequenced', '0'],
-      ['filled', '1'],
+    const sent = h.venue.requests.map((r) => asObject(r.c, 'c'));
+    expect(h.venue.requests.map((r) => r.t)).toEqual(['Order', 'Order']);
+    expect(sent.map((c) => [c.side, c.orderType, c.amount, c.price, 'traderAddress' in c])).toEqual([
+      ['Bid', 0, '1', '2440', false],
+      ['Ask', 1, '0.5', '0', false],
     ]);
-    // 1 at the best ask 2000.2; taker fee 1 × 2000.2 × 0.0005 = 1.0001; collateral 10000 − 1.0001
-    expect(h.events.ledger.map((u) => [u.event.kind, (u.event as { price?: string }).price, (u.event as { fee?: string }).fee])).toEqual([
-      ['fill', '2000.2', '1.0001'],
+    const mine = intent(A21, { orderHash: limit.orderHash, nonce: sent[0]!.nonce, side: 0, amount: '1', price: '2440' });
+    h.venue.orderUpdate(orderRow('ws-order-update-post', { globalOrdinal: 9, makerOrderIntent: mine }));
+    h.venue.orderUpdate(
+      orderRow('ws-order-update-trade', {
+        globalOrdinal: 10,
+        amount: '1',
+        price: '2440',
+        cumulativeFilledAmount: '1',
+        makerOrderIntent: mine,
+      }),
+    );
+    await h.idle();
+    expect(h.events.lifecycle.filter((e) => e.clientOrderId === 'l1').map((e) => [e.status, e.filled, e.remaining])).toEqual([
+      ['submitted', '0', '1'],
+      ['sequenced', '0', '1'],
+      ['posted', '0', '1'],
+      ['filled', '1', '0'],
     ]);
-    expect(h.client.ledger('alpha')?.collateral).toBe('9998.9999');
-    expectReconciled(h);
   });
 
-  it('partial fills: a limit order fills in parts, rests, then fills as the market moves through it', async () => {
-    const h = await start({ sim: { liquidity: { depth: '1', levels: 2, spreadTicks: 2 } } });
-    await h.client.placeOrder('alpha', 'p1', LIMIT('buy', '3', '2000.3'));
+  it('a SafetyFailure receipt rejects the order with the variant name', async () => {
+    const h = await bootstrapped();
+    h.venue.answer = () => ({ status: 200, body: fixture('receipt-safety-failure') });
+    await h.client.placeOrder('alpha', 'tick', LIMIT('buy', '1', '2440.05'));
     await h.idle();
-    // 1 at 2000.2 and 1 at 2000.3 (the only asks), 1 rests at 2000.3
-    expect(statuses(h, 'p1')).toEqual([
-      ['submitted', '0'],
-      ['sequenced', '0'],
-      ['partially-filled', '1'],
-      ['partially-filled', '2'],
-    ]);
-    expect(h.client.order('alpha', 'p1')).toMatchObject({ status: 'partially-filled', remaining: '1' });
-    await h.step(1_000, (sim) => sim.setMark('ETHP', '2000')); // the re-laid ask 2000.2 crosses our 2000.3 bid
-    expect(statuses(h, 'p1').at(-1)).toEqual(['filled', '3']);
-    expectReconciled(h);
-  });
-
-  it('partial fill of a market order: what cannot fill inside the band is cancelled', async () => {
-    const h = await start({ sim: { liquidity: { depth: '1', levels: 2, spreadTicks: 2 } } });
-    await h.client.placeOrder('alpha', 'm1', MARKET_BUY('5'));
-    await h.idle();
-    expect(statuses(h, 'm1')).toEqual([
-      ['submitted', '0'],
-      ['sequenced', '0'],
-      ['partially-filled', '1'],
-      ['partially-filled', '2'],
-      ['cancelled', '2'],
-    ]);
-    expectReconciled(h);
-  });
-
-  it('cancel one order, cancel all, and a cancel of a finished order does nothing', async () => {
-    const h = await start();
-    await h.client.placeOrder('alpha', 'c1', LIMIT('buy', '1', '1990'));
-    await h.client.placeOrder('alpha', 'c2', LIMIT('buy', '1', '1980'));
-    await h.client.placeOrder('alpha', 'c3', LIMIT('sell', '1', '2100'));
-    await h.idle();
-    expect(statuses(h, 'c1')).toEqual([
-      ['submitted', '0'],
-      ['sequenced', '0'],
-      ['posted', '0'],
-    ]);
-    await h.client.cancelOrder('alpha', 'c1');
-    await h.idle();
-    expect(statuses(h, 'c1').at(-1)).toEqual(['cancelled', '0']);
-    await h.client.cancelOrder('alpha', 'c1');
-    await h.client.cancelAll('alpha', 'ETHP');
-    await h.idle();
-    expect(statuses(h, 'c2').at(-1)).toEqual(['cancelled', '0']);
-    expect(statuses(h, 'c3').at(-1)).toEqual(['cancelled', '0']);
-    expect(h.lifecycle('c1').length).toBe(4);
-    expect(h.client.liveOrders('alpha')).toEqual([]);
-    expectReconciled(h);
-  });
-});
-
-describe('VenueClient rejects, one per rule', () => {
-  async function rejection(h: Harness, id: string, intent: OrderIntent): Promise<{ reason?: string; detail?: string }> {
-    await h.client.placeOrder('alpha', id, intent);
-    await h.idle();
-    const last = h.lifecycle(id).at(-1)!;
-    expect(last.status).toBe('rejected');
-    return { ...(last.reason === undefined ? {} : { reason: last.reason }), ...(last.detail === undefined ? {} : { detail: last.detail }) };
-  }
-
-  it('tick size, minimum size and max notional are refused by the venue (422 SafetyFailure)', async () => {
-    const h = await start();
-    const tick = await rejection(h, 'tick', LIMIT('buy', '1', '1999.95'));
-    expect(tick.reason).toBe('SafetyFailure');
-    expect(tick.detail).toContain('tickSize');
-    const size = await rejection(h, 'size', LIMIT('buy', '0.00005', '1990'));
-    expect(size.reason).toBe('SafetyFailure');
-    expect(size.detail).toContain('minOrderSize');
-    const notional = await rejection(h, 'notional', MARKET_BUY('600')); // 600 × 2000 = 1,200,000 > 1,000,000
-    expect(notional.reason).toBe('SafetyFailure');
-    expect(notional.detail).toContain('maxOrderNotional');
-    expect(statuses(h, 'tick')).toEqual([
-      ['submitted', '0'],
-      ['rejected', '0'],
-    ]);
-    expectReconciled(h);
-  });
-
-  it('price band, margin and liquidity are rejected by the matching engine (ORDER_UPDATE)', async () => {
-    const h = await start();
-    expect((await rejection(h, 'band', LIMIT('buy', '1', '2040.1'))).reason).toBe('MaxTakerPriceDeviation'); // band high 2000 × 1.02 = 2040
-    expect((await rejection(h, 'margin', MARKET_BUY('20'))).reason).toBe('SolvencyGuard'); // 40,000 notional needs 13,333 > 10,000
-    h.sim.injectFault({ kind: 'reject-next-order', trader: h.wallet('alpha').address, strategyId: 'main', reason: 'NoLiquidity' });
-    expect((await rejection(h, 'liquidity', MARKET_BUY('1'))).reason).toBe('NoLiquidity');
-    expectReconciled(h);
-  });
-
-  it('a used nonce is refused with 412 IllegalNonce (re-signing switched off), or re-signed with a fresh one', async () => {
-    const h = await start({ seed: 5 });
-    await h.client.placeOrder('alpha', 'first', LIMIT('buy', '1', '1990'));
-    await h.idle();
-    // A second process with the same seed repeats the first nonce.
-    const twin = new VenueClient({ restUrl: h.sim.url, wsUrl: h.sim.wsUrl, clock: h.clock, work: h.work, seed: 5, nonceRetries: 0 });
-    const events: Array<[string, string | undefined]> = [];
-    twin.on('lifecycle', (e) => events.push([e.status, e.reason]));
-    await twin.connect();
-    await twin.bootstrap([{ strategyId: 'alpha', signer: walletFor('alpha') }]);
-    await twin.placeOrder('alpha', 'again', LIMIT('buy', '1', '1989'));
-    await h.idle();
-    expect(events.slice(-2)).toEqual([
+    const inner = String(asObject(asObject(fixture('receipt-safety-failure'), 'receipt').c, 'c').inner);
+    expect(h.events.lifecycle.map((e) => [e.status, e.reason])).toEqual([
       ['submitted', undefined],
-      ['rejected', 'IllegalNonce'],
+      ['rejected', inner],
     ]);
-    await twin.close();
+  });
 
-    const healed = new VenueClient({ restUrl: h.sim.url, wsUrl: h.sim.wsUrl, clock: h.clock, work: h.work, seed: 5 });
-    await healed.connect();
-    await healed.bootstrap([{ strategyId: 'alpha', signer: walletFor('alpha') }]);
-    const placed = await healed.placeOrder('alpha', 'again', LIMIT('buy', '1', '1989'));
+  it('a rejection with a placeholder intent is matched by the nonce the order was signed with', async () => {
+    const h = await bootstrapped();
+    await h.client.placeOrder('alpha', 'p1', LIMIT('buy', '100', '2440'));
     await h.idle();
-    expect(healed.order('alpha', 'again')?.status).toBe('posted');
-    expect(h.sim.exchange.openOrders(walletFor('alpha').address, '0x2576ebd1').map((o) => o.orderHash)).toContain(placed.orderHash);
-    await healed.close();
+    const nonce = String(asObject(h.venue.requests[0]!.c, 'c').nonce);
+    const blank = {
+      orderHash: '',
+      symbol: '',
+      amount: '',
+      price: '',
+      traderAddress: '',
+      strategyIdHash: '',
+      stopPrice: '',
+      signature: '',
+      createdAt: '',
+      side: 0,
+      orderType: 0,
+    };
+    h.venue.orderUpdate(
+      orderRow('ws-order-update-order-rejection', { orderRejection: 1, makerOrderIntent: intent('', { ...blank, nonce }) }),
+    );
+    await h.idle();
+    expect(h.client.order('alpha', 'p1')).toMatchObject({ status: 'rejected', reason: 'SolvencyGuard' });
+  });
+
+  it('a CancelRejection (integer 0) is reported as InvalidOrder and leaves the order working', async () => {
+    const h = await bootstrapped();
+    const placed = await h.client.placeOrder('alpha', 'c1', LIMIT('buy', '1', '2440'));
+    const mine = intent(A21, { orderHash: placed.orderHash, side: 0, amount: '1', price: '2440' });
+    h.venue.orderUpdate(orderRow('ws-order-update-post', { globalOrdinal: 5, makerOrderIntent: mine }));
+    await h.idle();
+    const cancelling = h.client.cancelOrder('alpha', 'c1');
+    h.venue.orderUpdate(orderRow('ws-order-update-cancel-rejection', { globalOrdinal: 6, makerOrderIntent: mine }));
+    await cancelling;
+    await h.idle();
+    expect(h.venue.requests.map((r) => r.t)).toEqual(['Order', 'CancelOrder']);
+    expect(h.events['cancel-rejected'].map((c) => [c.clientOrderId, c.reason])).toEqual([['c1', 'InvalidOrder']]);
+    expect(h.client.order('alpha', 'c1')?.status).toBe('posted');
+  });
+
+  it("reclaims another process's order from its history by orderHash=", async () => {
+    const h = await bootstrapped();
+    const hash = `0x${'44'.repeat(25)}`;
+    const theirs = intent(A21, { orderHash: hash, side: 0, amount: '1', price: '2440' });
+    h.venue.orderHistory.push({ ...orderRow('ws-order-update-post', { globalOrdinal: 3, makerOrderIntent: theirs }), txOrdinal: 1 });
+    const fill = orderRow('ws-order-update-trade', { globalOrdinal: 4, amount: '1', price: '2440', makerOrderIntent: theirs });
+    delete fill.cumulativeFilledAmount;
+    h.venue.orderHistory.push({
+      ...fill,
+      txOrdinal: 2,
+      orderMatchOrdinal: undefined,
+      lastExecutedAmount: undefined,
+      lastExecutedPrice: undefined,
+      cumulativeQuoteAssetTransactedAmount: undefined,
+      lastQuoteAssetTransactedAmount: undefined,
+    });
+    const reclaimed = await h.client.reclaimOrder('alpha', 'theirs-1', hash);
+    expect(reclaimed).toMatchObject({ clientOrderId: 'theirs-1', status: 'filled', filled: '1' });
+    expect(h.venue.reads.at(-1)?.query.getAll('orderHash')).toEqual([hash]);
+    expect(await h.client.reclaimOrder('alpha', 'nobody', `0x${'ab'.repeat(25)}`)).toBeNull();
   });
 });
 
-describe('VenueClient liquidation and money movements', () => {
-  it('a liquidation cancels working orders, closes the position at mark, and books the insurance top-up', async () => {
-    const h = await start();
-    await h.client.placeOrder('alpha', 'big', MARKET_BUY('14')); // 14 × 2000.2; needs 9,334 of 10,000
-    await h.client.placeOrder('alpha', 'tp', LIMIT('sell', '1', '2100'));
+describe('VenueClient repair', () => {
+  it('a malformed ORDER_UPDATE frame for a real fill: counted, reported once with its path, repaired from REST, the ledger equals the venue', async () => {
+    const h = await bootstrapped({}, (venue) => {
+      venue.strategies.set(`${A21}:${MAIN_HASH}`, strategyValue(ALPHA.address, '10000'));
+    });
+    const { venue } = h;
+    const mine = intent(A21, { ...asObject(fixtureRow('ws-order-update-post').makerOrderIntent, 'intent'), traderAddress: A21 });
+    const fill = orderRow('ws-order-update-trade', { makerOrderIntent: mine, makerFeeCollateral: '0.5' });
+    venue.orderUpdate(fill, { live: false });
+    // After the fill: 10000 − 0.5 fee; long 0.5 at 2450.5.
+    venue.strategies.set(`${A21}:${MAIN_HASH}`, strategyValue(ALPHA.address, '9999.5'));
+    venue.positions.set(`${A21}:${MAIN_HASH}`, [positionValue(ALPHA.address, '0.5', 1, '2450.5')]);
+    const l3 = asObject((fixture('rest-order-book-l3') as { value: unknown[] }).value[0], 'l3');
+    venue.book.push({ ...l3, orderHash: mine.orderHash, originalAmount: '2', amount: '1.5', traderAddress: A21 });
+    const broken = { ...fill, makerOrderIntent: { ...mine, orderHash: '0x1234' } };
+    venue.push('ORDER_UPDATE', 'UPDATE', [broken]);
     await h.idle();
-    expect(statuses(h, 'big').at(-1)).toEqual(['filled', '14']);
-    await h.step(1_000, (sim) => sim.setMark('ETHP', '1200'));
-    // (1200 − 2000.2) × 14 = −11,202.8 against 9,985.9986: the insurance fund tops the balance up to 0.
-    expect(h.events.liquidation.map((l) => [l.strategyId, l.symbol, l.price])).toEqual([['alpha', 'ETHP', '1200']]);
-    expect(statuses(h, 'tp').at(-1)).toEqual(['cancelled', '0']);
-    expect(h.events.ledger.map((u) => u.event.kind).slice(-2)).toEqual(['liquidation', 'fee']);
-    expect(h.client.ledger('alpha')?.positions).toEqual({});
-    expect(h.client.ledger('alpha')?.collateral).toBe('0');
-    expectReconciled(h);
-  });
-
-  it('deposits and funding payments enter the ledger once', async () => {
-    const h = await start({ sim: { funding: { rate: '0.0001', intervalMs: 60_000 } } });
-    await h.client.placeOrder('alpha', 'f1', MARKET_BUY('2'));
-    await h.idle();
-    await h.step(60_000, (sim) => sim.setMark('ETHP', '2010'));
-    await h.step(1_000, (sim) => sim.exchange.deposit(walletFor('alpha').address, 'main', '500'));
-    // funding at 2010: 2 × 2010 × 0.0001 = 0.402, paid by the long
-    const kinds = h.events.ledger.map((u) => [u.event.kind, (u.event as { amount?: string }).amount]);
-    expect(kinds).toContainEqual(['funding', '-0.402']);
-    expect(kinds).toContainEqual(['deposit', '500']);
-    expectReconciled(h);
-  });
-});
-
-describe('VenueClient recovery from injected faults', () => {
-  it('drop-feed ORDER_UPDATE: the gap is repaired from REST, no fill lost', async () => {
-    const h = await start();
-    await h.step(1_000, (sim) => sim.injectFault({ kind: 'drop-feed', feed: 'ORDER_UPDATE', duration: 10_000 }));
-    await h.client.placeOrder('alpha', 'd1', MARKET_BUY('1'));
-    await h.idle();
+    expect(h.events.fault.map((f) => f.message)).toEqual([
+      'venue sent a frame bad-row the client does not know: contents.data[0].makerOrderIntent.orderHash: expected 25-byte hex',
+    ]);
     expect(h.events.repair.map((r) => r.phase)).toEqual(['start', 'done']);
-    expect(h.events.repair[0]!.reason).toContain('gap');
-    expect(statuses(h, 'd1')).toEqual([
-      ['submitted', '0'],
-      ['sequenced', '0'],
-      ['filled', '1'],
-    ]);
-    expectReconciled(h);
-  });
-
-  it('a dropped update with no later frame to show the gap is found by tick() after unresolvedAfterMs', async () => {
-    const h = await start({ client: { orderBook: false, unresolvedAfterMs: 3_000 } });
-    h.sim.injectFault({ kind: 'drop-feed', feed: 'ORDER_UPDATE', duration: 1_000 });
-    await h.client.placeOrder('alpha', 'q1', LIMIT('buy', '1', '1990')); // a Post row only: nothing else is sent
+    expect(h.events.ledger.map((u) => [u.event.id, u.event.kind])).toEqual([['order:90211', 'fill']]);
+    expect(h.client.ledger('alpha')).toMatchObject({ collateral: '9999.5', positions: { ETHP: { size: '0.5', avgEntry: '2450.5' } } });
+    expect(h.events.drift).toEqual([]);
+    // The same bad place again: counted, not reported again.
+    venue.push('ORDER_UPDATE', 'UPDATE', [broken]);
     await h.idle();
-    expect(statuses(h, 'q1')).toEqual([
-      ['submitted', '0'],
-      ['sequenced', '0'],
-    ]);
-    await h.step(2_000);
-    expect(statuses(h, 'q1').length).toBe(2);
-    await h.step(1_000);
-    expect(h.events.repair[0]?.reason).toBe('sequenced-without-update');
-    expect(statuses(h, 'q1').at(-1)).toEqual(['posted', '0']);
-    expectReconciled(h);
+    expect(h.events.fault.map((f) => f.message.slice(0, 40))).toEqual(['venue sent a frame bad-row the client do']);
+    expect(h.client.stats.badInput).toBe(2);
   });
 
-  it('drop-feed MARK_PRICE: marks come back through repair, the feed is reported stale and then fresh', async () => {
-    const h = await start({ client: { staleAfterMs: { MARK_PRICE: 5_000 } } });
-    h.sim.injectFault({ kind: 'drop-feed', feed: 'MARK_PRICE', duration: 8_000 });
-    for (let i = 1; i <= 10; i += 1) await h.step(1_000, (sim) => sim.setMark('ETHP', String(2000 + i)));
-    expect(h.events['feed-status'].map((s) => [s.feed, s.stale, s.at - h.clock.now()])).toEqual([
-      ['MARK_PRICE', true, -4_000], // no MARK_PRICE frame since t=0: stale at t=6 s (> 5 s)
-      ['MARK_PRICE', false, -2_000], // marks flow again from t=8 s
-    ]);
-    expect(h.events.mark.at(-1)?.price).toBe('2010');
-    // Every mark reached the client, live or through repair, in order and only once.
-    expect(h.events.mark.map((m) => m.price)).toEqual(['2000', ...Array.from({ length: 10 }, (_, i) => String(2001 + i))]);
-    expectReconciled(h);
-  });
-
-  it('duplicate-messages: duplicates are dropped, nothing counted twice', async () => {
-    const h = await start();
-    h.sim.injectFault({ kind: 'duplicate-messages', count: 20 });
-    await h.client.placeOrder('alpha', 'u1', MARKET_BUY('1'));
-    await h.client.placeOrder('alpha', 'u2', LIMIT('sell', '0.5', '2000'));
+  it('a gap: both families replayed from their own floors, the newest mark per symbol, the book resubscribed by feed name', async () => {
+    const h = await bootstrapped({}, (venue) => {
+      venue.strategies.set(`${A21}:${MAIN_HASH}`, strategyValue(ALPHA.address, '0'));
+    });
+    const { venue } = h;
+    venue.strategyUpdate(strategyRow('ws-strategy-update-deposit', { traderAddress: A21 }), { live: false });
+    venue.skipOrdinals(1); // the frame that carried it is lost
+    venue.strategies.set(`${A21}:${MAIN_HASH}`, strategyValue(ALPHA.address, '10000'));
+    venue.marks.push(...(fixture('rest-mark-prices') as { value: Json[] }).value);
+    venue.push('MARK_PRICE', 'UPDATE', []);
     await h.idle();
-    expect(h.client.stats.duplicates).toBeGreaterThan(0);
-    expect(h.events.repair).toEqual([]);
-    expect(statuses(h, 'u1')).toEqual([
-      ['submitted', '0'],
-      ['sequenced', '0'],
-      ['filled', '1'],
+    expect(h.events.repair.map((r) => [r.phase, r.reason])).toEqual([
+      ['start', 'gap: ordinal 4 missing (got 5)'],
+      ['done', 'gap: ordinal 4 missing (got 5)'],
     ]);
-    expectReconciled(h);
+    const replay = venue.reads.filter((r) => r.query.get('globalOrdinal') !== null);
+    expect(replay.map((r) => [r.path, r.query.get('globalOrdinal')])).toEqual([
+      ['/exchange/api/v1/order_updates', '0'],
+      ['/exchange/api/v1/strategy_updates', '0'],
+    ]);
+    const markRead = venue.reads.find((r) => r.path === '/exchange/api/v1/mark_prices')!;
+    expect([markRead.query.get('symbol'), markRead.query.get('order'), markRead.query.get('limit')]).toEqual(['BTCP', 'desc', '1']);
+    expect(h.client.ledger('alpha')?.collateral).toBe('10000');
+    expect(h.events.mark.at(-1)).toMatchObject({ symbol: 'ETHP', price: '2451.3' });
+    expect(venue.controls.slice(1).map((c) => [c.action, c.feeds.length])).toEqual([
+      ['UNSUBSCRIBE', 1],
+      ['SUBSCRIBE', 1],
+    ]);
+    expect(venue.controls[1]!.feeds).toEqual(['ORDER_BOOK_L2']);
+    expect(h.events.drift).toEqual([]);
   });
 
-  it('reorder-messages: the late frame is dropped, the gap repaired, the ledger exact', async () => {
-    const h = await start();
-    h.sim.injectFault({ kind: 'reorder-messages', count: 3 });
-    await h.client.placeOrder('alpha', 'r1', MARKET_BUY('1'));
-    await h.client.placeOrder('alpha', 'r2', MARKET_BUY('0.5'));
-    await h.step(1_000, (sim) => sim.setMark('ETHP', '2001'));
-    expect(h.client.stats.gaps).toBeGreaterThan(0);
-    expect(h.events.repair.some((r) => r.phase === 'done')).toBe(true);
-    expect(statuses(h, 'r1').at(-1)).toEqual(['filled', '1']);
-    expect(statuses(h, 'r2').at(-1)).toEqual(['filled', '0.5']);
-    expectReconciled(h);
-  });
-
-  it('disconnect: reconnects, resubscribes, and re-bootstraps what happened meanwhile', async () => {
-    const h = await start();
-    const repaired = nextEvent(h.client, 'repair', (r) => r.phase === 'done' && r.reason.includes('reconnected'));
-    h.sim.injectFault({ kind: 'disconnect' });
-    // While the feed is down the order still goes through REST; its updates can only come from repair.
-    await h.client.placeOrder('alpha', 'x1', MARKET_BUY('1'));
-    // The close frame is not counted as work by the simulator: wait for the client's repair itself.
+  it('a reconnect resubscribes every feed in one SUBSCRIBE and repairs what happened meanwhile', async () => {
+    const h = await bootstrapped({}, (venue) => {
+      venue.strategies.set(`${A21}:${MAIN_HASH}`, strategyValue(ALPHA.address, '0'));
+    });
+    const repaired = new Promise<void>((resolve) => h.client.on('repair', (r) => r.phase === 'done' && resolve()));
+    h.venue.dropConnections();
+    h.venue.strategyUpdate(strategyRow('ws-strategy-update-deposit', { traderAddress: A21 }), { live: false });
+    h.venue.strategies.set(`${A21}:${MAIN_HASH}`, strategyValue(ALPHA.address, '10000'));
     await repaired;
     await h.idle();
-    expect(h.client.stats.reconnects).toBe(1);
-    expect(h.sim.connectionCount).toBe(1);
-    expect(statuses(h, 'x1').at(-1)).toEqual(['filled', '1']);
-    await h.step(1_000, (sim) => sim.setMark('ETHP', '2002'));
-    expect(h.events.mark.at(-1)?.price).toBe('2002');
-    expectReconciled(h);
-  });
-
-  it('drop-acks: a 503 on the request is reconciled from REST; the order exists once', async () => {
-    const h = await start();
-    h.sim.injectFault({ kind: 'drop-acks', count: 1 });
-    const placed = await h.client.placeOrder('alpha', 'a1', MARKET_BUY('1'));
-    await h.idle();
-    expect(statuses(h, 'a1')).toEqual([
-      ['submitted', '0'],
-      ['sequenced', '0'],
-      ['filled', '1'],
+    expect(h.venue.connections).toBe(2);
+    expect(h.venue.controls[1]?.feeds.map((f) => asObject(f, 'feed').feed)).toEqual([
+      'MARK_PRICE',
+      'ORDER_BOOK_L2',
+      'ORDER_UPDATE',
+      'STRATEGY_UPDATE',
     ]);
-    const rows = h.sim.exchange.orderUpdates(h.wallet('alpha').address, '0x2576ebd1').filter((r) => r.orderHash === placed.orderHash);
-    expect(rows.map((r) => r.reason)).toEqual([1]);
-    expectReconciled(h);
+    expect(h.client.ledger('alpha')?.collateral).toBe('10000');
+  });
+});
+
+describe('VenueClient determinism', () => {
+  it('the same seed signs the same requests, byte for byte', async () => {
+    const run = async (): Promise<string> => {
+      const h = await bootstrapped();
+      await h.client.placeOrder('alpha', 'q1', LIMIT('buy', '1', '2440'));
+      await h.idle();
+      return JSON.stringify(h.venue.requests.map((r) => asObject(r.c, 'c').signature));
+    };
+    expect(await run()).toBe(await run());
   });
 
-  it('drop-acks in stepped mode: the order stays submitted (never assumed) until the venue executes it', async () => {
-    const h = await start({ sim: { mode: 'stepped' } });
-    h.sim.injectFault({ kind: 'drop-acks', count: 1 });
-    await h.client.placeOrder('alpha', 's1', MARKET_BUY('1'));
+  it('records only through events: a client with no listeners still keeps its ledger', async () => {
+    const h = await bootstrapped();
+    const quiet = new VenueClient({ restUrl: h.venue.url, wsUrl: h.venue.wsUrl, clock: h.clock, work: h.venue.work, seed: 2 });
+    const events = record(quiet);
+    await quiet.connect();
+    await quiet.bootstrap([{ strategyId: 'alpha', signer: ALPHA }]);
     await h.idle();
-    expect(statuses(h, 's1')).toEqual([['submitted', '0']]);
-    expect(h.client.order('alpha', 's1')?.unresolved).toBe(true);
-    await h.step(1_000, (sim) => sim.flush());
-    expect(statuses(h, 's1')).toEqual([
-      ['submitted', '0'],
-      ['sequenced', '0'],
-      ['filled', '1'],
-    ]);
-    expectReconciled(h);
+    expect(events.bootstrap.length).toBe(1);
+    await quiet.close();
   });
+});
 
+describe('VenueClient lost answers and refusals', () => {
   it('a request that never reached the venue is rejected NotSequenced only after a reconcile proves it', async () => {
     let dropNext = true;
     const lossyFetch: typeof fetch = async (input, init) => {
@@ -422,138 +484,69 @@ describe('VenueClient recovery from injected faults', () => {
       }
       return fetch(input, init);
     };
-    const h = await start({ client: { fetch: lossyFetch, unresolvedAfterMs: 5_000 } });
-    await h.client.placeOrder('alpha', 'n1', MARKET_BUY('1'));
+    const h = await bootstrapped({ fetch: lossyFetch, unresolvedAfterMs: 5_000 });
+    await h.client.placeOrder('alpha', 'n1', LIMIT('buy', '1', '2440'));
     await h.idle();
-    expect(statuses(h, 'n1')).toEqual([['submitted', '0']]);
+    expect(h.events.lifecycle.map((e) => e.status)).toEqual(['submitted']);
     await h.step(4_000);
-    expect(statuses(h, 'n1')).toEqual([['submitted', '0']]);
+    expect(h.events.lifecycle.map((e) => e.status)).toEqual(['submitted']);
     await h.step(1_000);
-    expect(h.lifecycle('n1').at(-1)).toMatchObject({ status: 'rejected', reason: 'NotSequenced' });
-    expectReconciled(h);
+    expect(h.events.lifecycle.at(-1)).toMatchObject({ status: 'rejected', reason: 'NotSequenced' });
   });
 
-  it('delay-acks: the call settles on the update, and the clock can move while the receipt waits', async () => {
-    const h = await start();
-    h.sim.injectFault({ kind: 'delay-acks', duration: 2_000, count: 1 });
-    const placed = await h.client.placeOrder('alpha', 'w1', LIMIT('buy', '1', '1990'));
-    expect(placed.status).toBe('posted');
-    await h.idle(); // quiescent although the receipt has not come: the runner may move the clock
-    expect(statuses(h, 'w1')).toEqual([
-      ['submitted', '0'],
-      ['sequenced', '0'],
-      ['posted', '0'],
-    ]);
-    await h.step(2_000); // the receipt arrives now and changes nothing
-    expect(statuses(h, 'w1').length).toBe(3);
-    expectReconciled(h);
-  });
-
-  it('delay-acks in stepped mode: the runner reaches quiescence, flushes, and the update settles the call', async () => {
-    const h = await start({ sim: { mode: 'stepped' } });
-    h.sim.injectFault({ kind: 'delay-acks', duration: 2_000, count: 1 });
-    const placing = h.client.placeOrder('alpha', 's1', LIMIT('buy', '1', '1990'));
-    const began = Date.now();
-    await h.idle(); // the held receipt is parked: waiting for the clock cannot deadlock
-    expect(Date.now() - began).toBeLessThan(1_000);
-    expect(h.sim.flush()).toBe(1);
+  it('a 503 on the request is reconciled from REST: the order the venue did take is found by its hash', async () => {
+    const h = await bootstrapped({ unresolvedAfterMs: 1_000 });
+    h.venue.answer = () => ({ status: 503, body: { error_reason: 'ServiceUnavailable', message: 'busy' } });
+    const placed = await h.client.placeOrder('alpha', 'a1', LIMIT('buy', '1', '2440'));
     await h.idle();
-    expect((await placing).status).toBe('posted');
-    await h.step(2_000); // the receipt arrives and changes nothing
-    expect(statuses(h, 's1')).toEqual([
-      ['submitted', '0'],
-      ['sequenced', '0'],
-      ['posted', '0'],
-    ]);
-    expectReconciled(h);
-  });
-
-  it('pause-feed on ORDER_UPDATE while STRATEGY_UPDATE flows: the late fill still settles the order (stepped mode)', async () => {
-    const h = await start({ sim: { mode: 'stepped' } });
-    await h.client.placeOrder('alpha', 'p0', MARKET_BUY('1'));
-    await h.idle();
-    h.sim.flush();
-    await h.idle();
-    h.sim.injectFault({ kind: 'pause-feed', feed: 'ORDER_UPDATE', duration: 6_000 });
-    await h.step(1_000);
-    const placing = h.client.placeOrder('alpha', 'p1', LIMIT('sell', '0.5', '1990'));
-    await h.idle();
-    h.sim.flush();
-    await h.idle();
-    await placing;
-    for (let i = 0; i < 8; i += 1) await h.step(1_000);
-    expect(h.lifecycle('p1').map((e) => e.status)).toEqual(['submitted', 'sequenced', 'filled']);
-    // While the fill was held, STRATEGY_UPDATE showed the venue ahead of us (reported as drift); now they agree.
-    expect(clientBook(h.client, 'alpha')).toEqual(venueBook(h.sim, h.wallet('alpha')));
-  });
-
-  it('pause-feed: held marks arrive late and in order, with no gap; the feed is stale meanwhile', async () => {
-    const h = await start({ client: { staleAfterMs: { MARK_PRICE: 2_000 }, orderBook: false } });
-    h.sim.injectFault({ kind: 'pause-feed', feed: 'MARK_PRICE', duration: 4_000 });
-    for (let i = 1; i <= 5; i += 1) await h.step(1_000, (sim) => sim.setMark('ETHP', String(2000 + i)));
-    expect(h.client.stats.gaps).toBe(0);
-    expect(h.events.mark.map((m) => m.price)).toEqual(['2000', '2001', '2002', '2003', '2004', '2005']);
-    expect(h.events['feed-status'].map((s) => s.stale)).toEqual([true, false]);
-    expectReconciled(h);
-  });
-});
-
-describe('VenueClient determinism', () => {
-  async function run(): Promise<string> {
-    const h = await start({ seed: 9 });
-    h.sim.injectFault({ kind: 'reorder-messages', count: 2 });
-    await h.client.placeOrder('alpha', 'q1', MARKET_BUY('1'));
-    h.sim.injectFault({ kind: 'drop-acks', count: 1 });
-    await h.client.placeOrder('alpha', 'q2', LIMIT('buy', '1', '1995'));
-    await h.idle();
-    await h.step(1_000, (sim: Simulator) => sim.setMark('ETHP', '1994'));
-    const log = JSON.stringify({ lifecycle: h.events.lifecycle, ledger: h.events.ledger, marks: h.events.mark });
-    expectReconciled(h);
-    return log;
-  }
-
-  it('the same seed gives the same events, byte for byte', async () => {
-    const a = await run();
-    const b = await run();
-    expect(a).toBe(b);
-    expect(dec(JSON.parse(a).ledger.length).gt(0)).toBe(true);
-  });
-});
-
-describe("VenueClient takeover of another process's orders", () => {
-  it('reclaims an open order by hash, finds an ended one in the history, and knows an unknown one never reached the venue', async () => {
-    const h = await start();
-    const resting = await h.client.placeOrder('alpha', 'alpha-1', LIMIT('buy', '1', '1950'));
-    const filled = await h.client.placeOrder('alpha', 'alpha-2', MARKET_BUY('0.5'));
-    await h.idle();
-    expect(h.client.order('alpha', 'alpha-2')?.status).toBe('filled');
-
-    // A second process with the same key starts from REST, as after a takeover.
-    const heir = new VenueClient({
-      restUrl: h.sim.url,
-      wsUrl: h.sim.wsUrl,
-      clock: h.clock,
-      work: h.work,
-      seed: 2,
-      sleep: () => new Promise((r) => setImmediate(r)),
+    const mine = intent(A21, { orderHash: placed.orderHash, side: 0, amount: '1', price: '2440' });
+    h.venue.orderUpdate(orderRow('ws-order-update-post', { globalOrdinal: 3, makerOrderIntent: mine }), { live: false });
+    h.venue.book.push({
+      ...asObject((fixture('rest-order-book-l3') as { value: unknown[] }).value[0], 'l3'),
+      orderHash: placed.orderHash,
+      originalAmount: '1',
+      amount: '1',
+      traderAddress: A21,
     });
-    await heir.connect();
-    await heir.bootstrap([{ strategyId: 'alpha', signer: h.wallet('alpha') }]);
-    await h.idle();
+    await h.step(1_000);
+    expect(h.events.lifecycle.filter((e) => e.clientOrderId === 'a1').map((e) => e.status)).toEqual(['submitted', 'sequenced', 'posted']);
+  });
 
-    const open = await heir.reclaimOrder('alpha', 'alpha-1', resting.orderHash);
-    expect(open).toMatchObject({ clientOrderId: 'alpha-1', status: 'posted' });
-    expect(heir.order('alpha', 'alpha-1')?.orderHash).toBe(resting.orderHash);
-    const ended = await heir.reclaimOrder('alpha', 'alpha-2', filled.orderHash);
-    expect(ended).toMatchObject({ clientOrderId: 'alpha-2', status: 'filled', filled: '0.5' });
-    expect(await heir.reclaimOrder('alpha', 'alpha-3', `0x${'ab'.repeat(25)}`)).toBeNull();
+  it('412 IllegalNonce: rejected when re-signing is off, re-signed with a fresh nonce (and hash) otherwise', async () => {
+    const refused = await bootstrapped({ nonceRetries: 0 });
+    refused.venue.answer = () => ({ status: 412, body: { error_reason: 'IllegalNonce', message: 'nonce used' } });
+    await refused.client.placeOrder('alpha', 'x', LIMIT('buy', '1', '2440'));
+    await refused.idle();
+    expect(refused.events.lifecycle.map((e) => [e.status, e.reason])).toEqual([
+      ['submitted', undefined],
+      ['rejected', 'IllegalNonce'],
+    ]);
+    const healed = await bootstrapped();
+    const sequenced = healed.venue.answer;
+    let first = true;
+    healed.venue.answer = (request) => {
+      if (!first) return sequenced(request);
+      first = false;
+      return { status: 412, body: { error_reason: 'IllegalNonce', message: 'nonce used' } };
+    };
+    const placed = await healed.client.placeOrder('alpha', 'y', LIMIT('buy', '1', '2440'));
+    await healed.idle();
+    const nonces = healed.venue.requests.map((r) => asObject(r.c, 'c').nonce);
+    expect(new Set(nonces).size).toBe(2);
+    expect(healed.client.order('alpha', 'y')).toMatchObject({ status: 'sequenced', orderHash: placed.orderHash });
+  });
 
-    // The renamed order is followed: its cancellation reaches the heir under the inherited id.
-    const seen: string[] = [];
-    heir.on('lifecycle', (e) => void seen.push(`${e.clientOrderId}:${e.status}`));
-    await heir.cancelOrder('alpha', 'alpha-1');
+  it('drops duplicate frames and reports MARK_PRICE stale after staleAfterMs of clock time, then fresh', async () => {
+    const h = await bootstrapped({ staleAfterMs: { MARK_PRICE: 2_000 } });
+    await h.step(2_500);
+    const mark = { ...((fixture('rest-mark-prices') as { value: Json[] }).value[0] as Json), globalOrdinal: 330200 };
+    h.venue.push('MARK_PRICE', 'UPDATE', [mark]);
+    h.venue.skipOrdinals(-1);
+    h.venue.push('MARK_PRICE', 'UPDATE', [mark]); // the same ordinal again
     await h.idle();
-    expect(seen).toContain('alpha-1:cancelled');
-    await heir.close();
+    expect(h.events['feed-status'].map((s) => s.stale)).toEqual([true, false]);
+    expect(h.client.stats.duplicates).toBe(1);
+    expect(h.events.mark.map((m) => m.globalOrdinal)).toEqual([330200]);
+    expect(h.events.repair).toEqual([]);
   });
 });

@@ -5,22 +5,24 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { SimClock } from '../../src/clock/clock.ts';
 import { WorkTracker } from '../../src/clock/work-tracker.ts';
 import { backoffDelay, seededRandom } from '../../src/venue/backoff.ts';
-import type { FeedFrame, FrameError } from '../../src/venue/frame-parser.ts';
-import type { FeedSubscription } from '../../src/venue/protocol.ts';
+import type { FeedMessage, FeedWithParams } from '../../src/derivadex/feed-messages.ts';
+import type { FrameError } from '../../src/derivadex/frame-parser.ts';
 import { SubscribeError, WsConnection, type GapInfo } from '../../src/venue/ws-connection.ts';
 
 /*
  * WsConnection against a small fake venue on a real loopback socket. The fake counts every frame it
- * writes on the shared WorkTracker, as the simulator does; the connection must end each one.
+ * writes on the shared WorkTracker, as the simulator does; the connection must end each one. Frames and
+ * acks are in the real shapes (SDK realtime models, docs realtime examples: first ordinal 0).
  */
 
-type AckMode = 'ok' | 'error' | 'silent';
+/** ok: `result: {}`; null-error: `result: {error: null}` (the SDK's test server); bare: only `result`. */
+type AckMode = 'ok' | 'null-error' | 'bare' | 'error' | 'silent';
 
 interface FakeVenue {
   url: string;
   port: number;
   sockets: WebSocket[];
-  requests: Array<{ action: string; nonce: string; feeds: FeedSubscription[] }>;
+  requests: Array<{ action: string; nonce: string; feeds: unknown[] }>;
   ackMode: AckMode;
   send(frame: unknown): void;
   sendRaw(text: string): void;
@@ -63,18 +65,23 @@ async function fakeVenue(port = 0): Promise<FakeVenue> {
   wss.on('connection', (socket) => {
     venue.sockets.push(socket);
     socket.on('message', (raw) => {
-      const request = JSON.parse(raw.toString()) as { action: string; nonce: string; feeds: FeedSubscription[] };
+      const request = JSON.parse(raw.toString()) as { action: string; nonce: string; feeds: unknown[] };
       venue.requests.push(request);
-      if (venue.ackMode === 'silent') return;
-      const result = venue.ackMode === 'ok' ? {} : { error: 'unknown symbol "XYZ"' };
+      const mode = venue.ackMode;
+      if (mode === 'silent') return;
       work.begin();
+      if (mode === 'bare') {
+        socket.send(JSON.stringify({ result: {} }));
+        return;
+      }
+      const result = mode === 'ok' ? {} : mode === 'null-error' ? { error: null } : { error: 'Unexpected error.' };
       socket.send(JSON.stringify({ action: request.action, nonce: request.nonce, result }));
     });
   });
   return venue;
 }
 
-function frame(ordinal: number, messageType: 'PARTIAL' | 'UPDATE' = 'UPDATE', key = 'MARK_PRICE:ETHP') {
+function frame(ordinal: number, messageType: 'PARTIAL' | 'UPDATE' = 'UPDATE', key = 'MARK_PRICE|symbols=ETHP') {
   return {
     sequence: ordinal,
     ordinal,
@@ -82,9 +89,7 @@ function frame(ordinal: number, messageType: 'PARTIAL' | 'UPDATE' = 'UPDATE', ke
     subscriptionKey: key,
     contents: {
       messageType,
-      data: [
-        { globalOrdinal: ordinal, epochId: 1, symbol: 'ETHP', price: '2000', fundingRate: '0', createdAt: '2026-01-05T13:00:00.000Z' },
-      ],
+      data: [{ globalOrdinal: ordinal, epochId: 1, price: '2000', fundingRate: '0', symbol: 'ETHP', createdAt: '2026-01-05T13:00:00Z' }],
     },
   };
 }
@@ -101,9 +106,9 @@ async function open(
   extra: Partial<ConstructorParameters<typeof WsConnection>[0]> = {},
 ): Promise<{ conn: WsConnection; rec: Recorder; clock: SimClock }> {
   const clock = new SimClock(1_000_000);
-  const conn = new WsConnection({ url: venue.url, clock, work, firstOrdinal: 1, ackTimeoutMs: 200, sleep: async () => {}, ...extra });
+  const conn = new WsConnection({ url: venue.url, clock, work, firstOrdinal: 0, ackTimeoutMs: 200, sleep: async () => {}, ...extra });
   const rec: Recorder = { delivered: [], gaps: [], rejected: [], order: [] };
-  conn.on('message', (m: FeedFrame) => {
+  conn.on('message', (m: FeedMessage) => {
     rec.delivered.push(m.ordinal);
     rec.order.push(`message ${m.ordinal}`);
   });
@@ -117,7 +122,12 @@ async function open(
   return { conn, rec, clock };
 }
 
-const MARKS: FeedSubscription = { feed: 'MARK_PRICE', params: { symbols: ['ETHP'] } };
+const MARKS: FeedWithParams = { feed: 'MARK_PRICE', params: { symbols: ['ETHP'] } };
+const TRADER = '0x00a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
+const ORDERS = (...hashes: string[]): FeedWithParams => ({
+  feed: 'ORDER_UPDATE',
+  params: { orderFilters: hashes.map((strategyIdHash) => ({ traderAddress: TRADER, strategyIdHash })) },
+});
 
 describe('WsConnection subscriptions', () => {
   it('resolves on the ack with its nonce and remembers the subscription', async () => {
@@ -128,8 +138,37 @@ describe('WsConnection subscriptions', () => {
     await work.whenIdle();
     expect(venue.requests).toEqual([{ action: 'SUBSCRIBE', nonce: 'sub-1', feeds: [MARKS] }]);
     expect(conn.subscriptions).toEqual([MARKS]);
-    await conn.unsubscribe([MARKS]);
+    await conn.unsubscribe(['MARK_PRICE']);
+    expect(venue.requests[1]).toEqual({ action: 'UNSUBSCRIBE', nonce: 'sub-2', feeds: ['MARK_PRICE'] });
     expect(conn.subscriptions).toEqual([]);
+  });
+
+  it('takes every documented ack form; an ack without a nonce settles the oldest request', async () => {
+    const venue = await fakeVenue();
+    cleanups.push(() => venue.close());
+    const { conn } = await open(venue);
+    venue.ackMode = 'null-error';
+    await conn.subscribe([MARKS]);
+    venue.ackMode = 'bare';
+    const first = conn.subscribe([ORDERS('0x2576ebd1')]);
+    const second = conn.unsubscribe(['MARK_PRICE']);
+    await Promise.all([first, second]);
+    expect(conn.subscriptions).toEqual([ORDERS('0x2576ebd1')]);
+    await work.whenIdle();
+    expect(work.inFlight).toBe(0);
+  });
+
+  it('keeps one subscription per feed: a second SUBSCRIBE of a feed replaces its filters, and is what a reconnect re-sends', async () => {
+    const venue = await fakeVenue();
+    cleanups.push(() => venue.close());
+    const { conn } = await open(venue);
+    await conn.subscribe([MARKS, ORDERS('0x2576ebd1')]);
+    await conn.subscribe([ORDERS('0x2576ebd1', '0x11223344')]);
+    expect(conn.subscriptions).toEqual([MARKS, ORDERS('0x2576ebd1', '0x11223344')]);
+    const reconnected = new Promise<void>((resolve) => conn.once('reconnected', () => resolve()));
+    venue.dropAll();
+    await reconnected;
+    expect(venue.requests.at(-1)).toEqual({ action: 'SUBSCRIBE', nonce: 'sub-3', feeds: [MARKS, ORDERS('0x2576ebd1', '0x11223344')] });
   });
 
   it('fails with a typed error on result.error and on a missing ack', async () => {
@@ -140,7 +179,7 @@ describe('WsConnection subscriptions', () => {
     const refused = await conn.subscribe([MARKS]).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(SubscribeError);
     expect((refused as SubscribeError).code).toBe('rejected');
-    expect((refused as SubscribeError).message).toContain('unknown symbol');
+    expect((refused as SubscribeError).message).toContain('Unexpected error.');
     venue.ackMode = 'silent';
     const silent = await conn.subscribe([MARKS]).catch((e: unknown) => e);
     expect((silent as SubscribeError).code).toBe('timeout');
@@ -155,31 +194,31 @@ describe('WsConnection ordinals', () => {
     const venue = await fakeVenue();
     cleanups.push(() => venue.close());
     const { conn, rec } = await open(venue);
-    for (const ordinal of [1, 2, 2, 3, 5, 4, 6]) venue.send(frame(ordinal, ordinal === 1 ? 'PARTIAL' : 'UPDATE'));
+    for (const ordinal of [0, 1, 1, 2, 4, 3, 5]) venue.send(frame(ordinal, ordinal === 0 ? 'PARTIAL' : 'UPDATE'));
     await work.whenIdle();
-    expect(rec.delivered).toEqual([1, 2, 3, 5, 6]); // the second 2 and the late 4 are dropped
-    expect(rec.gaps).toEqual([{ expected: 4, received: 5, feed: 'MARK_PRICE' }]);
-    expect(rec.order).toEqual(['message 1', 'message 2', 'message 3', 'gap 4', 'message 5', 'message 6']);
+    expect(rec.delivered).toEqual([0, 1, 2, 4, 5]); // the second 1 and the late 3 are dropped
+    expect(rec.gaps).toEqual([{ expected: 3, received: 4, feed: 'MARK_PRICE' }]);
+    expect(rec.order).toEqual(['message 0', 'message 1', 'message 2', 'gap 3', 'message 4', 'message 5']);
     expect(conn.stats).toMatchObject({ frames: 7, delivered: 5, duplicates: 2, gaps: 1, rejected: 0 });
   });
 
-  it('treats a first frame after ordinal 1 as a gap, and reports an UPDATE before any PARTIAL', async () => {
+  it('treats a first frame after ordinal 0 as a gap, and reports an UPDATE before any PARTIAL', async () => {
     const venue = await fakeVenue();
     cleanups.push(() => venue.close());
     const { conn, rec } = await open(venue);
     const early: string[] = [];
     conn.on('update-before-partial', (u) => early.push(u.subscriptionKey));
-    venue.send(frame(2, 'UPDATE'));
+    venue.send(frame(1, 'UPDATE'));
     await work.whenIdle();
-    expect(rec.gaps).toEqual([{ expected: 1, received: 2, feed: 'MARK_PRICE' }]);
-    expect(early).toEqual(['MARK_PRICE:ETHP']);
+    expect(rec.gaps).toEqual([{ expected: 0, received: 1, feed: 'MARK_PRICE' }]);
+    expect(early).toEqual(['MARK_PRICE|symbols=ETHP']);
   });
 
   it('counts every malformed frame, ends its work, and changes no state (seeded fuzz over the socket)', async () => {
     const venue = await fakeVenue();
     cleanups.push(() => venue.close());
     const { conn, rec } = await open(venue);
-    venue.send(frame(1, 'PARTIAL'));
+    venue.send(frame(0, 'PARTIAL'));
     const junk = fc.sample(
       fc.oneof(
         fc.string({ maxLength: 200 }),
@@ -190,14 +229,14 @@ describe('WsConnection ordinals', () => {
     );
     // Valid frames in the sample (an ack for nobody, say) are not junk: count only the rejects.
     for (const text of junk) venue.sendRaw(text);
-    venue.send(frame(2));
+    venue.send(frame(1));
     await work.whenIdle();
     expect(work.inFlight).toBe(0);
     expect(rec.rejected.length).toBe(conn.stats.rejected);
     expect(conn.stats.rejected).toBeGreaterThan(1_900);
     expect(conn.stats.frames).toBe(junk.length + 2);
-    // Junk moved nothing: ordinal 2 follows 1 with no gap.
-    expect(rec.delivered).toEqual([1, 2]);
+    // Junk moved nothing: ordinal 1 follows 0 with no gap.
+    expect(rec.delivered).toEqual([0, 1]);
     expect(rec.gaps).toEqual([]);
   });
 });
@@ -215,8 +254,8 @@ describe('WsConnection reconnect and staleness', () => {
       },
     });
     await conn.subscribe([MARKS]);
-    venue.send(frame(1, 'PARTIAL'));
-    venue.send(frame(2));
+    venue.send(frame(0, 'PARTIAL'));
+    venue.send(frame(1));
     await work.whenIdle();
     const reconnected = new Promise<void>((resolve) => conn.once('reconnected', () => resolve()));
     venue.dropAll();
@@ -225,9 +264,9 @@ describe('WsConnection reconnect and staleness', () => {
     expect(delays).toEqual([backoffDelay(0, { baseMs: 100, maxMs: 1_000, jitter: 0.5 }, seededRandom(5))]);
     expect(venue.requests.map((r) => r.action)).toEqual(['SUBSCRIBE', 'SUBSCRIBE']);
     expect(venue.requests[1]!.feeds).toEqual([MARKS]);
-    venue.send(frame(1, 'PARTIAL')); // a new connection counts from 1 again
+    venue.send(frame(0, 'PARTIAL')); // a new connection counts from 0 again
     await work.whenIdle();
-    expect(rec.delivered).toEqual([1, 2, 1]);
+    expect(rec.delivered).toEqual([0, 1, 0]);
     expect(rec.gaps).toEqual([]);
     expect(conn.stats.reconnects).toBe(1);
   });
@@ -270,7 +309,7 @@ describe('WsConnection reconnect and staleness', () => {
     clock.advanceTo(clock.now() + 1_001);
     expect(conn.checkStale(clock.now())).toEqual(['MARK_PRICE']);
     expect(conn.checkStale(clock.now())).toEqual(['MARK_PRICE']); // reported once
-    venue.send(frame(1, 'PARTIAL'));
+    venue.send(frame(0, 'PARTIAL'));
     await work.whenIdle();
     expect(statuses).toEqual([
       ['MARK_PRICE', true],

@@ -11,12 +11,15 @@ import {
   type TypedDataDomain,
   type TypedDataField,
 } from 'ethers';
+import { ORDER_TYPE, type OrderTypeCode } from '../codes.ts';
 import { encodeBytes32String } from './bytes32.ts';
 import { scaleToInteger } from './scaling.ts';
 
 /**
  * EIP-712 typed data of DerivaDEX requests: the domain, the three structs we send, their hashes and
  * signatures. Orders are written in human decimals ("10.6") and scaled here by the venue's `decimals`.
+ * Domain and struct field lists: docs how-to-guides/sign-requests-with-eip712 (docs/derivadex-sources.md
+ * §4.2). The replay-window fields are not in those lists and are not hashed (§10.10).
  */
 
 /** What signing needs to know about a venue. */
@@ -29,24 +32,24 @@ export interface Eip712Venue {
 }
 
 export type VenueSide = 'Bid' | 'Ask';
-export type VenueOrderType = 'Limit' | 'Market';
 
-/** Numeric values of the enums inside the signed struct. */
+/** Numeric value of the side inside the signed struct (the request itself spells it "Bid" / "Ask"). */
 export const SIDE_CODE: Readonly<Record<VenueSide, number>> = { Bid: 0, Ask: 1 };
-export const ORDER_TYPE_CODE: Readonly<Record<VenueOrderType, number>> = { Limit: 0, Market: 1 };
+const ORDER_TYPE_CODES: readonly number[] = Object.values(ORDER_TYPE);
 
 /** An order as it is signed, in human units. */
 export interface OrderParams {
   symbol: string;
   strategy: string;
   side: VenueSide;
-  orderType: VenueOrderType;
+  /** 0 Limit, 1 Market, 2 Stop, 3 LimitPostOnly (codes.ts ORDER_TYPE): the same integer in `c` and in the struct. */
+  orderType: OrderTypeCode;
   /** bytes32, 0x-hex (see nonce.ts). */
   nonce: string;
   amount: string;
   /** "0" for market orders. */
   price: string;
-  /** Always "0": the venue has no stop orders. */
+  /** "0" unless a Stop order. */
   stopPrice: string;
 }
 
@@ -158,8 +161,8 @@ export function orderHashAsBytes32(orderHash: string): string {
 
 export function orderTypedData(order: OrderParams, venue: Eip712Venue): TypedData {
   if (!Object.hasOwn(SIDE_CODE, order.side)) throw new SigningInputError('bad-side', 'side must be "Bid" or "Ask"');
-  if (!Object.hasOwn(ORDER_TYPE_CODE, order.orderType)) {
-    throw new SigningInputError('bad-order-type', 'orderType must be "Limit" or "Market"');
+  if (!ORDER_TYPE_CODES.includes(order.orderType)) {
+    throw new SigningInputError('bad-order-type', 'orderType must be 0 (Limit), 1 (Market), 2 (Stop) or 3 (LimitPostOnly)');
   }
   return {
     domain: eip712Domain(venue),
@@ -169,7 +172,7 @@ export function orderTypedData(order: OrderParams, venue: Eip712Venue): TypedDat
       symbol: encodeBytes32String(order.symbol),
       strategy: encodeBytes32String(order.strategy),
       side: SIDE_CODE[order.side],
-      orderType: ORDER_TYPE_CODE[order.orderType],
+      orderType: order.orderType,
       nonce: bytes32Nonce(order.nonce),
       amount: scaleToInteger(order.amount, venue.decimals),
       price: scaleToInteger(order.price, venue.decimals),

@@ -1,7 +1,13 @@
 import { keccak256 } from 'ethers';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Bytes32Error, decodeBytes32String, encodeBytes32String, strategyIdHash, strategyKey } from '../../../src/derivadex/crypto/bytes32.ts';
+import {
+  Bytes32Error,
+  decodeBytes32String,
+  encodeBytes32String,
+  strategyIdHash,
+  strategyKey,
+} from '../../../src/derivadex/crypto/bytes32.ts';
 import vectors from './derivadex-vectors.json' with { type: 'json' };
 
 describe('encodeBytes32String (DerivaDEX form)', () => {

@@ -14,6 +14,7 @@ import {
   type Eip712Venue,
   type OrderParams,
 } from '../../../src/derivadex/crypto/eip712.ts';
+import { ORDER_TYPE, type OrderTypeCode } from '../../../src/derivadex/codes.ts';
 
 // Real signatures with a fixed test key (never a funded one).
 const wallet = new Wallet('0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba');
@@ -25,7 +26,7 @@ const order: OrderParams = {
   symbol: 'ETHP',
   strategy: 'main',
   side: 'Ask',
-  orderType: 'Limit',
+  orderType: ORDER_TYPE.Limit,
   nonce,
   amount: '10.6',
   price: '2472.1',
@@ -124,7 +125,7 @@ describe('signOrder', () => {
   });
 
   it('a market Bid with price 0 encodes side 0 and orderType 1', () => {
-    const market: OrderParams = { ...order, side: 'Bid', orderType: 'Market', price: '0', amount: '0.0001' };
+    const market: OrderParams = { ...order, side: 'Bid', orderType: ORDER_TYPE.Market, price: '0', amount: '0.0001' };
     const signed = signOrder(wallet, market, venue);
     const data = independent('OrderParams', ORDER_FIELDS, {
       ...independentOrder.message,
@@ -134,6 +135,14 @@ describe('signOrder', () => {
       price: '0',
     });
     expect(recoverIndependently(data, signed.signature)).toBe(wallet.address.toLowerCase());
+  });
+
+  it('encodes Stop as 2 and LimitPostOnly as 3, the same integers the request carries', () => {
+    for (const orderType of [ORDER_TYPE.Stop, ORDER_TYPE.LimitPostOnly]) {
+      const signed = signOrder(wallet, { ...order, orderType }, venue);
+      const data = independent('OrderParams', ORDER_FIELDS, { ...independentOrder.message, orderType });
+      expect(recoverIndependently(data, signed.signature)).toBe(wallet.address.toLowerCase());
+    }
   });
 });
 
@@ -222,7 +231,7 @@ describe('input checks', () => {
     };
     expect(codeOf(() => signOrder(wallet, { ...order, nonce: '0x01' }, venue))).toBe('bad-nonce');
     expect(codeOf(() => signOrder(wallet, { ...order, side: 'Buy' as 'Bid' }, venue))).toBe('bad-side');
-    expect(codeOf(() => signOrder(wallet, { ...order, orderType: 'Stop' as 'Limit' }, venue))).toBe('bad-order-type');
+    expect(codeOf(() => signOrder(wallet, { ...order, orderType: 7 as OrderTypeCode }, venue))).toBe('bad-order-type');
     expect(codeOf(() => signOrder(wallet, order, { ...venue, verifyingContract: '0x12' }))).toBe('bad-venue');
     expect(codeOf(() => signOrder(wallet, order, { ...venue, chainId: 1.5 }))).toBe('bad-venue');
   });
