@@ -19,6 +19,7 @@ import { RedisLeaseManager } from '../persistence/redis-lease-manager.ts';
 import { RedisSnapshotStore } from '../persistence/redis-snapshot-store.ts';
 import type { SnapshotStore } from '../persistence/snapshot-store.ts';
 import { startLiveMarks } from '../sim/live-marks.ts';
+import { productMargins, scenarioProducts } from '../scenario/scenario-runner.ts';
 import { startSimulator, type Simulator } from '../sim/server.ts';
 import { openStopoutStore, resolveRedisTarget } from '../store/open-store.ts';
 import { createRedisConnection, type RedisConnection } from '../redis/connection.ts';
@@ -106,6 +107,8 @@ export async function startLiveFleet(options: LiveFleetOptions): Promise<LiveFle
     note(`stopout store: ${opened.description}`);
 
     // ── the venue ──
+    // The fleet's products: what the embedded simulator lists, and the margin parameters exchange_info lacks.
+    const products = scenarioProducts(config);
     let sim: Simulator | undefined;
     let restUrl = config.venue.url;
     let wsUrl = config.venue.wsUrl;
@@ -113,6 +116,7 @@ export async function startLiveFleet(options: LiveFleetOptions): Promise<LiveFle
       sim = await startSimulator({
         clock: wallClock,
         seed: 1,
+        products,
         host: config.venue.simulator?.host ?? '127.0.0.1',
         port: config.venue.simulator?.port ?? 0,
         ...(config.venue.simulator?.liquidity ? { liquidity: config.venue.simulator.liquidity } : {}),
@@ -148,6 +152,13 @@ export async function startLiveFleet(options: LiveFleetOptions): Promise<LiveFle
     const client = new VenueClient({
       restUrl,
       wsUrl,
+      contractDeployment: config.venue.contractDeployment,
+      ...(config.venue.chainId !== undefined && config.venue.verifyingContract !== undefined
+        ? { chainId: config.venue.chainId, verifyingContract: config.venue.verifyingContract }
+        : {}),
+      amountScaleDecimals: config.venue.amountScaleDecimals,
+      recvWindowMs: config.venue.recvWindowMs,
+      productMargins: productMargins(products),
       clock: wallClock,
       tickIntervalMs: 1000,
       staleAfterMs: { MARK_PRICE: config.venue.staleFeedAfter },

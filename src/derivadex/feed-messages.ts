@@ -25,7 +25,10 @@ export type Feed = (typeof FEEDS)[number];
 export const markPriceParamsSchema = z.object({ symbols: z.array(text).min(1).optional() });
 /** ORDER_BOOK_L2: one filter per symbol and price aggregation (SDK `OrderBookL2Filter`; docs: 0.1/1/10 for ETHP). */
 export const orderBookL2ParamsSchema = z.object({
-  orderBookL2Filters: z.array(z.object({ symbol: text, aggregation: z.number().positive() })).min(1).optional(),
+  orderBookL2Filters: z
+    .array(z.object({ symbol: text, aggregation: z.number().positive() }))
+    .min(1)
+    .optional(),
 });
 /** ORDER_UPDATE: one filter per trader (and strategy, symbol, reason) (SDK `OrderUpdateFilter`). */
 export const orderUpdateParamsSchema = z.object({
@@ -44,7 +47,9 @@ export const orderUpdateParamsSchema = z.object({
 /** STRATEGY_UPDATE (SDK `StrategyUpdateFilter`). */
 export const strategyUpdateParamsSchema = z.object({
   strategyFilters: z
-    .array(z.object({ traderAddress, strategyIdHash: strategyIdHash.optional(), reason: z.literal(codesOf(STRATEGY_UPDATE_REASON)).optional() }))
+    .array(
+      z.object({ traderAddress, strategyIdHash: strategyIdHash.optional(), reason: z.literal(codesOf(STRATEGY_UPDATE_REASON)).optional() }),
+    )
     .min(1)
     .optional(),
 });
@@ -106,7 +111,12 @@ export const ackSchema = z.object({
 export type Ack = z.output<typeof ackSchema>;
 
 /** An ORDER_BOOK_L2 row: one aggregated level; `amount` "0" removes it (SDK `AggregatedOrder`). */
-export const bookLevelRowSchema = z.object({ symbol: text, side: z.literal(codesOf(ORDER_SIDE)), amount: nonNegativeDecimal, price: nonNegativeDecimal });
+export const bookLevelRowSchema = z.object({
+  symbol: text,
+  side: z.literal(codesOf(ORDER_SIDE)),
+  amount: nonNegativeDecimal,
+  price: nonNegativeDecimal,
+});
 export type BookLevelRow = z.output<typeof bookLevelRowSchema>;
 
 export const ROW_SCHEMAS = {

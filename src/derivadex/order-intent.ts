@@ -1,6 +1,16 @@
 import { z } from 'zod';
 import { ORDER_SIDE, ORDER_TYPE, codesOf } from './codes.ts';
-import { bytes32, datetime, nonNegativeDecimal, orderHash, signature, strategyIdHash, text, traderAddress, wholeNumber } from './wire-values.ts';
+import {
+  bytes32,
+  datetime,
+  nonNegativeDecimal,
+  orderHash,
+  signature,
+  strategyIdHash,
+  text,
+  traderAddress,
+  wholeNumber,
+} from './wire-values.ts';
 
 /*
  * `OrderIntent`: the order an ORDER_UPDATE row is about, as the trader signed it. Source: the SDK's
@@ -19,7 +29,18 @@ function orPlaceholder(schema: z.ZodType<string>) {
   });
 }
 
-export const INTENT_STRING_FIELDS = ['orderHash', 'symbol', 'amount', 'price', 'traderAddress', 'strategyIdHash', 'stopPrice', 'nonce', 'signature', 'createdAt'] as const;
+export const INTENT_STRING_FIELDS = [
+  'orderHash',
+  'symbol',
+  'amount',
+  'price',
+  'traderAddress',
+  'strategyIdHash',
+  'stopPrice',
+  'nonce',
+  'signature',
+  'createdAt',
+] as const;
 
 export const orderIntentSchema = z.object({
   epochId: wholeNumber,
@@ -48,6 +69,7 @@ export function isPlaceholderIntent(intent: OrderIntentRow): boolean {
 /** Adds an issue for every placeholder field of `intent` at `path` (rows other than rejections must be complete). */
 export function requireCompleteIntent(intent: OrderIntentRow, path: string, ctx: z.RefinementCtx): void {
   for (const field of INTENT_STRING_FIELDS) {
-    if (intent[field] === '') ctx.addIssue({ code: 'custom', path: [path, field], message: 'must not be empty outside an OrderRejection row' });
+    if (intent[field] === '')
+      ctx.addIssue({ code: 'custom', path: [path, field], message: 'must not be empty outside an OrderRejection row' });
   }
 }

@@ -42,12 +42,21 @@ const orderUpdateFields = {
   createdAt: datetime,
 };
 
-type Row = { reason: number; orderRejection?: number | undefined; cancelRejection?: number | undefined; makerOrderIntent: z.output<typeof orderIntentSchema>; takerOrderIntent?: z.output<typeof orderIntentSchema> | undefined; amount?: string | undefined; price?: string | undefined };
+type Row = {
+  reason: number;
+  orderRejection?: number | undefined;
+  cancelRejection?: number | undefined;
+  makerOrderIntent: z.output<typeof orderIntentSchema>;
+  takerOrderIntent?: z.output<typeof orderIntentSchema> | undefined;
+  amount?: string | undefined;
+  price?: string | undefined;
+};
 
 /** What the reason implies about the rest of the row. */
 function checkReason(row: Row, ctx: z.RefinementCtx): void {
   if (row.reason === ORDER_UPDATE_REASON.OrderRejection) {
-    if (row.orderRejection === undefined) ctx.addIssue({ code: 'custom', path: ['orderRejection'], message: 'required with reason 4 (OrderRejection)' });
+    if (row.orderRejection === undefined)
+      ctx.addIssue({ code: 'custom', path: ['orderRejection'], message: 'required with reason 4 (OrderRejection)' });
   } else {
     requireCompleteIntent(row.makerOrderIntent, 'makerOrderIntent', ctx);
   }
@@ -56,8 +65,10 @@ function checkReason(row: Row, ctx: z.RefinementCtx): void {
     ctx.addIssue({ code: 'custom', path: ['cancelRejection'], message: 'required with reason 5 (CancelRejection)' });
   }
   if (row.reason === ORDER_UPDATE_REASON.Trade || row.reason === ORDER_UPDATE_REASON.Liquidation) {
-    if (row.amount === undefined) ctx.addIssue({ code: 'custom', path: ['amount'], message: 'required with a Trade or Liquidation (the fill)' });
-    if (row.price === undefined) ctx.addIssue({ code: 'custom', path: ['price'], message: 'required with a Trade or Liquidation (the fill price)' });
+    if (row.amount === undefined)
+      ctx.addIssue({ code: 'custom', path: ['amount'], message: 'required with a Trade or Liquidation (the fill)' });
+    if (row.price === undefined)
+      ctx.addIssue({ code: 'custom', path: ['price'], message: 'required with a Trade or Liquidation (the fill price)' });
   }
 }
 

@@ -17,7 +17,12 @@ export function envelopeSchema<T extends z.ZodType>(value: T) {
 
 /** A history page: the envelope plus the cursor of the next page (`null` at the end). SDK `market.py`. */
 export function pageSchema<T extends z.ZodType>(row: T) {
-  return z.object({ value: z.array(row), nextGlobalOrdinal: wholeNumber.nullable().optional(), success: z.boolean(), timestamp: z.number() });
+  return z.object({
+    value: z.array(row),
+    nextGlobalOrdinal: wholeNumber.nullable().optional(),
+    success: z.boolean(),
+    timestamp: z.number(),
+  });
 }
 
 /** A read that failed: "the body may be just `{ "success": false }`" (third-party API capture; UNCONFIRMED). */

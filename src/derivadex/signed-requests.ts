@@ -74,7 +74,20 @@ export type SignedRequestKind = SignedRequest['t'];
 
 /** The key order of each request's `c`, as the docs' example writes it. */
 export const CONTENT_KEYS: Readonly<Record<SignedRequestKind, readonly string[]>> = {
-  Order: ['symbol', 'strategy', 'side', 'orderType', 'nonce', 'amount', 'price', 'stopPrice', 'sessionKeySignature', 'client_timestamp_ms', 'recv_window_ms', 'signature'],
+  Order: [
+    'symbol',
+    'strategy',
+    'side',
+    'orderType',
+    'nonce',
+    'amount',
+    'price',
+    'stopPrice',
+    'sessionKeySignature',
+    'client_timestamp_ms',
+    'recv_window_ms',
+    'signature',
+  ],
   CancelOrder: ['symbol', 'orderHash', 'nonce', 'sessionKeySignature', 'client_timestamp_ms', 'recv_window_ms', 'signature'],
   CancelAll: ['symbol', 'strategy', 'nonce', 'sessionKeySignature', 'client_timestamp_ms', 'recv_window_ms', 'signature'],
 };

@@ -23,7 +23,9 @@ export const datetime = z.iso.datetime({ offset: true });
 
 /** `0x` + exactly `bytes` bytes of hex, either case. */
 export function hexBytes(bytes: number) {
-  return z.string({ error: `expected ${bytes}-byte hex` }).regex(new RegExp(`^0x[0-9a-fA-F]{${2 * bytes}}$`), { message: `expected ${bytes}-byte hex` });
+  return z
+    .string({ error: `expected ${bytes}-byte hex` })
+    .regex(new RegExp(`^0x[0-9a-fA-F]{${2 * bytes}}$`), { message: `expected ${bytes}-byte hex` });
 }
 
 /** An order hash: the first 25 bytes of the order's EIP-712 digest. */
@@ -31,7 +33,9 @@ export const orderHash = hexBytes(25);
 /** A strategy id hash: the first 4 bytes of keccak256 of the bytes32 strategy id (`"main"` → `0x2576ebd1`). */
 export const strategyIdHash = hexBytes(4);
 /** A trader as rows and `/exchange/api/v1` filters carry it: the `0x00` chain discriminant + the 20-byte address. */
-export const traderAddress = z.string({ error: 'expected a 21-byte trader address (0x00 + 40 hex digits)' }).regex(/^0x00[0-9a-fA-F]{40}$/, { message: 'expected a 21-byte trader address (0x00 + 40 hex digits)' });
+export const traderAddress = z
+  .string({ error: 'expected a 21-byte trader address (0x00 + 40 hex digits)' })
+  .regex(/^0x00[0-9a-fA-F]{40}$/, { message: 'expected a 21-byte trader address (0x00 + 40 hex digits)' });
 /** A plain 20-byte Ethereum address (deployment info, collateral token). */
 export const ethAddress = hexBytes(20);
 /** A bytes32 value (request nonces). */

@@ -12,7 +12,7 @@ import { startSimulator, type Simulator } from '../sim/server.ts';
 import { MemoryStopoutStore } from '../store/memory-stopout-store.ts';
 import type { StopoutStore } from '../store/stopout-store.ts';
 import type { TimelineRecord } from '../timeline/timeline-record.ts';
-import { VenueClient } from '../venue/venue-client.ts';
+import { VenueClient, type ProductMargin } from '../venue/venue-client.ts';
 import { createSignal } from './signals/create-signal.ts';
 import type { Signal } from './signals/signal.ts';
 
@@ -79,6 +79,8 @@ export async function runScenario(scenario: ScenarioConfig, options: ScenarioRun
   const client = new VenueClient({
     restUrl: sim.url,
     wsUrl: sim.wsUrl,
+    // exchange_info carries no margin parameters (docs/derivadex-sources.md §10.12): the scenario's are the venue's.
+    productMargins: productMargins(products),
     clock,
     work,
     seed,
@@ -187,6 +189,11 @@ export function scenarioProducts(scenario: Pick<ScenarioConfig, 'products'>): Re
     products[symbol] = productFromSpec({ symbol, ...spec, maxLeverage: Number(spec.maxLeverage) });
   }
   return products;
+}
+
+/** The margin parameters of products, as the venue client takes them beside `exchange_info`. */
+export function productMargins(products: Readonly<Record<string, Product>>): Record<string, ProductMargin> {
+  return Object.fromEntries(Object.entries(products).map(([symbol, p]) => [symbol, { maxLeverage: p.maxLeverage, mmr: p.mmr }]));
 }
 
 /** One mark per second per symbol from the scenario's points (linear paths; a jump leaves a gap), held after the last. */

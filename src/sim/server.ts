@@ -163,7 +163,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const deliver = (conn: FeedConnection, sub: Subscription, rows: StreamRows, messageType: 'PARTIAL' | 'UPDATE', seq: number): void => {
     conn.deliver(
       sub.feed,
-      (ordinal): FeedFrame => ({ sequence: seq, ordinal, feed: sub.feed, subscriptionKey: rows.key, contents: { messageType, data: rows.data } }),
+      (ordinal): FeedFrame => ({
+        sequence: seq,
+        ordinal,
+        feed: sub.feed,
+        subscriptionKey: rows.key,
+        contents: { messageType, data: rows.data },
+      }),
     );
   };
 
@@ -232,7 +238,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       // Only a sequenced request has an answer to lose or hold back (drop-acks / delay-acks).
       if (answer.status !== 200 || !('t' in answer.body) || answer.body.t !== 'Sequenced') return reply(answer);
       const fate = faults.takeAckFate();
-      if (fate.kind === 'drop') return reply(requestError('ServiceUnavailable', 'the request could not be confirmed (simulated drop-acks)'));
+      if (fate.kind === 'drop')
+        return reply(requestError('ServiceUnavailable', 'the request could not be confirmed (simulated drop-acks)'));
       if (fate.kind === 'delay') {
         // Stop counting while the answer waits for the clock, or the runner could never move it.
         work.counted = false;

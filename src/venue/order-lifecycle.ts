@@ -20,8 +20,9 @@ import { sideOfIntent, type AnyOrderUpdate } from './ledger-events.ts';
  *   filled amount grows. Updates may arrive before the receipt, out of order, or twice: filled is the
  *   maximum seen, and an update whose globalOrdinal was seen is ignored. The venue sends no remaining
  *   amount: remaining = intent.amount − filled, where filled is the realtime row's
- *   `cumulativeFilledAmount`, or (REST rows have none) what was filled before plus the row's `amount`
- *   (§5.6). Rows are deduplicated per order, so the sum counts each fill once.
+ *   `cumulativeFilledAmount` when the order is the row's maker intent (the order the row is about), or
+ *   else (REST rows have none; a taker's total is not on the row) what was filled before plus the row's
+ *   `amount` (§5.6). Rows are deduplicated per order, so the sum counts each fill once.
  * - Fully rejected orders may come with a placeholder intent (`orderHash: ""`, docs order and account
  *   event reference): such a row is matched to our order by the intent's `nonce` when it has one
  *   (§10.8); otherwise it matches nothing and the order is left to repair.
@@ -332,7 +333,10 @@ export class OrderLifecycle {
 
     // A Trade, or a Liquidation our order absorbed, fills it; other rows only confirm what was filled.
     const fills = row.reason === ORDER_UPDATE_REASON.Trade || row.reason === ORDER_UPDATE_REASON.Liquidation;
-    const cumulative = 'cumulativeFilledAmount' in row ? row.cumulativeFilledAmount : undefined;
+    // `cumulativeFilledAmount` is the total of the order the row is about, its maker intent (§10.7): a
+    // taker's fills are summed instead.
+    const aboutMaker = intent === row.makerOrderIntent || intent.orderHash.toLowerCase() === row.makerOrderIntent.orderHash.toLowerCase();
+    const cumulative = aboutMaker && 'cumulativeFilledAmount' in row ? row.cumulativeFilledAmount : undefined;
     let filled = dec(order.filled);
     if (cumulative !== undefined) filled = dec(cumulative);
     else if (fills && row.amount !== undefined) filled = filled.plus(row.amount);

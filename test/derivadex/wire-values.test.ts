@@ -43,6 +43,9 @@ describe('wire values', () => {
     const row = { globalOrdinal: 1, epochId: 1, ordinal: 0, symbol: 'ETHP', makerOrderIntent: intent, createdAt: '2026-01-01T00:00:00Z' };
     expect(orderUpdateRowSchema.safeParse({ ...row, reason: 4, orderRejection: 3 }).success).toBe(true);
     const post = orderUpdateRowSchema.safeParse({ ...row, reason: 0 });
-    expect(post.error?.issues[0]).toMatchObject({ path: ['makerOrderIntent', 'orderHash'], message: 'must not be empty outside an OrderRejection row' });
+    expect(post.error?.issues[0]).toMatchObject({
+      path: ['makerOrderIntent', 'orderHash'],
+      message: 'must not be empty outside an OrderRejection row',
+    });
   });
 });

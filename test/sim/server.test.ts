@@ -401,7 +401,9 @@ describe('stepped determinism over sockets', () => {
     // Alice (0x1479…) sorts before Mallory (0x8B28…): her 2 takes 2000.2 and 2000.3, her 1 takes 2000.4,
     // and nothing is left for Mallory.
     // The aggressor of a trade is its takerOrderIntent; a rejected order is the row's makerOrderIntent (§10.7).
-    const rows = (JSON.parse(a) as FeedMessage[]).filter((f) => f.contents.messageType === 'UPDATE').map((f) => f.contents.data[0] as OrderUpdateRow);
+    const rows = (JSON.parse(a) as FeedMessage[])
+      .filter((f) => f.contents.messageType === 'UPDATE')
+      .map((f) => f.contents.data[0] as OrderUpdateRow);
     const trader = (r: OrderUpdateRow): string => (r.takerOrderIntent ?? r.makerOrderIntent).traderAddress;
     expect(rows.map((r) => [trader(r), r.reason, r.reason === ORDER_UPDATE_REASON.Trade ? r.price : r.orderRejection])).toEqual([
       [ALICE21, ORDER_UPDATE_REASON.Trade, '2000.2'],

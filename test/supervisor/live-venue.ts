@@ -84,7 +84,10 @@ export class LiveVenue {
     // The order a row is about is its makerOrderIntent, or the takerOrderIntent of a trade it took (§10.7).
     const trader = traderAddress21(this.trader.address);
     for (const row of this.sim.exchange.orderUpdates({ trader: this.trader.address, strategyIdHash: hash, limit: 100_000 }).value) {
-      const intent = row.takerOrderIntent?.traderAddress === trader && row.takerOrderIntent.strategyIdHash === hash ? row.takerOrderIntent : row.makerOrderIntent;
+      const intent =
+        row.takerOrderIntent?.traderAddress === trader && row.takerOrderIntent.strategyIdHash === hash
+          ? row.takerOrderIntent
+          : row.makerOrderIntent;
       const orderHash = intent.orderHash.toLowerCase();
       if (!seen.has(orderHash))
         seen.set(orderHash, {
@@ -122,7 +125,11 @@ export class LiveVenue {
   }
 
   #makerOrders(): number {
-    const rows = this.sim.exchange.orderUpdates({ trader: this.makerWallet.address, strategyIdHash: strategyIdHash('maker'), limit: 100_000 }).value;
+    const rows = this.sim.exchange.orderUpdates({
+      trader: this.makerWallet.address,
+      strategyIdHash: strategyIdHash('maker'),
+      limit: 100_000,
+    }).value;
     return new Set(rows.map((r) => r.makerOrderIntent.orderHash)).size;
   }
 

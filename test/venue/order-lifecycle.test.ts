@@ -181,6 +181,19 @@ describe('OrderLifecycle', () => {
     expect(events.at(-1)).toMatchObject({ status: 'partially-filled', filled: '2.5', remaining: '0.5' });
   });
 
+  it("as the taker, the row's cumulativeFilledAmount is the maker's: the taker's fills are summed", () => {
+    const { lifecycle, events } = tracker();
+    const r = orderUpdate('ws-order-update-trade', {
+      globalOrdinal: 11,
+      amount: '1',
+      cumulativeFilledAmount: '7', // the resting order's total, not ours
+      takerOrderIntent: intent(FIXTURE_TRADER, { orderHash: HASH, amount: '3', side: 0 }),
+      makerOrderIntent: intent(`0x00${'77'.repeat(20)}`, { side: 1 }),
+    });
+    lifecycle.applyUpdate('alpha', r, r.takerOrderIntent!, 1);
+    expect(events.at(-1)).toMatchObject({ status: 'partially-filled', filled: '1', remaining: '2' });
+  });
+
   it('matches a rejection with a placeholder intent by the nonce it was signed with (§10.8), else leaves it', () => {
     const events: LifecycleEvent[] = [];
     const lifecycle = new OrderLifecycle((e) => events.push(e));
