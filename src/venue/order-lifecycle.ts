@@ -11,7 +11,10 @@ import { sideOfIntent, type AnyOrderUpdate } from './ledger-events.ts';
  * soon as the order is signed; on the wire it is the intent's `orderHash`, docs/derivadex-sources.md §5.6)
  * and keyed to the caller's clientOrderId.
  *
- *   submitted → sequenced (receipt) → posted → partially-filled → filled | cancelled | rejected | liquidated
+ *   submitted → sequenced (receipt) → posted → partially-filled → filled | cancelled | rejected
+ *
+ *   (`liquidated`, a status of the domain, never comes from DerivaDEX: a liquidation closes the position
+ *   with the venue's own order and cancels the strategy's orders, so they end `cancelled`.)
  *
  * - `sequenced` is reported exactly once for every order the venue sequenced: on the receipt, or on the
  *   first update or open-order sighting if that comes first (it proves the same). A refused request goes

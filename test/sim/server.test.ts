@@ -1,6 +1,5 @@
 import { Wallet, computeAddress, keccak256, recoverAddress, toUtf8Bytes } from 'ethers';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
 import { SimClock } from '../../src/clock/clock.ts';
 import { WorkTracker } from '../../src/clock/work-tracker.ts';
 import { strategyIdHash } from '../../src/derivadex/crypto/bytes32.ts';
@@ -8,7 +7,6 @@ import { signOrder, type OrderParams } from '../../src/derivadex/crypto/eip712.t
 import { encryptRequest } from '../../src/derivadex/crypto/encryption.ts';
 import { createNonceSource } from '../../src/derivadex/crypto/nonce.ts';
 import { buildCancelOrderRequest, buildOrderRequest, formatRequest, type ReplayWindow } from '../../src/derivadex/crypto/request.ts';
-import { ORDER_TYPE } from '../../src/derivadex/codes.ts';
 import {
   DEFAULT_RECV_WINDOW_MS,
   receiptSchema,
@@ -16,71 +14,19 @@ import {
   type Receipt,
   type RequestErrorBody,
 } from '../../src/derivadex/signed-requests.ts';
-import { ORDER_UPDATE_REASON } from '../../src/derivadex/codes.ts';
+import { ORDER_TYPE, ORDER_UPDATE_REASON } from '../../src/derivadex/codes.ts';
 import type { FeedMessage } from '../../src/derivadex/feed-messages.ts';
 import type { OrderUpdateRow } from '../../src/derivadex/order-update.ts';
-import { PATHS, SERVER_CLOSE_CODE } from '../../src/derivadex/paths.ts';
+import { PATHS } from '../../src/derivadex/paths.ts';
 import { traderAddress21 } from '../../src/derivadex/trader-address.ts';
 import { createRng } from '../../src/sim/rng.ts';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/sim/server.ts';
+import { RawClient } from './sim-harness.ts';
 
 const START = Date.parse('2026-01-05T13:00:00Z');
 // Fixed test keys (never used anywhere real).
 const ALICE = new Wallet('0x0123456789012345678901234567890123456789012345678901234567890123');
 const MALLORY = new Wallet('0x3210987654321098765432109876543210987654321098765432109876543210');
-
-type Received = FeedMessage | { action: string; nonce: string; result: { error?: string } };
-
-/** A deliberately tiny WebSocket client: records every frame and ends its tracker work once recorded. */
-class RawClient {
-  readonly frames: Received[] = [];
-  readonly closed: Promise<number>;
-  readonly #ws: WebSocket;
-  #waiters: Array<() => void> = [];
-
-  private constructor(ws: WebSocket, tracker: WorkTracker) {
-    this.#ws = ws;
-    ws.on('message', (data) => {
-      this.frames.push(JSON.parse(data.toString()) as Received);
-      tracker.end();
-      for (const w of this.#waiters.splice(0)) w();
-    });
-    this.closed = new Promise((resolve) =>
-      ws.on('close', (code) => {
-        // The simulator counts its deliberate close (SERVER_CLOSE_CODE) as a frame in flight.
-        if (code === SERVER_CLOSE_CODE) tracker.end();
-        resolve(code);
-      }),
-    );
-  }
-
-  static async connect(url: string, tracker: WorkTracker): Promise<RawClient> {
-    const ws = new WebSocket(url);
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('error', reject);
-    });
-    return new RawClient(ws, tracker);
-  }
-
-  send(message: unknown): void {
-    this.#ws.send(JSON.stringify(message));
-  }
-
-  /** Waits (on socket I/O) until `count` frames have arrived. */
-  async waitFor(count: number): Promise<Received[]> {
-    while (this.frames.length < count) await new Promise<void>((resolve) => this.#waiters.push(resolve));
-    return this.frames;
-  }
-
-  feed(): FeedMessage[] {
-    return this.frames.filter((f): f is FeedMessage => 'ordinal' in f);
-  }
-
-  close(): void {
-    this.#ws.close();
-  }
-}
 
 interface Setup {
   sim: Simulator;
@@ -176,8 +122,8 @@ async function setup(options: Partial<SimulatorOptions> = {}): Promise<Setup> {
 async function request(client: RawClient, tracker: WorkTracker, message: { nonce: string }): Promise<void> {
   client.send(message);
   for (;;) {
-    const frames = await client.waitFor(client.frames.length + 1);
-    if (frames.some((f) => 'action' in f && f.nonce === message.nonce)) break;
+    await client.waitFor(client.received.length + 1);
+    if (client.acks().some((ack) => ack.nonce === message.nonce)) break;
   }
   await tracker.whenIdle();
 }
@@ -221,7 +167,7 @@ describe('quiescence', () => {
     expect(counts).toHaveLength(8);
     expect(counts.slice(0, -1)).not.toContain(0);
     expect(counts.at(-1)).toBe(0);
-    expect(s.client.feed().map((f) => f.subscriptionKey)).toEqual([
+    expect(s.client.frames().map((f) => f.subscriptionKey)).toEqual([
       `ORDER_UPDATE|traderAddress=${ALICE21}|strategyIdHash=${strategyIdHash('main')}`,
       `STRATEGY_UPDATE|traderAddress=${ALICE21}`,
       `ORDER_UPDATE|traderAddress=${ALICE21}|strategyIdHash=${strategyIdHash('main')}`,
@@ -387,7 +333,7 @@ describe('stepped determinism over sockets', () => {
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
     while (s.sim.flush() > 0) await s.idle();
     await s.idle();
-    const frames = JSON.stringify(s.client.feed());
+    const frames = JSON.stringify(s.client.frames());
     s.client.close();
     await s.sim.close();
     open = undefined;
@@ -415,32 +361,6 @@ describe('stepped determinism over sockets', () => {
 });
 
 describe('faults on the wire', () => {
-  const markFeed = { feed: 'MARK_PRICE', params: { symbols: ['ETHP'] } };
-  const marks = (s: Setup): Array<[number, string]> =>
-    s.client
-      .feed()
-      .filter((f) => f.feed === 'MARK_PRICE' && f.contents.messageType === 'UPDATE')
-      .map((f) => [f.ordinal, (f.contents.data[0] as { price: string }).price]);
-
-  it('pause-feed holds frames and delivers them late, in order, without a gap', async () => {
-    const s = await setup();
-    await subscribe(s, [markFeed, orderFeed]); // ordinals 0, 1 (the two PARTIALs)
-    s.sim.injectFault({ kind: 'pause-feed', feed: 'MARK_PRICE', duration: 1000 });
-    s.sim.setMark('ETHP', '2001');
-    s.sim.setMark('ETHP', '2002');
-    expect((await s.post(s.orderWire({ amount: '0.1' }).wire)).status).toBe(200); // ORDER_UPDATE passes: ordinal 2
-    await s.idle();
-    expect(marks(s)).toEqual([]);
-    expect(s.client.feed().at(-1)).toMatchObject({ ordinal: 2, feed: 'ORDER_UPDATE' });
-    s.clock.advanceTo(START + 1000);
-    s.sim.advance();
-    await s.idle();
-    expect(marks(s)).toEqual([
-      [3, '2001'],
-      [4, '2002'],
-    ]);
-  });
-
   it('drop-acks executes the request but answers 503 ServiceUnavailable', async () => {
     const s = await setup();
     s.sim.injectFault({ kind: 'drop-acks', count: 1 });

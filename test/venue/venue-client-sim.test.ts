@@ -70,6 +70,9 @@ function expectReconciled(h: SimVenue, id = 'alpha'): void {
   const ledgerFills = h.events.ledger.filter((u) => u.strategyId === id && u.event.kind === 'fill').map((u) => u.event.id);
   expect([...ledgerFills].sort()).toEqual(venueFillIds(h.sim, wallet));
   expect(new Set(ledgerFills).size).toBe(ledgerFills.length);
+  // `seq` is the strategy's application order (docs/venue-client.md, Ledger): 0, 1, 2, … with no hole.
+  const seqs = h.events.ledger.filter((u) => u.strategyId === id).map((u) => u.event.seq);
+  expect(seqs).toEqual(seqs.map((_, i) => i));
   expect(h.events.drift).toEqual([]);
   expect(h.events.fault).toEqual([]);
   expect(h.events['frame-rejected']).toEqual([]);
@@ -701,6 +704,7 @@ describe('VenueClient × simulator: what the client sends', () => {
 
     // ── signed requests: each parses with signedRequestSchema, `{t, c}` with c in CONTENT_KEYS order ──
     const kinds: string[] = [];
+    const orderTypes = new Set<number>();
     for (const text of h.sent.requests) {
       const json: unknown = JSON.parse(text);
       const parsed = signedRequestSchema.safeParse(json);
@@ -712,13 +716,16 @@ describe('VenueClient × simulator: what the client sends', () => {
       expect(Object.keys(content), text).toEqual([...CONTENT_KEYS[parsed.data.t]]);
       if (parsed.data.t === 'Order') {
         // §10.14: Limit 0 with its price, Market 1 with price "0"; no traderAddress (the signer is the trader).
-        expect(parsed.data.c.orderType === 1 ? parsed.data.c.price : 'limit').toMatch(/^(0|limit)$/);
+        if (parsed.data.c.orderType === 1) expect(parsed.data.c.price).toBe('0');
+        else expect(parsed.data.c.orderType).toBe(0);
+        orderTypes.add(parsed.data.c.orderType);
         expect(parsed.data.c.stopPrice).toBe('0');
       }
       expect(parsed.data.c.recv_window_ms).toBe(5_000);
       expect(parsed.data.c.client_timestamp_ms).toBeLessThanOrEqual(h.clock.now());
     }
     // s1, s2, s3, cancel s1, cancel-all, then t1 signed four times (412 ×3, then sequenced).
+    expect([...orderTypes].sort()).toEqual([0, 1]);
     expect(kinds).toEqual(['Order', 'Order', 'Order', 'CancelOrder', 'CancelAll', 'Order', 'Order', 'Order', 'Order']);
     const t1 = h.sent.requests.slice(-4).map((text) => signedRequestSchema.parse(JSON.parse(text)).c.nonce);
     expect(new Set(t1).size).toBe(4);
