@@ -607,6 +607,11 @@ export class VenueClient extends EventEmitter<VenueClientEvents> {
       this.#requestRepair(`gap: ordinal ${gap.expected} missing (got ${gap.received})`);
     });
     ws.on('frame-rejected', (error) => this.#onBadFrame(error));
+    ws.on('handler-failed', ({ feed, message }) => {
+      this.emit('fault', { message: `handling a ${feed} frame failed: ${message}`, at: this.#clock.now() });
+      this.#invalidateBooks();
+      this.#requestRepair(`handler failed on ${feed}`);
+    });
     ws.on('feed-status', (status) => this.emit('feed-status', { feed: status.feed, stale: status.stale, at: this.#clock.now() }));
     ws.on('disconnected', () => {
       // Rows on the new connection must wait for the repair that follows the reconnect.

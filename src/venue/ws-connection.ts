@@ -67,6 +67,8 @@ export interface ConnectionStats {
   duplicates: number;
   gaps: number;
   reconnects: number;
+  /** Frames whose handling threw (a bug, or input that got past the parser): caught, never fatal. */
+  handlerErrors: number;
 }
 
 export interface WsConnectionEvents {
@@ -74,6 +76,8 @@ export interface WsConnectionEvents {
   gap: [GapInfo];
   duplicate: [{ ordinal: number; feed: Feed }];
   'frame-rejected': [FrameError];
+  /** A listener threw while a valid frame was handled: the frame's effect is unknown, so the owner repairs. */
+  'handler-failed': [{ feed: Feed | 'ack'; message: string }];
   'update-before-partial': [{ feed: Feed; subscriptionKey: string }];
   'feed-status': [FeedStatus];
   disconnected: [{ code: number; reason: string }];
@@ -138,7 +142,7 @@ export class WsConnection extends EventEmitter<WsConnectionEvents> {
   #stale = new Set<Feed>();
   #staleTimer: NodeJS.Timeout | undefined;
   #nonceCount = 0;
-  readonly stats: ConnectionStats = { frames: 0, delivered: 0, rejected: 0, duplicates: 0, gaps: 0, reconnects: 0 };
+  readonly stats: ConnectionStats = { frames: 0, delivered: 0, rejected: 0, duplicates: 0, gaps: 0, reconnects: 0, handlerErrors: 0 };
 
   constructor(options: WsConnectionOptions) {
     super();
@@ -352,8 +356,16 @@ export class WsConnection extends EventEmitter<WsConnectionEvents> {
         this.emit('frame-rejected', parsed.error);
         return;
       }
-      if (parsed.frame.kind === 'ack') this.#onAck(parsed.frame.ack);
-      else this.#onFeed(parsed.frame.message);
+      const frame = parsed.frame;
+      try {
+        if (frame.kind === 'ack') this.#onAck(frame.ack);
+        else this.#onFeed(frame.message);
+      } catch (error) {
+        // Nothing from outside may throw out of the socket's handler and take the process with it.
+        this.stats.handlerErrors += 1;
+        const feed = frame.kind === 'ack' ? 'ack' : frame.message.feed;
+        this.emit('handler-failed', { feed, message: error instanceof Error ? error.message : String(error) });
+      }
     } finally {
       this.#work.end();
     }

@@ -202,6 +202,24 @@ describe('WsConnection ordinals', () => {
     expect(conn.stats).toMatchObject({ frames: 7, delivered: 5, duplicates: 2, gaps: 1, rejected: 0 });
   });
 
+  it('survives a listener that throws: counted, reported as handler-failed, the next frame still delivered', async () => {
+    const venue = await fakeVenue();
+    cleanups.push(() => venue.close());
+    const { conn, rec } = await open(venue);
+    const failures: Array<{ feed: string; message: string }> = [];
+    conn.on('handler-failed', (f) => failures.push(f));
+    let calls = 0;
+    conn.on('message', () => {
+      calls += 1;
+      if (calls === 2) throw new Error('listener bug');
+    });
+    for (const ordinal of [0, 1, 2]) venue.send(frame(ordinal, ordinal === 0 ? 'PARTIAL' : 'UPDATE'));
+    await work.whenIdle();
+    expect(failures).toEqual([{ feed: 'MARK_PRICE', message: 'listener bug' }]);
+    expect(rec.delivered).toEqual([0, 1, 2]);
+    expect(conn.stats).toMatchObject({ frames: 3, delivered: 3, handlerErrors: 1 });
+  });
+
   it('treats a first frame after ordinal 0 as a gap, and reports an UPDATE before any PARTIAL', async () => {
     const venue = await fakeVenue();
     cleanups.push(() => venue.close());
