@@ -102,6 +102,8 @@ export async function startLiveFleet(options: LiveFleetOptions): Promise<LiveFle
       config: config.redis,
       env,
       onProblem: (p) => report(`store: ${p.where}: ${p.message}`),
+      // A kill switch during an outage applies here at once and reaches Redis when it returns.
+      holdWritesWhileUnreachable: true,
     });
     closers.push(() => opened.store.close());
     note(`stopout store: ${opened.description}`);

@@ -262,6 +262,7 @@ async function withStore(options: CommonOptions, io: CliIo, use: (store: Stopout
       ...(config === undefined ? {} : { config }),
       ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
       connectTimeoutMs: 3_000,
+      onProblem: (p) => io.err(`riskwarden stopouts: store: ${p.where}: ${p.message}`),
     });
     store = opened.store;
     if (opened.source === 'none') io.err(IN_MEMORY_NOTICE);

@@ -130,11 +130,13 @@ export class OrderLifecycle {
   /** Records an order about to be sent (status submitted) and reports it. */
   submit(order: NewOrder, at: number): TrackedOrder {
     const key = clientKey(order.strategyId, order.clientOrderId);
-    if (this.#byClientId.has(key)) {
+    const holder = this.#byClientId.get(key);
+    if (holder !== undefined && !isTerminal(holder.status)) {
       throw new LifecycleError(`clientOrderId ${JSON.stringify(order.clientOrderId)} is already used by strategy ${order.strategyId}`);
     }
     const hash = order.orderHash.toLowerCase();
     if (this.#byHash.has(hash)) throw new LifecycleError(`order ${hash} is already tracked`);
+    if (holder !== undefined) this.#alias(holder);
     const tracked: TrackedOrder = {
       ...order,
       orderHash: hash,
@@ -172,8 +174,9 @@ export class OrderLifecycle {
     if (order === undefined) throw new LifecycleError(`order ${orderHash} is not tracked`);
     const key = clientKey(order.strategyId, clientOrderId);
     const holder = this.#byClientId.get(key);
-    if (holder !== undefined && holder !== order)
-      throw new LifecycleError(`clientOrderId ${JSON.stringify(clientOrderId)} is already used by strategy ${order.strategyId}`);
+    // The id was this client's from an earlier tenure of the strategy (its counter restarted from another
+    // process's snapshot): the older order keeps being followed under an alias, the id goes to the heir.
+    if (holder !== undefined && holder !== order) this.#alias(holder);
     this.#byClientId.delete(clientKey(order.strategyId, order.clientOrderId));
     order.clientOrderId = clientOrderId;
     this.#byClientId.set(key, order);
@@ -190,8 +193,8 @@ export class OrderLifecycle {
     const hash = order.orderHash.toLowerCase();
     if (this.#byHash.has(hash)) throw new LifecycleError(`order ${hash} is already tracked`);
     const key = clientKey(order.strategyId, order.clientOrderId);
-    if (this.#byClientId.has(key))
-      throw new LifecycleError(`clientOrderId ${JSON.stringify(order.clientOrderId)} is already used by strategy ${order.strategyId}`);
+    const holder = this.#byClientId.get(key);
+    if (holder !== undefined) this.#alias(holder); // as in rename(): an earlier tenure's order under the same id
     const tracked: TrackedOrder = { ...order, orderHash: hash };
     this.#index(tracked);
     this.#seen.set(hash, new Set(seenOrdinals.slice(-SEEN_PER_ORDER)));
@@ -406,6 +409,13 @@ export class OrderLifecycle {
     if (order.reason !== undefined) event.reason = order.reason;
     if (order.detail !== undefined) event.detail = order.detail;
     this.#onEvent(event);
+  }
+
+  /** Moves an order off its clientOrderId to `<id>@<orderHash>`, still tracked by hash and nonce. */
+  #alias(order: TrackedOrder): void {
+    this.#byClientId.delete(clientKey(order.strategyId, order.clientOrderId));
+    order.clientOrderId = `${order.clientOrderId}@${order.orderHash}`;
+    this.#byClientId.set(clientKey(order.strategyId, order.clientOrderId), order);
   }
 
   #index(order: TrackedOrder): void {

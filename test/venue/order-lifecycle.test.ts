@@ -242,6 +242,23 @@ describe('OrderLifecycle', () => {
     ).toThrow(LifecycleError);
   });
 
+  it('reuses the id of an ended order of an earlier tenure: the old order stays followed under an alias', () => {
+    // Issue 12: a process that owned the strategy before, then took it over again from another process's
+    // snapshot, restarts the id counter: "taking over r1 failed: clientOrderId "r1-1" is already used", for ever.
+    const { lifecycle } = tracker();
+    lifecycle.refused(HASH, 'RateLimit', 'too many requests', 1);
+    const next = lifecycle.submit(
+      { strategyId: 'alpha', clientOrderId: 'c1', orderHash: OTHER, symbol: 'ETHP', side: 'buy', amount: '1' },
+      2,
+    );
+    expect(lifecycle.get('alpha', 'c1')).toBe(next);
+    expect(lifecycle.byHash(HASH)?.clientOrderId).toBe(`c1@${HASH}`);
+    // A reclaimed order takes its id back from whatever held it, live or not.
+    const again = lifecycle.rename(HASH, 'c1');
+    expect(again.clientOrderId).toBe('c1');
+    expect(lifecycle.get('alpha', `c1@${OTHER}`)).toBe(next);
+  });
+
   it('never goes backwards and ends at most once, whatever order updates arrive in (seeded)', () => {
     const rank: Record<OrderStatus, number> = {
       submitted: 0,
