@@ -8,6 +8,7 @@ import type { OrderIntent, OrderPurpose } from '../src/domain/order.ts';
 import type { OrderStatus } from '../src/domain/order-status.ts';
 import type { GateDecision } from '../src/domain/pre-trade-gate.ts';
 import type { Product } from '../src/domain/product.ts';
+import type { ReductionRetry } from '../src/domain/reduction-retry.ts';
 import type { ResolvedRiskLimit } from '../src/domain/risk-limit.ts';
 import type { Stopout, StopoutScope } from '../src/domain/stopout.ts';
 
@@ -76,6 +77,17 @@ export interface AccountContext {
   orders: Record<string, WorkingOrder>;
   /** The one reducing/exit order in flight, if any. */
   reduction: string | null;
+  /**
+   * Rejections in a row of reducing orders for price or book, and the backoff before the next one
+   * (src/domain/reduction-retry.ts). Absent in snapshots of older versions: no streak.
+   */
+  reductionRetry?: ReductionRetry | null;
+  /**
+   * The lease of this account could not be confirmed (Redis unreachable): one other process may believe it
+   * runs the account and send the same reducing order, so every reduction is at most half the position
+   * (two of them cannot flip it). Absent in older snapshots: certain.
+   */
+  ownershipUncertain?: boolean;
   orderSeq: number;
   /** The top-level state, kept so assessments can apply hysteresis. */
   mode: AccountMode;
@@ -98,6 +110,8 @@ export type AccountEvent =
   | { type: 'MOVE_START_TIME'; scope: StopoutScope; id: string; at: number }
   | { type: 'TICK'; at: number }
   | { type: 'FEED_STATUS'; stale: boolean; at?: number }
+  /** Whether this process's ownership of the account is uncertain now (src/runtime/fleet-ownership.ts). */
+  | { type: 'OWNERSHIP'; uncertain: boolean }
   /** The venue's ledger replaces ours (a takeover or a restart resumed from an older snapshot). */
   | { type: 'RESYNC'; ledger: LedgerState; at: number };
 

@@ -6,6 +6,7 @@ import { applyLedgerEvent, projectFill, type LedgerBook } from '../src/domain/le
 import type { OrderIntent, OrderPurpose } from '../src/domain/order.ts';
 import { preTradeGate, type GateDecision } from '../src/domain/pre-trade-gate.ts';
 import { planReduction, type ReductionPlan } from '../src/domain/reduction-plan.ts';
+import { afterReductionOutcome, bandMargin, retryDue } from '../src/domain/reduction-retry.ts';
 import { evaluateRiskLimits, LEVEL_STOPOUT_SCOPE } from '../src/domain/risk-limits.ts';
 import { isTerminal } from '../src/domain/order-status.ts';
 import type { Stopout } from '../src/domain/stopout.ts';
@@ -32,15 +33,36 @@ function committedBook(context: AccountContext): LedgerBook {
   return book;
 }
 
-/** Position per symbol minus working closes: what a new close may still reduce. */
-function closableSizes(context: AccountContext): Record<string, string> {
+/**
+ * Signed remaining amount per symbol of the working orders `which` lets through that REDUCE the position as
+ * it is now (the opposite side): an order on the position's own side may never fill, so it frees nothing.
+ */
+function workingReductions(context: AccountContext, which: (order: WorkingOrder) => boolean): Record<string, string> {
   const sizes: Record<string, string> = {};
-  for (const [symbol, p] of Object.entries(context.ledger.positions)) sizes[symbol] = p.size;
   for (const order of Object.values(context.orders)) {
-    if (order.purpose !== 'close') continue;
+    if (!which(order)) continue;
     const remaining = dec(order.intent.amount).minus(order.filled);
+    const held = dec(context.ledger.positions[order.intent.symbol]?.size ?? '0');
+    if (!remaining.isPos() || held.isZero() || held.isPos() === (order.intent.side === 'buy')) continue;
     const signed = order.intent.side === 'buy' ? remaining : remaining.neg();
     sizes[order.intent.symbol] = str(dec(sizes[order.intent.symbol] ?? '0').plus(signed));
+  }
+  return sizes;
+}
+
+/**
+ * Position per symbol minus every working order that reduces it — the strategy's closes and the risk
+ * layer's own reduce/exit order: what a new close may still reduce without the fills together flipping it.
+ * Never past flat: a fill reaches the ledger before its order's update, so the working orders may count
+ * twice what already closed; nothing is left to close then.
+ */
+function closableSizes(context: AccountContext): Record<string, string> {
+  const sizes: Record<string, string> = {};
+  const reducing = workingReductions(context, (o) => o.purpose === 'close' || o.purpose === 'reduce' || o.purpose === 'exit');
+  for (const [symbol, p] of Object.entries(context.ledger.positions)) {
+    const held = dec(p.size);
+    const left = held.plus(reducing[symbol] ?? '0');
+    sizes[symbol] = held.isZero() || left.isZero() || left.isPos() !== held.isPos() ? '0' : str(left);
   }
   return sizes;
 }
@@ -89,6 +111,9 @@ function refusal(context: AccountContext, order: OrderIntent): GateDecision {
   return { ...decision, allowed: false, purpose: decision.purpose, rules: blocks.map((b) => b.rule), blocks };
 }
 
+/** The largest share of the position one reducing order may take while ownership is uncertain. */
+export const UNCERTAIN_OWNERSHIP_SHARE = '0.5';
+
 /** Whether `mode`'s reducing loop should send another order now, and which one. */
 function reductionPlan(context: AccountContext, mode: ReducingMode): ReductionPlan & { purpose?: 'reduce' | 'exit' } {
   if (!context.metrics) return { kind: 'none', why: 'no metrics' };
@@ -121,6 +146,12 @@ function reductionPlan(context: AccountContext, mode: ReducingMode): ReductionPl
       purpose === 'exit'
         ? (budget.minMarginBuffer ?? budget.panicMarginBuffer ?? '0')
         : str(dec(budget.minMarginBuffer ?? '0').times(dec(context.settings.hysteresis).plus(1))),
+    // After the venue refused the band's edge: inside it, from the latest mark.
+    bandMargin: bandMargin(context.reductionRetry),
+    // Another process may send the same order: two halves cannot flip the position.
+    ...(context.ownershipUncertain ? { maxShare: UNCERTAIN_OWNERSHIP_SHARE } : {}),
+    // The strategy's working closes and entries may fill too: together they must not flip the position.
+    working: workingReductions(context, (o) => o.clientOrderId !== context.reduction && (o.purpose === 'close' || o.purpose === 'entry')),
   });
   return { ...plan, purpose };
 }
@@ -242,7 +273,7 @@ export const accountMachine = setup({
     noReductionInFlight: ({ context }) => context.reduction === null,
     noCancelsPending: ({ context }) => !cancelsPending(context),
     reductionDue: ({ context }, params: { mode: ReducingMode }) =>
-      context.reduction === null && reductionPlan(context, params.mode).kind === 'order',
+      context.reduction === null && retryDue(context.reductionRetry, context.now) && reductionPlan(context, params.mode).kind === 'order',
     reductionTimedOut: ({ context, event }) => {
       if (event.type !== 'TICK' || context.reduction === null) return false;
       const order = context.orders[context.reduction];
@@ -273,7 +304,9 @@ export const accountMachine = setup({
       const next = { ...context, mode: params.mode };
       const assessment = assess(next);
       const reason = params.mode === 'stopped-out' && assessment.mode !== 'stopped-out' ? stopReason(next) : assessment.reason;
-      return { mode: params.mode, assessment, reason };
+      // Back to trading: a later reduction starts afresh (at the band's edge, without waiting).
+      const settled = params.mode === 'trading' || params.mode === 'entries-blocked';
+      return { mode: params.mode, assessment, reason, ...(settled && context.reductionRetry ? { reductionRetry: null } : {}) };
     }),
     applyMark: assign(({ context, event }) => {
       if (event.type !== 'MARK') return {};
@@ -304,9 +337,22 @@ export const accountMachine = setup({
       if (event.type !== 'TICK') return {};
       return refreshed({ ...context, now: Math.max(context.now, event.at) });
     }),
+    noteOwnership: assign(({ event }) => {
+      if (event.type !== 'OWNERSHIP') return {};
+      return { ownershipUncertain: event.uncertain };
+    }),
     applyFeedStatus: assign(({ context, event }) => {
       if (event.type !== 'FEED_STATUS') return {};
       return refreshed({ ...context, feedStale: event.stale, now: Math.max(context.now, event.at ?? context.now) });
+    }),
+    /**
+     * The reducing order's outcome, before applyOrderUpdate forgets the order: a rejection for price or book
+     * extends the streak and its backoff (the next reducing order waits for a TICK past it), a fill or any
+     * other end ends it.
+     */
+    noteReductionOutcome: assign(({ context, event }) => {
+      if (event.type !== 'ORDER_UPDATE' || event.clientOrderId !== context.reduction || !isTerminal(event.status)) return {};
+      return { reductionRetry: afterReductionOutcome(context.reductionRetry, event.status, event.reason, Math.max(context.now, event.at)) };
     }),
     applyOrderUpdate: assign(({ context, event }) => {
       if (event.type !== 'ORDER_UPDATE') return {};
@@ -418,7 +464,8 @@ export const accountMachine = setup({
     RESYNC: { actions: ['applyResync', 'checkRiskLimits', 'raiseStopouts'] },
     TICK: { actions: ['applyTick', 'checkRiskLimits', 'raiseStopouts'] },
     FEED_STATUS: { actions: ['applyFeedStatus'] },
-    ORDER_UPDATE: { actions: ['applyOrderUpdate'] },
+    OWNERSHIP: { actions: ['noteOwnership'] },
+    ORDER_UPDATE: { actions: ['noteReductionOutcome', 'applyOrderUpdate'] },
     STOPOUT_SET: { actions: ['checkRiskLimits', 'raiseStopouts'] },
     STOPOUT_RESET: [{ guard: 'resetAccepted', actions: ['removeStopout', 'reportReset'] }, { actions: ['refuseReset', 'reportReset'] }],
     MOVE_START_TIME: { actions: ['moveStartTime'] },

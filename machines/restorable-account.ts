@@ -1,6 +1,16 @@
-import type { ActorLogic, ActorRefFrom, EmittedFrom, Snapshot, SnapshotFrom } from 'xstate';
+import {
+  createActor,
+  type ActorLogic,
+  type ActorRefFrom,
+  type EmittedFrom,
+  type Snapshot,
+  type SnapshotFrom,
+  type StateValue,
+} from 'xstate';
 import type { AccountContext, AccountEvent } from './account-context.ts';
-import type { accountMachine } from './account.ts';
+import { accountContextProblems } from './account-context-check.ts';
+import { accountMachine } from './account.ts';
+import { stateValueProblems, topState } from './snapshot-state.ts';
 
 export type AccountLogic = typeof accountMachine;
 export type AccountSnapshot = SnapshotFrom<AccountLogic>;
@@ -34,16 +44,62 @@ export function restorableAccount(logic: AccountLogic): RestorableAccountLogic {
 }
 
 /**
- * A value read back from a snapshot store, checked to have the outer shape of a persisted actor snapshot
- * (an object with a `status` of XState's); throws naming what is wrong. The state and context inside are
- * the machine's to judge when it restores.
+ * Why `value` (an account snapshot read back from a snapshot store) must not be restored, each problem
+ * with its path under `where` (`snapshot.value: unknown state "no-such-state"`); empty when it may. Checked
+ * before XState sees it, because XState checks almost nothing: an unknown state throws from inside the
+ * supervisor that spawns the account (taking every account of the process down with it), and a context of
+ * the wrong shape throws later, from a guard or an action. The outer shape is XState's persisted snapshot
+ * of an active account (no children: the machine invokes none); the state value must be a complete state
+ * of `logic`; the context must have the account context's shape and agree with the state on its mode.
+ * Last, the snapshot is restored once into an actor that is never started, so whatever XState would still
+ * refuse is refused here, as a problem.
+ */
+export function accountSnapshotProblems(value: unknown, where: string, logic: AccountLogic = accountMachine): string[] {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return [`${where}: expected a persisted actor snapshot (an object)`];
+  const snapshot = value as Record<string, unknown>;
+  const problems: string[] = [];
+  if (snapshot.status !== 'active')
+    problems.push(`${where}.status: expected "active" (a running account), got ${JSON.stringify(snapshot.status) ?? 'nothing'}`);
+  const children = snapshot.children;
+  if (typeof children !== 'object' || children === null || Array.isArray(children) || Object.keys(children).length > 0) {
+    problems.push(`${where}.children: expected {} (the account machine invokes no actors)`);
+  }
+  const history = snapshot.historyValue;
+  if (
+    history !== undefined &&
+    (typeof history !== 'object' || history === null || Array.isArray(history) || Object.keys(history).length > 0)
+  ) {
+    problems.push(`${where}.historyValue: expected {} (the account machine has no history states)`);
+  }
+  const stateProblems = stateValueProblems(logic.root, snapshot.value, `${where}.value`);
+  problems.push(...stateProblems, ...accountContextProblems(snapshot.context, `${where}.context`));
+  if (problems.length > 0) return problems;
+  const top = topState(snapshot.value as StateValue);
+  const mode = (snapshot.context as { mode: string }).mode;
+  if (mode !== top) return [`${where}.context.mode: ${JSON.stringify(mode)} disagrees with the state ${JSON.stringify(top)}`];
+  // A copy: restoring revives actor references inside the context in place. The input is required by
+  // the types and unused (with a snapshot, XState restores it); a restore that throws leaves the actor
+  // in status "error" with what it threw. The try is for what could throw before that (a value too
+  // deeply nested to copy).
+  let error: unknown;
+  try {
+    const copy = structuredClone(snapshot);
+    const restored = createActor(logic, { snapshot: copy as Snapshot<unknown>, input: copy.context as AccountContext }).getSnapshot();
+    if (restored.status === 'error') error = restored.error ?? 'failed';
+  } catch (thrown) {
+    error = thrown;
+  }
+  if (error !== undefined) return [`${where}: XState cannot restore it: ${error instanceof Error ? error.message : String(error)}`];
+  return [];
+}
+
+/**
+ * A value read back from a snapshot store, checked (`accountSnapshotProblems`) to be an account snapshot
+ * this machine can resume; throws naming every problem with its path.
  */
 export function persistedSnapshot(where: string, value: unknown): Snapshot<unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    throw new Error(`${where}: expected a persisted actor snapshot (an object)`);
-  const status = (value as { status?: unknown }).status;
-  if (status !== 'active' && status !== 'done' && status !== 'error' && status !== 'stopped') {
-    throw new Error(`${where}.status: expected "active", "done", "error" or "stopped", got ${JSON.stringify(status)}`);
-  }
+  const problems = accountSnapshotProblems(value, where);
+  if (problems.length > 0) throw new Error(problems.join('; '));
   return value as Snapshot<unknown>;
 }

@@ -264,6 +264,10 @@ export const accountResponseSchema = named(
     marginFraction: decimal.nullable(),
     maintenance: decimal,
     workingOrders: z.array(workingOrderSchema),
+    reductionRetry: z
+      .looseObject({ rejections: z.number(), reason: z.string(), since: z.string(), retryAt: z.string() })
+      .optional()
+      .meta({ description: 'While reducing orders are rejected for price or book: the streak and when the next may go.' }),
     decisions: z.array(decisionRecordSchema).meta({ description: 'The most recent decisions (newest last).' }),
     timeline: z
       .array(timelineRecordSchema)

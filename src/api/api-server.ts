@@ -10,6 +10,7 @@ import {
   effectiveTokens,
   requestCredential,
   tokenCookie,
+  tokenFingerprint,
   type ApiCaller,
   type ApiTokens,
 } from './auth.ts';
@@ -19,19 +20,19 @@ import { sendError, sendJson, sendText } from './http-reply.ts';
 import { LIVE_PATH, LiveSocket, refuseUpgrade, type LiveSocketOptions } from './live-socket.ts';
 import { openApiDocument } from './openapi.ts';
 import { MAX_BODY_BYTES, readJsonBody } from './request-body.ts';
-import { matchRoute, type ApiRoute, type RouteReply } from './routes.ts';
+import { actingRouteAt, matchRoute, type RouteReply } from './routes.ts';
 
 /** One acting call, as the `audit` hook receives it. */
 export interface ApiAuditEntry {
   /** ISO 8601, wall clock. */
   at: string;
-  /** `<role>:<token fingerprint>`, e.g. `admin:3f2a09c1`. */
+  /** `<role>:<token fingerprint>`, e.g. `admin:3f2a09c1`; `unknown:<fingerprint>` (a token of no role) or `anonymous` on a 401. */
   who: string;
   action: OperatorAction['action'];
   /** The JSON body as sent (null when it was empty, too large or not JSON). */
   request: unknown;
   result: ActionResponse;
-  /** The HTTP status answered (200, 400, 403, 409, 413). */
+  /** The HTTP status answered (200, 409 by the fleet; 400, 401, 403, 405, 413, 500 before it). */
   status: number;
 }
 
@@ -51,7 +52,10 @@ export interface ApiServerOptions {
   tokens: ApiTokens;
   /** The variables the tokens come from, for messages (default RISKWARDEN_API_READ_TOKEN / _ADMIN_TOKEN). */
   tokenEnvNames?: { read?: string | undefined; admin?: string | undefined };
-  /** Every acting call (set/reset stopout, move startTime), whatever its outcome. */
+  /**
+   * Every acting call (set/reset stopout, move startTime: any request but GET to their paths), whatever its
+   * outcome, refusals before the handler included (401, 403, 400, 405, 413, 500).
+   */
   audit?: (entry: ApiAuditEntry) => void;
   extraRoutes?: ExtraRoutes;
   onListen?: (url: string) => void;
@@ -95,8 +99,13 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   let openapi: unknown;
   let url = '';
 
-  const audit = (route: ApiRoute, caller: ApiCaller, request: unknown, reply: RouteReply): void => {
-    if (!route.action || !options.audit || !('json' in reply)) return;
+  /**
+   * Audits an acting call once, whatever its outcome: the fleet's answer (200, 409) and every refusal before
+   * it (401, 403, 400, 413, 405, 500). Only fingerprints of tokens, never tokens, reach the hook.
+   */
+  const audit = (call: ActingCall | undefined, reply: RouteReply): void => {
+    if (!call || call.audited || !options.audit || !('json' in reply)) return;
+    call.audited = true;
     const body = reply.json as ActionResponse & ErrorResponse;
     const result: ActionResponse =
       reply.status === 200 || reply.status === 409
@@ -105,9 +114,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     try {
       options.audit({
         at: new Date(now()).toISOString(),
-        who: caller.who,
-        action: route.action,
-        request: request ?? null,
+        who: call.who,
+        action: call.action,
+        request: call.request ?? null,
         result,
         status: reply.status,
       });
@@ -121,12 +130,26 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     else sendJson(res, reply.status, reply.json);
   };
 
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  /** Answers an acting call's refusal with an ErrorResponse, audited first. */
+  const refuse = (
+    res: ServerResponse,
+    call: ActingCall | undefined,
+    status: number,
+    error: string,
+    headers?: Record<string, string>,
+  ): void => {
+    audit(call, { status, json: { error } });
+    sendError(res, status, error, headers ? { headers } : {});
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse, calls: { call?: ActingCall }): Promise<void> => {
     const method = req.method ?? 'GET';
     const target = parseTarget(req.url);
     if (!target) return sendError(res, 400, 'malformed request target');
     const { pathname, searchParams } = target;
     const match = matchRoute(method, pathname);
+    // Any request but a read to an acting route's path is an acting call: audited from here on, refused or not.
+    const actingRoute = method === 'GET' || method === 'HEAD' ? undefined : actingRouteAt(pathname);
 
     if (match.kind === 'found' && match.route.access === 'public') {
       const anonymous: ApiCaller = { role: 'read', who: 'anonymous' };
@@ -158,15 +181,26 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     }
     const credential = requestCredential(req);
     const caller = auth.caller(credential?.token);
-    if (!caller) return unauthorized(res, credential === undefined ? 'a token is required' : 'unknown token');
+    const call: ActingCall | undefined = actingRoute?.action
+      ? { action: actingRoute.action, who: caller?.who ?? unknownCaller(credential?.token), request: null, audited: false }
+      : undefined;
+    calls.call = call;
+    if (!caller)
+      return refuse(
+        res,
+        call,
+        401,
+        `unauthorized: ${credential === undefined ? 'a token is required' : 'unknown token'} (Authorization: Bearer <token>)`,
+        {
+          'www-authenticate': 'Bearer realm="riskwarden"',
+        },
+      );
 
     switch (match.kind) {
       case 'bad-path':
-        return sendError(res, 400, `malformed path: ${match.problem}`);
+        return refuse(res, call, 400, `malformed path: ${match.problem}`);
       case 'wrong-method':
-        return sendError(res, 405, `method ${method} not allowed on ${pathname}`, {
-          headers: { allow: [...new Set(match.allowed)].join(', ') },
-        });
+        return refuse(res, call, 405, `method ${method} not allowed on ${pathname}`, { allow: [...new Set(match.allowed)].join(', ') });
       case 'none':
         if (!pathname.startsWith('/api/') && pathname !== '/openapi.json' && options.extraRoutes?.(req, res, caller)) return;
         return sendError(res, 404, `no such path: ${pathname}`);
@@ -180,11 +214,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       : route.method === 'POST' && credential?.via === 'cookie'
         ? cookieActingProblem(req)
         : undefined;
-    if (forbidden) {
-      const reply: RouteReply = { status: 403, json: { error: forbidden } };
-      audit(route, caller, null, reply);
-      return answer(res, reply);
-    }
+    if (forbidden) return refuse(res, call, 403, forbidden);
     if (route.method === 'POST') {
       const read = await readJsonBody(req, maxBody);
       if (!read.ok) {
@@ -192,11 +222,12 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
           status: read.status,
           json: { error: read.error, ...(read.problems ? { problems: read.problems } : {}) },
         };
-        audit(route, caller, null, reply);
+        audit(call, reply);
         if (read.status === 413) drainAndClose(req, res);
         return answer(res, reply);
       }
       body = read.value;
+      if (call) call.request = body;
     }
     const reply = await route.handle({
       view: options.view,
@@ -207,15 +238,18 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       diagrams,
       openapi: () => (openapi ??= openApiDocument({ serverUrl: url })),
     });
-    audit(route, caller, body, reply);
+    audit(call, reply);
     answer(res, reply);
   };
 
   // The Host header plays no part (tokens guard every path), so its absence is no reason for a non-JSON 400.
   const server: Server = createServer({ requireHostHeader: false }, (req, res) => {
-    handle(req, res).catch((error: unknown) => {
+    const calls: { call?: ActingCall } = {};
+    handle(req, res, calls).catch((error: unknown) => {
       // Never crash on a request: a handler's failure is a 500 with no details beyond its message.
-      if (!res.headersSent) sendError(res, 500, `internal error: ${(error as Error)?.message ?? String(error)}`);
+      const message = `internal error: ${(error as Error)?.message ?? String(error)}`;
+      audit(calls.call, { status: 500, json: { error: message } });
+      if (!res.headersSent) sendError(res, 500, message);
       else res.destroy();
     });
   });
@@ -296,6 +330,20 @@ function cookieActingProblem(req: IncomingMessage): string | undefined {
   if (crossOrigin) return crossOrigin;
   const type = req.headers['content-type'] ?? '';
   return /^application\/json\s*(;|$)/i.test(type) ? undefined : 'a call with the login cookie must send Content-Type: application/json';
+}
+
+/** An acting call in progress: what it asks and who asks, audited once when it is answered. */
+interface ActingCall {
+  action: OperatorAction['action'];
+  who: string;
+  /** The parsed body once read (null before, or when it could not be). */
+  request: unknown;
+  audited: boolean;
+}
+
+/** `who` of a request without a valid token: `anonymous` with none, else the fingerprint of the token it sent. */
+function unknownCaller(token: string | undefined): string {
+  return token === undefined || token === '' ? 'anonymous' : `unknown:${tokenFingerprint(token)}`;
 }
 
 function unauthorized(res: ServerResponse, why: string): void {

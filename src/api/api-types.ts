@@ -51,6 +51,11 @@ export interface AccountResponse extends FleetRow {
     status: string;
     filled: DecimalString;
   }>;
+  /**
+   * Present while reducing orders are being rejected for price or book (src/domain/reduction-retry.ts): how
+   * many in a row, the latest reason, when it came and when the next one may go (ISO 8601).
+   */
+  reductionRetry?: { rejections: number; reason: string; since: string; retryAt: string };
   /** The most recent decisions (newest last). */
   decisions: Array<Extract<TimelineRecord, { kind: 'decision' }>>;
   /** Recent records about this account and the marks of its symbols, for charts (newest last). */

@@ -4,6 +4,7 @@ import { statePath, topState } from '../../machines/snapshot-state.ts';
 import type { Clock } from '../clock/clock.ts';
 import type { DecimalString } from '../domain/decimal.ts';
 import { toIso } from '../domain/periods.ts';
+import { validRetry } from '../domain/reduction-retry.ts';
 import type { FleetPlan } from '../runtime/fleet-plan.ts';
 import type { FleetRuntime, OperatorAction } from '../runtime/fleet-runtime.ts';
 import type { StopoutStore, StoredStopout } from '../store/stopout-store.ts';
@@ -215,6 +216,7 @@ export class FleetView {
         status: o.status,
         filled: o.filled,
       })),
+      ...reductionRetryOf(ctx.reductionRetry),
       decisions: this.#decisions.get(accountId)?.last() ?? [],
       timeline: this.#timelineOf(accountId, ctx),
     };
@@ -341,4 +343,12 @@ export class FleetView {
     const merged = parts.flat().sort((a, b) => a.seq - b.seq);
     return merged.slice(-2 * this.#perAccount).map((e) => e.record);
   }
+}
+
+/** The streak of rejected reducing orders as the API reports it (nothing when there is none). */
+function reductionRetryOf(retry: unknown): Pick<AccountResponse, 'reductionRetry'> {
+  const valid = validRetry(retry);
+  if (!valid) return {};
+  const iso = (ms: number) => (Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : String(ms));
+  return { reductionRetry: { rejections: valid.rejections, reason: valid.reason, since: iso(valid.at), retryAt: iso(valid.notBefore) } };
 }

@@ -169,6 +169,11 @@ export type RouteMatch =
   | { kind: 'bad-path'; problem: string }
   | { kind: 'none' };
 
+/** The acting route whose path is `pathname`, whatever the method (a PUT to it is an acting call refused 405). */
+export function actingRouteAt(pathname: string): ApiRoute | undefined {
+  return COMPILED.find(({ route, regex }) => route.action !== undefined && regex.test(pathname))?.route;
+}
+
 /** The route for `method` and `pathname` (percent-encoded, as on the wire). */
 export function matchRoute(method: string, pathname: string): RouteMatch {
   const allowed: string[] = [];

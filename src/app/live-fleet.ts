@@ -252,7 +252,7 @@ export async function startLiveFleet(options: LiveFleetOptions): Promise<LiveFle
     const grouped = (): string[] => [...new Set(runtime.plan.groups.flatMap((g) => g.accounts))];
     const timer = setInterval(() => {
       runtime.tick();
-      observability.sync({ runtime, store: opened.store, leases }); // observability: state, Redis, lease gauges
+      observability.sync({ runtime, store: opened.store, leases, snapshots }); // observability: state, Redis, lease gauges
       if (board) {
         board.publish(statusesOf(runtime, owner), 5_000).catch((error: Error) => report(`status: ${error.message}`));
         // A portfolio spread over processes is measured on every member: read the ones run elsewhere.

@@ -15,7 +15,8 @@ export interface StatusOptions {
 
 /**
  * `riskwarden status`: one line per supervised account — state, position, notional, margin buffer,
- * stopouts — as the running supervisors publish them in the shared store.
+ * stopouts — as the running supervisors publish them in the shared store. With `--config`, exits 1 when
+ * an account of the fleet is published by no process.
  */
 export async function statusCommand(options: StatusOptions, io: CliIo): Promise<number> {
   let config: FleetConfig | undefined;
@@ -46,6 +47,13 @@ export async function statusCommand(options: StatusOptions, io: CliIo): Promise<
     for (const p of problems) io.err(`riskwarden status: ${p}`);
     if (statuses.length === 0) io.err('riskwarden status: no supervisor is publishing accounts');
     for (const s of statuses) io.out(options.json ? JSON.stringify(s) : formatStatus(s));
+    // With the fleet known, an account no process publishes is unsupervised: a failure, not a quiet 0.
+    const published = new Set(statuses.map((s) => s.account));
+    const unsupervised = (config?.accounts ?? []).map((a) => a.id).filter((id) => !published.has(id));
+    if (unsupervised.length > 0) {
+      io.err(`riskwarden status: not supervised by any process: ${unsupervised.join(', ')}`);
+      return EXIT_FAILURE;
+    }
     return EXIT_OK;
   } catch (error) {
     io.err(`riskwarden status: ${(error as Error).message}`);

@@ -262,7 +262,10 @@ async function withStore(options: CommonOptions, io: CliIo, use: (store: Stopout
       ...(config === undefined ? {} : { config }),
       ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
       connectTimeoutMs: 3_000,
-      onProblem: (p) => io.err(`riskwarden stopouts: store: ${p.where}: ${p.message}`),
+      // What the store repaired or ignored (a corrupt sequence, a bad value); connection noise is in the final error.
+      onProblem: (p) => {
+        if (p.where !== 'connection') io.err(`riskwarden stopouts: store: ${p.where}: ${p.message}`);
+      },
     });
     store = opened.store;
     if (opened.source === 'none') io.err(IN_MEMORY_NOTICE);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { budgetSchema } from './budget-schema.ts';
+import { atMost, INPUT_LIMITS } from './input-limits.ts';
 import { address, identifier, nonNegativeDecimal, text, utf8Length } from './primitives.ts';
 import { riskLimitsSchema } from './risk-limit-schema.ts';
 
@@ -74,6 +75,7 @@ export const portfolioSchema = z
           riskLimits: riskLimitsSchema.optional().meta({ description: 'Member-level limits (this account in this portfolio).' }),
         }),
       )
+      .max(INPUT_LIMITS.groups, { error: atMost(INPUT_LIMITS.groups, 'members') })
       .meta({ description: 'The member accounts.' }),
     riskLimits: riskLimitsSchema.optional().meta({ description: 'Portfolio-level limits, measured on the whole portfolio.' }),
   })
@@ -92,6 +94,7 @@ export const subscriberSchema = z
           riskLimits: riskLimitsSchema.optional().meta({ description: 'Subscription-level limits.' }),
         }),
       )
+      .max(INPUT_LIMITS.groups, { error: atMost(INPUT_LIMITS.groups, 'subscriptions') })
       .meta({ description: 'What the subscriber copies.' }),
   })
   .meta({ description: 'A CopyFactory subscriber and its subscriptions.' });

@@ -1,12 +1,13 @@
 import { z } from 'zod';
-import { duration, identifier, integerAtLeast } from './primitives.ts';
+import { INPUT_LIMITS } from './input-limits.ts';
+import { duration, identifier, integerBetween } from './primitives.ts';
 
 export const FEEDS = ['MARK_PRICE', 'ORDER_UPDATE', 'STRATEGY_UPDATE', 'ORDER_BOOK_L2'] as const;
 export const ORDER_REJECTIONS = ['SelfMatch', 'SolvencyGuard', 'MaxTakerPriceDeviation', 'NoLiquidity'] as const;
 
 const at = duration.meta({ description: 'When the fault starts (offset from the scenario start).' });
 const feed = z.enum(FEEDS);
-const count = integerAtLeast(1).default(1).meta({ description: 'How many (default 1).' });
+const count = integerBetween(1, INPUT_LIMITS.count).default(1).meta({ description: 'How many (default 1).' });
 
 /** A fault the simulator injects. */
 export const faultSchema = z

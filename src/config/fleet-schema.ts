@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { accountSchema, portfolioSchema, subscriberSchema } from './account-schema.ts';
+import { atMost, INPUT_LIMITS } from './input-limits.ts';
 import { address, duration, envName, host, httpUrl, identifier, integerAtLeast, port, redisUrl, says, text, wsUrl } from './primitives.ts';
 import { liquiditySchema, productsSchema } from './product-schema.ts';
 import { defaultsSchema, sessionSchema } from './session-schema.ts';
@@ -91,9 +92,21 @@ export const fleetSchema = z
     products: productsSchema.optional(),
     session: sessionSchema.prefault({}),
     defaults: defaultsSchema.prefault({}),
-    accounts: z.array(accountSchema).min(1, { error: 'expected at least one account' }).meta({ description: 'The supervised accounts.' }),
-    portfolios: z.array(portfolioSchema).default([]).meta({ description: 'Portfolio strategies.' }),
-    subscribers: z.array(subscriberSchema).default([]).meta({ description: 'CopyFactory subscribers.' }),
+    accounts: z
+      .array(accountSchema)
+      .min(1, { error: 'expected at least one account' })
+      .max(INPUT_LIMITS.accounts, { error: atMost(INPUT_LIMITS.accounts, 'accounts') })
+      .meta({ description: 'The supervised accounts.' }),
+    portfolios: z
+      .array(portfolioSchema)
+      .max(INPUT_LIMITS.groups, { error: atMost(INPUT_LIMITS.groups, 'portfolios') })
+      .default([])
+      .meta({ description: 'Portfolio strategies.' }),
+    subscribers: z
+      .array(subscriberSchema)
+      .max(INPUT_LIMITS.groups, { error: atMost(INPUT_LIMITS.groups, 'subscribers') })
+      .default([])
+      .meta({ description: 'CopyFactory subscribers.' }),
     redis: redisSchema.prefault({}),
     api: apiSchema.prefault({}),
   })

@@ -1,9 +1,10 @@
-import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFileSync, statSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import YAML from 'yaml';
 import type { z } from 'zod';
 import { fleetSchema, type FleetConfig } from './fleet-schema.ts';
+import { INPUT_LIMITS } from './input-limits.ts';
 import { jsonSyntaxErrorOffset, lineColumn } from './json-syntax.ts';
 import { MAX_NESTING, tooDeepAt } from './nesting-limit.ts';
 import { isUnderPath, privateKeyProblems } from './private-key-guard.ts';
@@ -117,6 +118,7 @@ function parseJson(text: string, fileName: string): Parsed {
  * cross-field problems at their document path. Never throws.
  */
 export function parseConfigText(text: string, fileName: string, options: LoadOptions = {}): LoadResult {
+  if (text.length > INPUT_LIMITS.fileBytes) return tooLarge(text.length);
   const deep = tooDeepAt(text);
   if (deep !== undefined) {
     const pos = lineColumn(text, deep);
@@ -132,6 +134,14 @@ export function parseConfigText(text: string, fileName: string, options: LoadOpt
     parsed = { ok: false, problems: [{ path: FILE_PATH, message: `could not be parsed: ${(error as Error).message}` }] };
   }
   return parsed.ok ? parseConfigDocument(parsed.document, options) : { ok: false, problems: parsed.problems };
+}
+
+/** A file larger than any config (input-limits.ts): refused before it is read or parsed. */
+function tooLarge(size: number): LoadResult {
+  return {
+    ok: false,
+    problems: [{ path: FILE_PATH, message: `${size} bytes: larger than the ${INPUT_LIMITS.fileBytes} bytes a config may have` }],
+  };
 }
 
 function readProblem(path: string, error: unknown): LoadResult {
@@ -151,6 +161,8 @@ function readProblem(path: string, error: unknown): LoadResult {
 export async function loadConfigFile(path: string, options: LoadOptions = {}): Promise<LoadResult> {
   let text: string;
   try {
+    const size = (await stat(path)).size;
+    if (size > INPUT_LIMITS.fileBytes) return tooLarge(size);
     text = await readFile(path, 'utf8');
   } catch (error) {
     return readProblem(path, error);
@@ -162,6 +174,8 @@ export async function loadConfigFile(path: string, options: LoadOptions = {}): P
 export function loadConfigFileSync(path: string, options: LoadOptions = {}): LoadResult {
   let text: string;
   try {
+    const size = statSync(path).size;
+    if (size > INPUT_LIMITS.fileBytes) return tooLarge(size);
     text = readFileSync(path, 'utf8');
   } catch (error) {
     return readProblem(path, error);

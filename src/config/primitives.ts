@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { dec, isDecimalString } from '../domain/decimal.ts';
+import { INPUT_LIMITS } from './input-limits.ts';
 
 /**
  * The small zod schemas every config and scenario field is built from. Each carries its own message so a
@@ -44,6 +45,10 @@ function decimalWhere(rangeMessage: string | undefined, accept: (d: ReturnType<t
   return z
     .union([z.string().regex(PLAIN_DECIMAL, { error: DECIMAL_MESSAGE }), z.number()], { error: says(DECIMAL_MESSAGE) })
     .transform((value, ctx) => {
+      if (typeof value === 'string' && value.length > INPUT_LIMITS.decimalLength) {
+        ctx.addIssue({ code: 'custom', message: `expected a decimal of at most ${INPUT_LIMITS.decimalLength} characters`, input: value });
+        return z.NEVER;
+      }
       const s = toDecimalString(value);
       if (s === undefined) {
         ctx.addIssue({ code: 'custom', message: DECIMAL_MESSAGE, input: value });
@@ -94,6 +99,8 @@ export const halfOpenFraction = decimalWhere(
 const DURATION_PATTERN = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 export const DURATION_MESSAGE = 'expected a duration like "90s", "5m" or milliseconds';
+/** The longest duration (input-limits.ts): a run, a timeout, a fault. */
+export const MAX_DURATION_MESSAGE = `expected a duration of at most ${INPUT_LIMITS.durationMs / 86_400_000}d`;
 
 /** Milliseconds for "90s", "5m", "1h", "250ms", "1d", "1.5s" or an integer of ms; undefined otherwise. */
 export function durationToMs(value: unknown): number | undefined {
@@ -122,9 +129,14 @@ export const duration = z
       ctx.addIssue({ code: 'custom', message: DURATION_MESSAGE, input: value });
       return z.NEVER;
     }
+    // "9999d" is a well-formed duration that no run can carry out (the mark schedule has one entry a second).
+    if (ms > INPUT_LIMITS.durationMs) {
+      ctx.addIssue({ code: 'custom', message: MAX_DURATION_MESSAGE, input: value });
+      return z.NEVER;
+    }
     return ms;
   })
-  .meta({ description: 'A duration: "250ms", "90s", "5m", "1h", "1d", or an integer number of milliseconds.' });
+  .meta({ description: 'A duration of at most 7d: "250ms", "90s", "5m", "1h", "1d", or an integer number of milliseconds.' });
 
 const ISO_MESSAGE = 'expected an ISO 8601 timestamp like "2026-01-05T13:00:00Z"';
 
@@ -139,6 +151,7 @@ const ID_MESSAGE = 'expected an id of letters, digits, "_", "." and "-" (no "/",
 /** An id that is safe inside a Redis key and a `<portfolio>/<account>` compound id. */
 export const identifier = z
   .string({ error: says(ID_MESSAGE) })
+  .max(INPUT_LIMITS.idLength, { error: `expected an id of at most ${INPUT_LIMITS.idLength} characters` })
   .regex(ID_PATTERN, { error: ID_MESSAGE })
   .meta({ description: 'An id: letters, digits, "_", "." and "-"; no "/", ":" or "*" (ids go into Redis keys).' });
 
@@ -160,7 +173,10 @@ export function symbolRecord<T extends z.ZodType>(value: T) {
     .record(z.string(), value)
     .superRefine(
       (record, ctx) => {
-        for (const key of Object.keys(record)) {
+        const keys = Object.keys(record);
+        if (keys.length > INPUT_LIMITS.symbols)
+          ctx.addIssue({ code: 'custom', message: `expected at most ${INPUT_LIMITS.symbols} symbols, got ${keys.length}`, input: record });
+        for (const key of keys) {
           if (!symbol.safeParse(key).success) ctx.addIssue({ code: 'custom', path: [key], message: SYMBOL_MESSAGE, input: key });
         }
       },
@@ -225,10 +241,23 @@ export function integerAtLeast(min: number) {
 const BOOLEAN_MESSAGE = 'expected true or false';
 export const boolean = z.boolean({ error: says(BOOLEAN_MESSAGE) });
 
-/** A non-empty string of free text (names, reasons). */
+/** A whole number in [`min`, `max`] (windows, book levels: what a run allocates). */
+export function integerBetween(min: number, max: number) {
+  const message = `expected a whole number from ${min} to ${max}`;
+  return z
+    .number({ error: says(message) })
+    .int({ error: message })
+    .min(min, { error: message })
+    .max(max, { error: message });
+}
+
+/** A non-empty string of free text (names, reasons, paths), at most INPUT_LIMITS.textLength characters. */
 export function text(what: string) {
   const message = `expected ${what}`;
-  return z.string({ error: says(message) }).min(1, { error: message });
+  return z
+    .string({ error: says(message) })
+    .min(1, { error: message })
+    .max(INPUT_LIMITS.textLength, { error: `expected ${what} of at most ${INPUT_LIMITS.textLength} characters` });
 }
 
 /** UTF-8 length; the venue stores strategy ids and symbols as bytes32 (1-byte length ‖ utf8). */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { fractionDecimal, integerAtLeast, positiveDecimal, symbolRecord } from './primitives.ts';
+import { INPUT_LIMITS } from './input-limits.ts';
+import { fractionDecimal, integerBetween, positiveDecimal, symbolRecord } from './primitives.ts';
 
 /** Symbols the domain knows without configuration (DerivaDEX-like defaults). */
 export const DEFAULT_PRODUCT_SYMBOLS = ['ETHP', 'BTCP'] as const;
@@ -32,8 +33,10 @@ export type ProductConfig = z.output<typeof productSchema>;
 export const liquiditySchema = z
   .strictObject({
     depth: positiveDecimal.prefault('50').meta({ description: 'Size on each level.' }),
-    levels: integerAtLeast(1).default(20).meta({ description: 'Levels on each side.' }),
-    spreadTicks: integerAtLeast(1).default(2).meta({ description: 'Distance of the best bid and the best ask from the mark, in ticks.' }),
+    levels: integerBetween(1, INPUT_LIMITS.bookLevels).default(20).meta({ description: 'Levels on each side.' }),
+    spreadTicks: integerBetween(1, INPUT_LIMITS.spreadTicks)
+      .default(2)
+      .meta({ description: 'Distance of the best bid and the best ask from the mark, in ticks.' }),
   })
   .meta({ description: 'The simulated order book around the mark.' });
 

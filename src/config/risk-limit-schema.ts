@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { RISK_LIMIT_APPLY_TO, RISK_LIMIT_TYPES } from '../domain/risk-limit.ts';
+import { atMost, INPUT_LIMITS } from './input-limits.ts';
 import { boolean, fractionDecimal, isoTimestamp, isRecord, positiveDecimal } from './primitives.ts';
 
 /** A CopyFactory StrategyRiskLimit with its field names and values. */
@@ -23,6 +24,8 @@ export const riskLimitSchema = z
   )
   .meta({ description: 'A CopyFactory risk limit; maxAbsoluteRisk or maxRelativeRisk (or both) is required.' });
 
-export const riskLimitsSchema = z.array(riskLimitSchema);
+export const riskLimitsSchema = z
+  .array(riskLimitSchema)
+  .max(INPUT_LIMITS.riskLimits, { error: atMost(INPUT_LIMITS.riskLimits, 'risk limits') });
 
 export type RiskLimitConfig = z.output<typeof riskLimitSchema>;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { accountShape, checkStrategyBytes, hasAccountIds, portfolioSchema, subscriberSchema, withStrategy } from './account-schema.ts';
 import { faultSchema } from './fault-schema.ts';
+import { atMost, INPUT_LIMITS } from './input-limits.ts';
 import { operatorActionSchema } from './operator-schema.ts';
 import { boolean, duration, integerAtLeast, isoTimestamp, nonNegativeDecimal, positiveDecimal, symbolRecord, text } from './primitives.ts';
 import { liquiditySchema, productsSchema } from './product-schema.ts';
@@ -38,14 +39,34 @@ export const scenarioSchema = z
     start: isoTimestamp.default(DEFAULT_SCENARIO_START).meta({ description: 'Simulated wall clock of t=0.' }),
     products: productsSchema.optional(),
     liquidity: liquiditySchema.prefault({}),
-    accounts: z.array(scenarioAccountSchema).min(1, { error: 'expected at least one account' }),
-    portfolios: z.array(portfolioSchema).default([]),
-    subscribers: z.array(subscriberSchema).default([]),
-    marks: symbolRecord(z.array(markPointSchema).min(1, { error: 'expected at least one mark point' })).meta({
+    accounts: z
+      .array(scenarioAccountSchema)
+      .min(1, { error: 'expected at least one account' })
+      .max(INPUT_LIMITS.accounts, { error: atMost(INPUT_LIMITS.accounts, 'accounts') }),
+    portfolios: z
+      .array(portfolioSchema)
+      .max(INPUT_LIMITS.groups, { error: atMost(INPUT_LIMITS.groups, 'portfolios') })
+      .default([]),
+    subscribers: z
+      .array(subscriberSchema)
+      .max(INPUT_LIMITS.groups, { error: atMost(INPUT_LIMITS.groups, 'subscribers') })
+      .default([]),
+    marks: symbolRecord(
+      z
+        .array(markPointSchema)
+        .min(1, { error: 'expected at least one mark point' })
+        .max(INPUT_LIMITS.markPoints, { error: atMost(INPUT_LIMITS.markPoints, 'mark points') }),
+    ).meta({
       description: 'Mark price path per symbol: linear between points, one mark per second; times strictly increasing from "0s".',
     }),
-    faults: z.array(faultSchema).default([]),
-    operator: z.array(operatorActionSchema).default([]),
+    faults: z
+      .array(faultSchema)
+      .max(INPUT_LIMITS.events, { error: atMost(INPUT_LIMITS.events, 'faults') })
+      .default([]),
+    operator: z
+      .array(operatorActionSchema)
+      .max(INPUT_LIMITS.events, { error: atMost(INPUT_LIMITS.events, 'operator actions') })
+      .default([]),
     until: duration.meta({ description: 'When the scenario ends.' }),
     session: sessionSchema.prefault({}),
     defaults: defaultsSchema.prefault({}),

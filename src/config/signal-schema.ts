@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { dec } from '../domain/decimal.ts';
-import { decimalString, duration, integerAtLeast, isRecord, positiveDecimal, symbol } from './primitives.ts';
+import { dec, isDecimalString } from '../domain/decimal.ts';
+import { atMost, INPUT_LIMITS } from './input-limits.ts';
+import { decimalString, duration, integerBetween, isRecord, positiveDecimal, symbol } from './primitives.ts';
 
 const side = z.enum(['buy', 'sell']);
 
@@ -18,7 +19,8 @@ export const scriptedOrderSchema = z.discriminatedUnion('type', [
   z.strictObject({
     ...orderFields,
     type: z.literal('market'),
-    price: decimalString.refine((p) => dec(p).isZero(), { error: MARKET_PRICE_MESSAGE }).optional(),
+    // isDecimalString first: the refinement must be total even if it ever sees what the transform refused.
+    price: decimalString.refine((p) => isDecimalString(p) && dec(p).isZero(), { error: MARKET_PRICE_MESSAGE }).optional(),
   }),
   z.strictObject({
     ...orderFields,
@@ -36,14 +38,17 @@ export const signalSchema = z
   .discriminatedUnion('kind', [
     z.strictObject({
       kind: z.literal('scripted'),
-      orders: z.array(scriptedOrderSchema).meta({ description: 'Orders at fixed times.' }),
+      orders: z
+        .array(scriptedOrderSchema)
+        .max(INPUT_LIMITS.events, { error: atMost(INPUT_LIMITS.events, 'scripted orders') })
+        .meta({ description: 'Orders at fixed times.' }),
     }),
     z
       .strictObject({
         kind: z.literal('ma-crossover'),
         symbol,
-        fast: integerAtLeast(1).meta({ description: 'Fast moving-average window, in marks.' }),
-        slow: integerAtLeast(2).meta({ description: 'Slow moving-average window, in marks; greater than fast.' }),
+        fast: integerBetween(1, INPUT_LIMITS.window).meta({ description: 'Fast moving-average window, in marks.' }),
+        slow: integerBetween(2, INPUT_LIMITS.window).meta({ description: 'Slow moving-average window, in marks; greater than fast.' }),
         amount: positiveDecimal.meta({ description: 'Target position size when in a trend.' }),
         every,
       })
@@ -57,7 +62,7 @@ export const signalSchema = z
     z.strictObject({
       kind: z.literal('mean-reversion'),
       symbol,
-      window: integerAtLeast(2).meta({ description: 'Moving-average window, in marks.' }),
+      window: integerBetween(2, INPUT_LIMITS.window).meta({ description: 'Moving-average window, in marks.' }),
       threshold: positiveDecimal.meta({ description: 'Fractional deviation from the moving average that triggers a trade, e.g. "0.01".' }),
       amount: positiveDecimal.meta({ description: 'Position size taken against the deviation.' }),
       every,

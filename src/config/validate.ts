@@ -1,6 +1,7 @@
 import type { Budget } from '../domain/budget.ts';
 import { dec } from '../domain/decimal.ts';
 import type { FleetConfig } from './fleet-schema.ts';
+import { INPUT_LIMITS } from './input-limits.ts';
 import { formatPath, type Problem } from './problems.ts';
 import { knownSymbols, mergeBudgets } from './resolve.ts';
 import type { ScenarioConfig } from './scenario-schema.ts';
@@ -146,6 +147,20 @@ export function validateScenario(config: ScenarioConfig): Problem[] {
   checkStructure(config, out);
   const known = knownSymbols(config);
   const until = config.until;
+
+  // What a run holds grows with (accounts + mark paths) × simulated seconds (input-limits.ts): the mark
+  // schedule has an entry per symbol per second, each account figures per second. Refuse what cannot fit.
+  const seconds = Math.ceil(until / 1000);
+  const series = config.accounts.length + Object.keys(config.marks).length;
+  const seriesSeconds = series * seconds;
+  if (seriesSeconds > INPUT_LIMITS.seriesSeconds)
+    out.add(
+      ['until'],
+      `(${config.accounts.length} accounts + ${series - config.accounts.length} mark paths) × ${seconds} s is ${seriesSeconds}, more than the ${INPUT_LIMITS.seriesSeconds} a run may simulate: shorten until or use fewer accounts`,
+    );
+  const scripted = config.accounts.reduce((n, a) => n + (a.signal.kind === 'scripted' ? a.signal.orders.length : 0), 0);
+  if (scripted > INPUT_LIMITS.scriptedOrders)
+    out.add(['accounts'], `${scripted} scripted orders in all, more than ${INPUT_LIMITS.scriptedOrders}`);
   const within = (at: number, path: Path) => {
     if (at > until) out.add(path, `${formatMs(at)} is after until (${formatMs(until)})`);
   };

@@ -17,6 +17,22 @@ export interface ReductionInput {
   fraction: DecimalString;
   /** The margin buffer the reduction aims to restore. */
   targetBuffer: DecimalString;
+  /**
+   * How far inside the price band's edge to price, as a fraction of its half-width (reduction-retry.ts
+   * bandMargin; default 0: at the edge). Above 0 it is at least one tick and at most the mark.
+   */
+  bandMargin?: DecimalString;
+  /**
+   * Ownership uncertain (two processes may each send this order): every order, exits and flattening too, is
+   * at most this share of the position, rounded down to the increment — and none when that is below one
+   * increment. With "0.5" two identical orders together cannot flip the position.
+   */
+  maxShare?: DecimalString;
+  /**
+   * The signed remaining amount per symbol of the strategy's other working orders (closes, entries): if they
+   * fill too, the reduction must still not flip the position, so it is at most what they leave of it.
+   */
+  working?: Readonly<Record<string, DecimalString>>;
 }
 
 export type ReductionPlan = { kind: 'order'; order: OrderIntent; numbers: Record<string, DecimalString> } | { kind: 'none'; why: string };
@@ -45,7 +61,7 @@ export function planReduction(input: ReductionInput): ReductionPlan {
   const side = dec(target.size).isPos() ? 'sell' : 'buy';
   let price: Decimal;
   try {
-    price = bandedLimitPrice(product, mark, side);
+    price = insideBand(product, mark, side, dec(input.bandMargin ?? '0'));
   } catch (error) {
     if (error instanceof RoundingError) return { kind: 'none', why: error.message };
     throw error;
@@ -77,6 +93,30 @@ export function planReduction(input: ReductionInput): ReductionPlan {
   if (amount.lt(step)) amount = size.gte(step) && byNotional.gte(step) ? step : ZERO;
   // A de-risking step stays smaller than the position when the position can be split.
   if (measured && amount.gte(size) && size.gt(step)) amount = size.minus(step);
+  // Working orders that reduce the position (a strategy's close) count as filled: the two together cannot flip it.
+  const pending = input.working?.[target.symbol];
+  if (pending !== undefined && amount.gt(0)) {
+    const left = dec(target.size).plus(pending);
+    const free = left.isZero() || left.isPos() !== dec(target.size).isPos() ? ZERO : minOf(left.abs(), size);
+    const cap = free.div(step).floor().times(step);
+    if (cap.lt(step)) {
+      return {
+        kind: 'none',
+        why: `working orders already take the position ${str(size)} ${target.symbol} to ${str(left)}; waiting for them`,
+      };
+    }
+    amount = minOf(amount, cap);
+  }
+  if (input.maxShare !== undefined && amount.gt(0)) {
+    const cap = size.times(input.maxShare).div(step).floor().times(step);
+    if (cap.lt(step)) {
+      return {
+        kind: 'none',
+        why: `ownership uncertain: ${input.maxShare} of the position ${str(size)} ${target.symbol} is below the minimum order size ${product.minOrderSize}; not reduced until ownership is certain`,
+      };
+    }
+    amount = minOf(amount, cap);
+  }
   if (amount.isZero()) {
     const why = size.lt(step)
       ? `position ${str(size)} ${target.symbol} is below the minimum order size ${product.minOrderSize}`
@@ -98,6 +138,23 @@ export function planReduction(input: ReductionInput): ReductionPlan {
       targetBuffer: input.targetBuffer,
     },
   };
+}
+
+/**
+ * The most aggressive price inside the band, moved `margin` of the band's half-width towards the mark (at
+ * least one tick when margin > 0, never past the mark): after the venue refused the edge, because the mark
+ * it matched against had moved since the order was priced.
+ */
+function insideBand(product: Product, mark: Decimal, side: 'buy' | 'sell', margin: Decimal): Decimal {
+  const edge = bandedLimitPrice(product, mark, side);
+  if (!margin.gt(0)) return edge;
+  const tick = dec(product.tickSize);
+  const half = mark.times(product.maxTakerPriceDeviation);
+  const inset = maxOf(tick, half.times(margin)).div(tick).ceil().times(tick);
+  // The mark on the grid, on the aggressive side: a sell at or below it, a buy at or above it.
+  const atMark = side === 'sell' ? mark.div(tick).floor().times(tick) : mark.div(tick).ceil().times(tick);
+  const price = side === 'sell' ? minOf(edge.plus(inset), atMark) : maxOf(edge.minus(inset), atMark);
+  return price.gt(0) ? price : edge;
 }
 
 /** The symbol over its size cap if any, else the largest notional. */

@@ -16,6 +16,38 @@ export interface AuditEntry {
   record: TimelineRecord;
 }
 
+/**
+ * An acting API call, whatever its outcome: done (200), refused by the fleet or the view (409), or refused
+ * before it reached them (401 no or an unknown token, 403 a read token or a cross-site cookie, 400 a bad
+ * body, 413 too large, 405, 500). A call the fleet handled also has its `operator` record, with `who`.
+ *
+ *   {"at":"…","who":"read:3f2a09c1","call":{"action":"set-stopout","status":403,"result":"refused","reason":"…","request":null}}
+ */
+export interface ApiCallAudit {
+  /** The operator action the route performs (`set-stopout`, `reset-stopout`, `move-start-time`). */
+  action: string;
+  /** The HTTP status answered. */
+  status: number;
+  result: 'ok' | 'refused';
+  reason?: string;
+  /** The JSON body as sent; null when it was not read (refused before), empty, too large or not JSON. */
+  request: unknown;
+}
+
+export interface ApiCallAuditEntry {
+  at: string;
+  /** `<role>:<fingerprint>`, `unknown:<fingerprint>` for a token no role has, `anonymous` for none. */
+  who: string;
+  call: ApiCallAudit;
+}
+
+/** A line of the audit log: a timeline record, or an API call refused before the fleet. */
+export type AnyAuditEntry = AuditEntry | ApiCallAuditEntry;
+
+export function isRecordEntry(entry: AnyAuditEntry): entry is AuditEntry {
+  return 'record' in entry;
+}
+
 /** What goes into the audit log: every decision, transition, order, cancel, update, stopout, liquidation and operator action. */
 export const AUDITED_KINDS: readonly TimelineKind[] = [
   'decision',
@@ -32,7 +64,7 @@ export function isAudited(record: TimelineRecord): boolean {
   return AUDITED_KINDS.includes(record.kind);
 }
 
-export type ParsedAuditEntry = { ok: true; entry: AuditEntry } | { ok: false; problem: string };
+export type ParsedAuditEntry = { ok: true; entry: AnyAuditEntry } | { ok: false; problem: string };
 
 /** Reads one line back; `where` names it in the problem (a file line, a stream id). */
 export function parseAuditEntry(text: string, where: string): ParsedAuditEntry {
@@ -46,6 +78,19 @@ export function parseAuditEntry(text: string, where: string): ParsedAuditEntry {
   const o = value as Record<string, unknown>;
   if (typeof o.at !== 'string') return { ok: false, problem: `${where}.at: expected an ISO 8601 string` };
   if (o.who !== undefined && typeof o.who !== 'string') return { ok: false, problem: `${where}.who: expected a string` };
+  if (o.call !== undefined && o.record === undefined) {
+    const call = o.call as Record<string, unknown> | null;
+    if (typeof o.who !== 'string') return { ok: false, problem: `${where}.who: expected a string` };
+    if (typeof call !== 'object' || call === null || Array.isArray(call))
+      return { ok: false, problem: `${where}.call: expected an object` };
+    if (typeof call.action !== 'string') return { ok: false, problem: `${where}.call.action: expected a string` };
+    if (typeof call.status !== 'number') return { ok: false, problem: `${where}.call.status: expected a number` };
+    if (call.result !== 'ok' && call.result !== 'refused')
+      return { ok: false, problem: `${where}.call.result: expected "ok" or "refused"` };
+    if (call.reason !== undefined && typeof call.reason !== 'string')
+      return { ok: false, problem: `${where}.call.reason: expected a string` };
+    return { ok: true, entry: value as ApiCallAuditEntry };
+  }
   const record = o.record as Record<string, unknown> | null | undefined;
   if (typeof record !== 'object' || record === null || typeof record.kind !== 'string' || typeof record.t !== 'number') {
     return { ok: false, problem: `${where}.record: expected a timeline record with t and kind` };
@@ -54,8 +99,12 @@ export function parseAuditEntry(text: string, where: string): ParsedAuditEntry {
 }
 
 /** One readable line: time, who, and the record as the timeline prints it. */
-export function formatAuditEntry(entry: AuditEntry): string {
+export function formatAuditEntry(entry: AnyAuditEntry): string {
   const who = entry.who === undefined ? '' : ` [${entry.who}]`;
+  if (!isRecordEntry(entry)) {
+    const { action, status, result, reason } = entry.call;
+    return `${entry.at}${who} api ${action}: ${result} (HTTP ${status})${reason !== undefined ? `: ${reason}` : ''}`;
+  }
   const line = formatRecord(entry.record, PLAIN)?.trim();
   // formatRecord skips the frequent kinds (sequenced/posted updates): the audit shows them anyway.
   return `${entry.at}${who} ${line ?? `${entry.record.kind} ${JSON.stringify(entry.record)}`}`;

@@ -1,6 +1,6 @@
 import type { StopoutScope } from '../domain/stopout.ts';
 import type { TimelineRecord } from '../timeline/timeline-record.ts';
-import { isAudited, type AuditEntry } from './audit-entry.ts';
+import { isAudited, type AnyAuditEntry, type ApiCallAudit } from './audit-entry.ts';
 import { defaultScrubber, type Scrubber } from './secret-scrubber.ts';
 
 /** Where audit lines go: the JSONL file, the Redis Stream. A write takes a batch of serialised entries. */
@@ -85,7 +85,9 @@ export class AuditLog {
   readonly #retryAfterMs: number;
   readonly #attributions: Array<AttributedAction & { who: string; until: number }> = [];
   /** Accepted, not yet serialised: an operator entry can still learn its `who` until then. */
-  readonly #staged: Array<{ at: string; who: string | undefined; record: TimelineRecord }> = [];
+  readonly #staged: Array<
+    { at: string; who: string | undefined; record: TimelineRecord } | { at: string; who: string; call: ApiCallAudit }
+  > = [];
   #timer: NodeJS.Timeout | undefined;
   #accepted = 0;
   #closed = false;
@@ -135,12 +137,25 @@ export class AuditLog {
   }
 
   /**
+   * An acting API call refused before it reached the fleet (so no operator record will name it): 401, 403,
+   * 400, 413, 405, 429, 500. `who` is the caller's `<role>:<fingerprint>` (or `unknown:…`, `anonymous`).
+   */
+  call(call: ApiCallAudit, who: string): void {
+    if (this.#closed || this.#sinks.length === 0) return;
+    this.#accepted++;
+    this.#staged.push({ at: new Date(this.#now()).toISOString(), who, call: { ...call, request: keptRequest(call.request) } });
+    this.#schedule();
+  }
+
+  /**
    * Names who takes an operator action (the timeline's operator record does not carry it). Call it before
    * `runtime.operate(...)`, or right after it returns: an operator record of the same action, scope and id
    * that is not yet written takes it, else the next such record within a few seconds.
    */
   attribute(action: AttributedAction, who: string): void {
-    const waiting = this.#staged.find((e) => e.who === undefined && e.record.kind === 'operator' && sameAction(e.record, action));
+    const waiting = this.#staged.find(
+      (e) => 'record' in e && e.who === undefined && e.record.kind === 'operator' && sameAction(e.record, action),
+    );
     if (waiting) waiting.who = who;
     else
       this.#attributions.push({ action: action.action, scope: action.scope, id: action.id, who, until: this.#now() + ATTRIBUTION_TTL_MS });
@@ -197,12 +212,16 @@ export class AuditLog {
   /** Serialises the staged entries (scrubbed) into every sink's queue. */
   #stage(): void {
     for (const staged of this.#staged.splice(0)) {
-      let who = staged.who;
-      if (who === undefined && staged.record.kind === 'operator') {
-        const by = (staged.record as { by?: unknown }).by;
-        who = typeof by === 'string' && by !== '' ? by : 'unknown';
+      let entry: AnyAuditEntry;
+      if ('call' in staged) entry = staged;
+      else {
+        let who = staged.who;
+        if (who === undefined && staged.record.kind === 'operator') {
+          const by = (staged.record as { by?: unknown }).by;
+          who = typeof by === 'string' && by !== '' ? by : 'unknown';
+        }
+        entry = { at: staged.at, ...(who !== undefined ? { who } : {}), record: staged.record };
       }
-      const entry: AuditEntry = { at: staged.at, ...(who !== undefined ? { who } : {}), record: staged.record };
       let line: string;
       try {
         line = JSON.stringify(this.#scrubber.value(entry));
@@ -302,6 +321,25 @@ export class AuditLog {
     if (this.#sinks.some((s) => s.busy)) return;
     for (const resolve of this.#idle.splice(0)) resolve();
   }
+}
+
+/** The largest request body an entry keeps, in characters of JSON: the line is for people, the body came from outside. */
+const MAX_REQUEST_CHARS = 4_096;
+
+/**
+ * The body of a call as the entry keeps it: as sent when small, else a note of its size. A body from
+ * outside may be nested thousands deep (JSON.parse copes, a recursive scrubber might not): bounding its
+ * text bounds its depth, so the entry is always written.
+ */
+function keptRequest(request: unknown): unknown {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(request);
+  } catch {
+    return '(not kept: too deeply nested to serialise)';
+  }
+  if (text !== undefined && text.length > MAX_REQUEST_CHARS) return `(not kept: ${text.length} characters of JSON)`;
+  return request ?? null;
 }
 
 function sameAction(record: Extract<TimelineRecord, { kind: 'operator' }>, action: AttributedAction): boolean {

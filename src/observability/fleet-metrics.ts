@@ -22,10 +22,20 @@ import type { TimelineRecord } from '../timeline/timeline-record.ts';
  * | `riskwarden_leased_accounts` | gauge | — accounts whose lease this process holds |
  * | `riskwarden_liquidations_total` | counter | — |
  * | `riskwarden_stopouts_total` | counter | `scope`, `action` (`set`/`reset`) |
+ * | `riskwarden_faults` | gauge | `fault`: how often since start the store came back empty (`store-data-loss`), a corrupt stopout sequence was repaired (`store-sequence-repaired`), a stored snapshot was refused (`snapshot-refused`); now: leases that cannot be confirmed (`lease-uncertain`), stopout writes held for the store (`store-writes-held`) |
  *
  * Label values come from fixed sets (anything else is `other`), so nothing from outside — an account id,
  * a reason, a secret pasted into one — can reach the exposition or grow its cardinality.
  */
+export const FAULT_FIGURES = [
+  'store-data-loss',
+  'store-sequence-repaired',
+  'snapshot-refused',
+  'lease-uncertain',
+  'store-writes-held',
+] as const;
+export type FaultFigure = (typeof FAULT_FIGURES)[number];
+
 export interface FleetMetrics {
   readonly registry: Registry;
   /** Counts a timeline record. */
@@ -35,6 +45,8 @@ export interface FleetMetrics {
   setFeedStale(feed: string, stale: boolean): void;
   setRedisHealthy(healthy: boolean): void;
   setOwnedAccounts(count: number): void;
+  /** The fault figures an operator alerts on (see the table above). */
+  setFaults(faults: Readonly<Record<FaultFigure, number>>): void;
   /** The Prometheus text exposition. */
   text(): Promise<string>;
 }
@@ -96,6 +108,13 @@ export function createFleetMetrics(registry: Registry = new Registry(), options:
     labelNames: ['scope', 'action'] as const,
     registers,
   });
+  const faults = new Gauge({
+    name: 'riskwarden_faults',
+    help: 'Faults to alert on: store data loss, sequence repairs, refused snapshots (since start); uncertain leases, held writes (now)',
+    labelNames: ['fault'] as const,
+    registers,
+  });
+  for (const fault of FAULT_FIGURES) faults.set({ fault }, 0);
   if (options.processMetrics) collectDefaultMetrics({ register: registry, prefix: 'riskwarden_' });
 
   // Every state has a series from the start, so a dashboard shows 0 rather than nothing.
@@ -184,6 +203,9 @@ export function createFleetMetrics(registry: Registry = new Registry(), options:
     },
     setOwnedAccounts(count) {
       leased.set(count);
+    },
+    setFaults(figures) {
+      for (const fault of FAULT_FIGURES) faults.set({ fault }, figures[fault]);
     },
     text: () => registry.metrics(),
   };

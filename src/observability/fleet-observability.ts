@@ -4,7 +4,9 @@ import type { AccountMode } from '../domain/assessment.ts';
 import type { LeaseManager } from '../persistence/lease-manager.ts';
 import type { FleetRuntime } from '../runtime/fleet-runtime.ts';
 import type { RedisConnection } from '../redis/connection.ts';
+import { RedisStopoutStore } from '../store/redis-stopout-store.ts';
 import type { StopoutStore } from '../store/stopout-store.ts';
+import type { SnapshotStore } from '../persistence/snapshot-store.ts';
 import type { TimelineRecord } from '../timeline/timeline-record.ts';
 import { FEEDS } from '../derivadex/feed-messages.ts';
 import type { VenueClient } from '../venue/venue-client.ts';
@@ -66,7 +68,7 @@ export interface FleetObservability {
   /** Feed staleness gauges from the venue client's `feed-status` events. */
   watchVenue(client: VenueClient): void;
   /** The periodic gauges: accounts per state, Redis health, leases held. Call every second. */
-  sync(parts: { runtime: FleetRuntime; store: StopoutStore; leases: LeaseManager }): void;
+  sync(parts: { runtime: FleetRuntime; store: StopoutStore; leases: LeaseManager; snapshots?: SnapshotStore }): void;
   /** Writes what is buffered and flushes the log. */
   close(): Promise<void>;
 }
@@ -124,7 +126,7 @@ export function createFleetObservability(options: FleetObservabilityOptions): Fl
       for (const feed of FEEDS) metrics.setFeedStale(feed, false);
       client.on('feed-status', ({ feed, stale }) => metrics.setFeedStale(feed, stale));
     },
-    sync({ runtime, store, leases }) {
+    sync({ runtime, store, leases, snapshots }) {
       const states: Record<string, AccountMode> = {};
       for (const accountId of runtime.accountIds()) {
         const value = runtime.account(accountId)?.getSnapshot().value;
@@ -133,6 +135,14 @@ export function createFleetObservability(options: FleetObservabilityOptions): Fl
       metrics.setAccountStates(states);
       metrics.setRedisHealthy(store.kind === 'redis' && store.healthy());
       metrics.setOwnedAccounts(leases.owned().length);
+      const redis = store instanceof RedisStopoutStore ? store : undefined;
+      metrics.setFaults({
+        'store-data-loss': redis?.dataLosses() ?? 0,
+        'store-sequence-repaired': redis?.sequenceRepairs() ?? 0,
+        'snapshot-refused': snapshots?.stats().refused ?? 0,
+        'lease-uncertain': leases.owned().filter((id) => leases.uncertain(id)).length,
+        'store-writes-held': redis?.pendingWrites() ?? 0,
+      });
     },
     async close() {
       await audit.close();

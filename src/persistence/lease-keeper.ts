@@ -1,4 +1,4 @@
-import type { LeaseManager } from './lease-manager.ts';
+import { emptyRenewOutcome, type LeaseManager } from './lease-manager.ts';
 
 /** The timer functions the keeper uses; inject fakes to drive it in tests. */
 export interface LeaseTimers {
@@ -20,14 +20,21 @@ export interface LeaseKeeperOptions {
   renewEveryMs?: number;
   /** Default ttl/2; a round is brought forward to the moment a known foreign lease expires. */
   acquireEveryMs?: number;
+  /** While a lease is uncertain (Redis unreachable): renew this often, so it is re-validated soon after Redis returns. Default ttl/10. */
+  revalidateEveryMs?: number;
 }
 
-type AccountEvent = 'acquired' | 'lost';
+/**
+ * `acquired`, `lost`: the account starts or stops here. `uncertain`: its lease could not be confirmed past
+ * its deadline (Redis unreachable) — it keeps running, with ownership uncertain. `confirmed`: an uncertain
+ * lease is ours again. `reasserted`: the lease was gone with its epoch (Redis lost its data) and is written back.
+ */
+type AccountEvent = 'acquired' | 'lost' | 'uncertain' | 'confirmed' | 'reasserted';
 type Listener<E> = E extends 'error' ? (error: unknown) => void : (accountId: string) => void;
 
 /**
  * Keeps this process's leases: renews owned leases every ttl/3 and reports those lost (`lost`: stop the
- * account locally at once), and tries to acquire the accounts it should run but does not own every ttl/2
+ * account locally at once) or uncertain (`uncertain`: Redis cannot be asked; renewed every ttl/10 then), and tries to acquire the accounts it should run but does not own every ttl/2
  * (`acquired`: load the snapshot, start the actor). This is how a dead process's accounts are taken over
  * once its leases expire. Rounds of one kind never overlap; the next is scheduled when one ends.
  */
@@ -37,9 +44,13 @@ export class LeaseKeeper {
   readonly #timers: LeaseTimers;
   readonly #renewEveryMs: number;
   readonly #acquireEveryMs: number;
+  readonly #revalidateEveryMs: number;
   readonly #listeners = {
     acquired: new Set<(accountId: string) => void>(),
     lost: new Set<(accountId: string) => void>(),
+    uncertain: new Set<(accountId: string) => void>(),
+    confirmed: new Set<(accountId: string) => void>(),
+    reasserted: new Set<(accountId: string) => void>(),
     error: new Set<(error: unknown) => void>(),
   };
   #running = false;
@@ -54,6 +65,7 @@ export class LeaseKeeper {
     this.#timers = options.timers ?? realTimers;
     this.#renewEveryMs = options.renewEveryMs ?? Math.max(1, Math.floor(options.leases.ttlMs / 3));
     this.#acquireEveryMs = options.acquireEveryMs ?? Math.max(1, Math.floor(options.leases.ttlMs / 2));
+    this.#revalidateEveryMs = Math.min(this.#renewEveryMs, options.revalidateEveryMs ?? Math.max(1, Math.floor(options.leases.ttlMs / 10)));
   }
 
   on<E extends AccountEvent | 'error'>(event: E, listener: Listener<E>): () => void {
@@ -82,16 +94,19 @@ export class LeaseKeeper {
     await Promise.all([this.#renewing, this.#acquiring]);
   }
 
-  /** One renew round now; resolves with the accounts lost (also emitted as `lost`). */
+  /** One renew round now; resolves with the accounts lost (also emitted as `lost`, with the other events). */
   async renewNow(): Promise<string[]> {
-    let lost: string[] = [];
+    let outcome = emptyRenewOutcome();
     try {
-      lost = await this.#leases.renewAll();
+      outcome = await this.#leases.renewAll();
     } catch (error) {
       this.#emitError(error);
     }
-    for (const accountId of lost) this.#emit('lost', accountId);
-    return lost;
+    for (const accountId of outcome.uncertain) this.#emit('uncertain', accountId);
+    for (const accountId of outcome.reasserted) this.#emit('reasserted', accountId);
+    for (const accountId of outcome.confirmed) this.#emit('confirmed', accountId);
+    for (const accountId of outcome.lost) this.#emit('lost', accountId);
+    return outcome.lost;
   }
 
   /** One acquire round now; resolves with the accounts acquired (also emitted as `acquired`). */
@@ -130,12 +145,16 @@ export class LeaseKeeper {
   }
 
   #scheduleRenew(): void {
-    this.#renewTimer = this.#timers.setTimeout(() => {
-      if (!this.#running) return;
-      this.#renewing = this.renewNow().then(() => {
-        if (this.#running) this.#scheduleRenew();
-      });
-    }, this.#renewEveryMs);
+    const uncertain = this.#leases.owned().some((accountId) => this.#leases.uncertain(accountId));
+    this.#renewTimer = this.#timers.setTimeout(
+      () => {
+        if (!this.#running) return;
+        this.#renewing = this.renewNow().then(() => {
+          if (this.#running) this.#scheduleRenew();
+        });
+      },
+      uncertain ? this.#revalidateEveryMs : this.#renewEveryMs,
+    );
   }
 
   #emit(event: AccountEvent, accountId: string): void {

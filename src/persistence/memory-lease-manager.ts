@@ -1,4 +1,4 @@
-import { defaultOwnerId, type LeaseManager } from './lease-manager.ts';
+import { defaultOwnerId, emptyRenewOutcome, type LeaseManager, type RenewOutcome, type TenureStart } from './lease-manager.ts';
 
 export interface MemoryLeaseManagerOptions {
   ownerId?: string;
@@ -12,6 +12,7 @@ export class MemoryLeaseManager implements LeaseManager {
   readonly ttlMs: number;
   readonly #owned = new Map<string, number>();
   readonly #epochs = new Map<string, number>();
+  readonly #starts = new Map<string, TenureStart>();
 
   constructor(options: MemoryLeaseManagerOptions = {}) {
     this.ownerId = options.ownerId ?? defaultOwnerId();
@@ -20,14 +21,21 @@ export class MemoryLeaseManager implements LeaseManager {
 
   async acquire(accountId: string): Promise<boolean> {
     if (this.#owned.has(accountId)) return true;
-    const epoch = (this.#epochs.get(accountId) ?? 0) + 1;
+    const previous = this.#epochs.get(accountId);
+    const epoch = (previous ?? 0) + 1;
     this.#epochs.set(accountId, epoch);
+    // One process, and memory leases never expire: a later tenure always follows a release.
+    this.#starts.set(accountId, previous === undefined ? 'fresh' : 'after-release');
     this.#owned.set(accountId, epoch);
     return true;
   }
 
-  async renewAll(): Promise<string[]> {
-    return [];
+  async renewAll(): Promise<RenewOutcome> {
+    return emptyRenewOutcome();
+  }
+
+  uncertain(): boolean {
+    return false;
   }
 
   async release(accountId: string): Promise<void> {
@@ -44,6 +52,10 @@ export class MemoryLeaseManager implements LeaseManager {
 
   epoch(accountId: string): number | undefined {
     return this.#owned.get(accountId);
+  }
+
+  tenureStart(accountId: string): TenureStart | undefined {
+    return this.#owned.has(accountId) ? this.#starts.get(accountId) : undefined;
   }
 
   retryAfterMs(): undefined {

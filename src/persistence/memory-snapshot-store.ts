@@ -5,6 +5,7 @@ import {
   type SnapshotStoreStats,
   type StoredSnapshot,
 } from './snapshot-store.ts';
+import { SnapshotRefusedError, type SnapshotCheck } from './snapshot-refusal.ts';
 import { decodeStoredSnapshot, encodeStoredSnapshot } from './stored-snapshot.ts';
 
 /**
@@ -14,7 +15,7 @@ import { decodeStoredSnapshot, encodeStoredSnapshot } from './stored-snapshot.ts
  */
 export class MemorySnapshotStore implements SnapshotStore {
   readonly #values = new Map<string, { version: number; json: string }>();
-  readonly #stats: SnapshotStoreStats = { saves: 0, writes: 0, stale: 0 };
+  readonly #stats: SnapshotStoreStats = { saves: 0, writes: 0, stale: 0, refused: 0 };
 
   async save(accountId: string, snapshot: unknown, meta: SnapshotMeta): Promise<void> {
     this.#stats.saves++;
@@ -29,9 +30,20 @@ export class MemorySnapshotStore implements SnapshotStore {
     this.#values.set(accountId, { version: meta.version, json });
   }
 
-  async load(accountId: string): Promise<StoredSnapshot | null> {
+  async load(accountId: string, check?: SnapshotCheck): Promise<StoredSnapshot | null> {
     const stored = this.#values.get(accountId);
-    return stored ? decodeStoredSnapshot(`memory snapshot ${JSON.stringify(accountId)}`, stored.json) : null;
+    if (!stored) return null;
+    try {
+      return decodeStoredSnapshot(accountId, `memory snapshot ${JSON.stringify(accountId)}`, stored.json, check);
+    } catch (error) {
+      if (error instanceof SnapshotRefusedError) this.#stats.refused++;
+      throw error;
+    }
+  }
+
+  /** Stores `raw` as the account's stored value, as another writer (another version, a hand) might have. */
+  putRaw(accountId: string, raw: string, version = 0): void {
+    this.#values.set(accountId, { version, json: raw });
   }
 
   async delete(accountId: string): Promise<void> {

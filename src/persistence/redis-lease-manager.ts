@@ -1,33 +1,71 @@
 import type { RedisConnection } from '../redis/connection.ts';
 import { LuaScript } from '../redis/lua-script.ts';
-import { defaultOwnerId, type LeaseManager } from './lease-manager.ts';
+import { defaultOwnerId, emptyRenewOutcome, type LeaseManager, type RenewOutcome, type TenureStart } from './lease-manager.ts';
 import { accountKey, DEFAULT_PREFIX, groupByAccount, type GroupOf } from './persistence-keys.ts';
 
 /**
- * KEYS[1] lease, KEYS[2] lease-epoch (same hash tag, same slot); ARGV[1] owner, ARGV[2] ttl ms.
+ * KEYS[1] lease, KEYS[2] lease-epoch, KEYS[3] lease-released (same hash tag, same slot); ARGV[1] owner, ARGV[2] ttl ms.
  * Free (or already ours — we lost track of it locally): take it for ttl and start a new tenure with the
- * next epoch → {epoch, 0}. Held by another owner → {0, its remaining ms} (-1: no expiry, -2: just went).
+ * next epoch → {epoch, 0, start}; `start` says how the previous tenure ended: 0 there was none, 1 released
+ * (lease-released holds its epoch) or our own, 2 it expired unreleased — its holder may still be running the
+ * account, cut off from Redis. Held by another owner → {0, its remaining ms, 0} (-1: no expiry, -2: just went).
  */
 const ACQUIRE = new LuaScript(`
 local current = redis.call('GET', KEYS[1])
 if current == false or current == ARGV[1] then
+  local previous = redis.call('GET', KEYS[2])
+  local start = 0
+  if previous ~= false then
+    start = 1
+    if current == false and redis.call('GET', KEYS[3]) ~= previous then start = 2 end
+  end
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-  return {redis.call('INCR', KEYS[2]), 0}
+  return {redis.call('INCR', KEYS[2]), 0, start}
 end
-return {0, redis.call('PTTL', KEYS[1])}
+return {0, redis.call('PTTL', KEYS[1]), 0}
 `);
 
-/** Extends the lease only while it is still ours: 1 renewed, 0 lost (expired or taken over). */
+/**
+ * Re-validates a lease: KEYS[1] lease, KEYS[2] lease-epoch; ARGV[1] owner, ARGV[2] ttl ms, ARGV[3] our epoch.
+ * Ours → extended, 1. Held by another → 0 (lost). Expired but the epoch is still ours: nobody acquired it
+ * since (every acquire INCRs the epoch), so it is taken back in the same tenure → 1. The epoch gone (or
+ * below ours): Redis lost its data; the lease and our epoch are written back → 2. A higher epoch: another
+ * process held it meanwhile → 0.
+ */
 const RENEW = new LuaScript(`
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+local current = redis.call('GET', KEYS[1])
+if current == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+if current ~= false then return 0 end
+local epoch = redis.call('GET', KEYS[2])
+if epoch == ARGV[3] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+if epoch == false or tonumber(epoch) == nil or tonumber(epoch) < tonumber(ARGV[3]) then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  redis.call('SET', KEYS[2], ARGV[3])
+  return 2
+end
 return 0
 `);
 
-/** Deletes the lease only while it is still ours. */
+/**
+ * Deletes the lease only while it is still ours, and records its epoch in KEYS[3] (lease-released): the next
+ * acquirer knows this tenure ended cleanly, not by expiry. KEYS[2] lease-epoch.
+ */
 const RELEASE = new LuaScript(`
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  local epoch = redis.call('GET', KEYS[2])
+  if epoch ~= false then redis.call('SET', KEYS[3], epoch) end
+  return redis.call('DEL', KEYS[1])
+end
 return 0
 `);
+
+const TENURE_STARTS: readonly TenureStart[] = ['fresh', 'after-release', 'after-expiry'];
 
 export interface RedisLeaseManagerOptions {
   client: RedisConnection;
@@ -51,6 +89,10 @@ interface Held {
    * later than that, so while we are before this deadline the lease is certainly still ours.
    */
   validUntil: number;
+  /** Past the deadline without an answer from Redis: still ours as far as anyone here knows, not confirmed. */
+  uncertain: boolean;
+  /** How this tenure began. */
+  start: TenureStart;
 }
 
 /** Leases at `<prefix>:lease:{<group>}:<accountId>` holding the owner id, with a PX ttl. */
@@ -86,6 +128,13 @@ export class RedisLeaseManager implements LeaseManager {
     return accountKey(this.#prefix, 'lease-epoch', this.#groupOf, accountId);
   }
 
+  /** `<prefix>:lease-released:{<group>}:<accountId>`: the epoch of the last tenure that was released cleanly. */
+  releasedKey(accountId: string): string {
+    // Same checks and hash tag as the lease key, under its own kind.
+    const lease = this.leaseKey(accountId);
+    return `${this.#prefix}:lease-released:${lease.slice(`${this.#prefix}:lease:`.length)}`;
+  }
+
   acquire(accountId: string): Promise<boolean> {
     if (this.#held.has(accountId)) return Promise.resolve(true);
     // One attempt at a time per account: a second INCR would silently start another tenure.
@@ -97,36 +146,52 @@ export class RedisLeaseManager implements LeaseManager {
     return attempt;
   }
 
-  async renewAll(): Promise<string[]> {
-    const lost: string[] = [];
+  async renewAll(): Promise<RenewOutcome> {
+    const outcome = emptyRenewOutcome();
     await Promise.all(
       [...this.#held].map(async ([accountId, held]) => {
         const sentAt = this.#now();
-        let renewed: boolean;
+        let answer: unknown;
         try {
-          renewed = (await RENEW.run(this.#client, [this.leaseKey(accountId)], [this.ownerId, this.ttlMs])) === 1;
+          answer = await RENEW.run(
+            this.#client,
+            [this.leaseKey(accountId), this.epochKey(accountId)],
+            [this.ownerId, this.ttlMs, held.epoch],
+          );
         } catch (error) {
           this.#onError(error, accountId);
-          // Unknown outcome: ours until the local deadline, lost after it.
-          renewed = false;
-          if (this.#now() < held.validUntil) return;
+          // No answer: ours until the local deadline; after it uncertain, never lost on silence alone —
+          // stopping the account would stop its de-risking while nobody else is known to run it.
+          if (this.#now() >= held.validUntil && !held.uncertain && this.#held.get(accountId) === held) {
+            held.uncertain = true;
+            outcome.uncertain.push(accountId);
+          }
+          return;
         }
         // Released or re-acquired meanwhile: that newer state wins.
         if (this.#held.get(accountId) !== held) return;
-        if (renewed) {
+        if (answer === 1 || answer === 2) {
           held.validUntil = sentAt + this.ttlMs;
+          if (held.uncertain) outcome.confirmed.push(accountId);
+          held.uncertain = false;
+          if (answer === 2) outcome.reasserted.push(accountId);
         } else {
           this.#held.delete(accountId);
-          lost.push(accountId);
+          outcome.lost.push(accountId);
         }
       }),
     );
-    return lost.sort();
+    for (const list of Object.values(outcome)) list.sort();
+    return outcome;
+  }
+
+  uncertain(accountId: string): boolean {
+    return this.#held.get(accountId)?.uncertain ?? false;
   }
 
   async release(accountId: string): Promise<void> {
     this.#held.delete(accountId);
-    await RELEASE.run(this.#client, [this.leaseKey(accountId)], [this.ownerId]);
+    await RELEASE.run(this.#client, [this.leaseKey(accountId), this.epochKey(accountId), this.releasedKey(accountId)], [this.ownerId]);
   }
 
   owned(): string[] {
@@ -141,18 +206,22 @@ export class RedisLeaseManager implements LeaseManager {
     return this.#held.get(accountId)?.epoch;
   }
 
+  tenureStart(accountId: string): TenureStart | undefined {
+    return this.#held.get(accountId)?.start;
+  }
+
   retryAfterMs(accountId: string): number | undefined {
     return this.#retryAfter.get(accountId);
   }
 
   async #acquire(accountId: string): Promise<boolean> {
-    const keys = [this.leaseKey(accountId), this.epochKey(accountId)];
+    const keys = [this.leaseKey(accountId), this.epochKey(accountId), this.releasedKey(accountId)];
     const sentAt = this.#now();
     const reply = await ACQUIRE.run(this.#client, keys, [this.ownerId, this.ttlMs]);
-    const [epoch, leftMs] = parseAcquireReply(keys[0] ?? '', reply);
+    const [epoch, leftMs, start] = parseAcquireReply(keys[0] ?? '', reply);
     if (epoch > 0) {
       this.#retryAfter.delete(accountId);
-      this.#held.set(accountId, { epoch, validUntil: sentAt + this.ttlMs });
+      this.#held.set(accountId, { epoch, validUntil: sentAt + this.ttlMs, uncertain: false, start });
       return true;
     }
     if (leftMs >= 0) this.#retryAfter.set(accountId, leftMs);
@@ -162,8 +231,10 @@ export class RedisLeaseManager implements LeaseManager {
   }
 }
 
-function parseAcquireReply(key: string, reply: unknown): [epoch: number, leftMs: number] {
-  if (Array.isArray(reply) && reply.length === 2 && reply.every((n) => Number.isSafeInteger(n)))
-    return [reply[0] as number, reply[1] as number];
-  throw new Error(`lease acquire script for ${key}: expected [epoch, pttl], got ${JSON.stringify(reply)}`);
+function parseAcquireReply(key: string, reply: unknown): [epoch: number, leftMs: number, start: TenureStart] {
+  if (Array.isArray(reply) && reply.length === 3 && reply.every((n) => Number.isSafeInteger(n))) {
+    const start = TENURE_STARTS[reply[2] as number];
+    if (start !== undefined) return [reply[0] as number, reply[1] as number, start];
+  }
+  throw new Error(`lease acquire script for ${key}: expected [epoch, pttl, start 0..2], got ${JSON.stringify(reply)}`);
 }

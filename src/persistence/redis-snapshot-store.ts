@@ -10,6 +10,7 @@ import {
   type SnapshotStoreStats,
   type StoredSnapshot,
 } from './snapshot-store.ts';
+import { SnapshotRefusedError, type SnapshotCheck } from './snapshot-refusal.ts';
 import { decodeStoredSnapshot, encodeStoredSnapshot } from './stored-snapshot.ts';
 
 /**
@@ -47,13 +48,13 @@ interface PendingSave {
   meta: SnapshotMeta;
 }
 
-/** Snapshots in Redis at `<prefix>:snapshot:{<group>}:<accountId>`, JSON `{meta, snapshot}`, no TTL. */
+/** Snapshots in Redis at `<prefix>:snapshot:{<group>}:<accountId>`, JSON `{meta, snapshot}` (stored-snapshot.ts), no TTL. */
 export class RedisSnapshotStore implements SnapshotStore {
   readonly #client: RedisConnection;
   readonly #prefix: string;
   readonly #groupOf: GroupOf;
   readonly #coalescer: SaveCoalescer<PendingSave>;
-  readonly #stats: SnapshotStoreStats = { saves: 0, writes: 0, stale: 0 };
+  readonly #stats: SnapshotStoreStats = { saves: 0, writes: 0, stale: 0, refused: 0 };
 
   constructor(options: RedisSnapshotStoreOptions) {
     this.#client = options.client;
@@ -78,11 +79,17 @@ export class RedisSnapshotStore implements SnapshotStore {
     return this.#coalescer.submit(accountId, { snapshot, meta: { ...meta } });
   }
 
-  async load(accountId: string): Promise<StoredSnapshot | null> {
+  async load(accountId: string, check?: SnapshotCheck): Promise<StoredSnapshot | null> {
     const key = this.keyOf(accountId);
     await this.#coalescer.settled(accountId);
     const raw = await this.#client.get(key);
-    return raw === null ? null : decodeStoredSnapshot(`Redis value at ${key}`, raw);
+    if (raw === null) return null;
+    try {
+      return decodeStoredSnapshot(accountId, `Redis value at ${key}`, raw, check);
+    } catch (error) {
+      if (error instanceof SnapshotRefusedError) this.#stats.refused++;
+      throw error;
+    }
   }
 
   async delete(accountId: string): Promise<void> {

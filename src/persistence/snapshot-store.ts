@@ -1,3 +1,5 @@
+import type { SnapshotCheck } from './snapshot-refusal.ts';
+
 /** Who wrote a snapshot, when, and its place in the account's history. */
 export interface SnapshotMeta {
   /** Owner id of the process holding the account's lease when it saved. */
@@ -15,6 +17,8 @@ export interface StoredSnapshot {
   /** The JSON value that was saved (a fresh copy on every load). */
   snapshot: unknown;
   meta: SnapshotMeta;
+  /** The schema it was written under (`SNAPSHOT_SCHEMA` in stored-snapshot.ts; 1 when the value has none). */
+  schema: number;
 }
 
 export interface SnapshotStoreStats {
@@ -24,6 +28,8 @@ export interface SnapshotStoreStats {
   writes: number;
   /** Writes the backend ignored because their version was not newer than the stored one. */
   stale: number;
+  /** Loads that refused the stored value (`SnapshotRefusedError`). */
+  refused: number;
 }
 
 /**
@@ -35,12 +41,15 @@ export interface SnapshotStoreStats {
  *   carried its successor. It rejects when that write fails — attach a handler when not awaiting it.
  *   The snapshot must not be mutated after `save` (it may be serialised later); XState's
  *   `getPersistedSnapshot()` returns a fresh object each time.
- * - `load` waits for this process's writes of that account, so a process reads its own saves.
+ * - `load` waits for this process's writes of that account, so a process reads its own saves. A stored
+ *   value that is not JSON, not the stored form, of a schema this version does not read, or that `check`
+ *   refuses is never returned: `load` throws `SnapshotRefusedError` naming each problem by path, and counts
+ *   it in `stats().refused`. Any other error means the backend could not be read.
  * - `list` reports accounts with a written snapshot (`flush` first to include pending saves).
  */
 export interface SnapshotStore {
   save(accountId: string, snapshot: unknown, meta: SnapshotMeta): Promise<void>;
-  load(accountId: string): Promise<StoredSnapshot | null>;
+  load(accountId: string, check?: SnapshotCheck): Promise<StoredSnapshot | null>;
   /** Drops pending saves of the account, waits for its write in flight, then removes the snapshot. */
   delete(accountId: string): Promise<void>;
   list(): Promise<string[]>;

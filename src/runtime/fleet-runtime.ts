@@ -1,11 +1,12 @@
 import { createActor, type Actor } from 'xstate';
 import { statePath, topState } from '../../machines/snapshot-state.ts';
-import { createAccountContext, type AccountContext, type AccountEvent } from '../../machines/account-context.ts';
+import { createAccountContext, type AccountContext, type AccountEvent, type WorkingOrder } from '../../machines/account-context.ts';
+import { accountMachine } from '../../machines/account.ts';
 import { coveredAccounts, supervisorMachine } from '../../machines/supervisor.ts';
 import type { Clock } from '../clock/clock.ts';
 import type { WorkTracker } from '../clock/work-tracker.ts';
 import type { AccountMode } from '../domain/assessment.ts';
-import { str, ZERO, type DecimalString } from '../domain/decimal.ts';
+import { dec, str, ZERO, type DecimalString } from '../domain/decimal.ts';
 import { isTerminal, type OrderStatus } from '../domain/order-status.ts';
 import type { LedgerState } from '../domain/ledger.ts';
 import type { OrderIntent, OrderPurpose } from '../domain/order.ts';
@@ -14,7 +15,8 @@ import { evaluateRiskLimits } from '../domain/risk-limits.ts';
 import type { Stopout, StopoutScope } from '../domain/stopout.ts';
 import type { StopoutStore, StoreChange } from '../store/stopout-store.ts';
 import type { TimelineRecord, TimelineSink } from '../timeline/timeline-record.ts';
-import type { VenueClient } from '../venue/venue-client.ts';
+import type { TrackedOrder } from '../venue/order-lifecycle.ts';
+import type { ForeignOrderNotice, VenueClient } from '../venue/venue-client.ts';
 import { provideAccountEffects, type AccountEffects } from './account-effects.ts';
 import type { FleetPlan } from './fleet-plan.ts';
 import { CANCEL_PRIORITY, OrderDispatcher, orderPriority } from './order-dispatcher.ts';
@@ -25,7 +27,14 @@ import { scopeKey, stopoutKey } from '../domain/stopout-identity.ts';
 export interface FleetRuntimeOptions {
   plan: FleetPlan;
   clock: Clock;
-  venue: Pick<VenueClient, 'placeOrder' | 'cancelOrder' | 'on'> & Partial<Pick<VenueClient, 'reclaimOrder'>>;
+  /** The venue client; a takeover (resumeAccount) reconciles through the optional methods (see there). */
+  venue: Pick<VenueClient, 'placeOrder' | 'cancelOrder' | 'on'> &
+    Partial<Pick<VenueClient, 'reclaimOrder' | 'liveOrders' | 'order' | 'ledger' | 'repair'>>;
+  /**
+   * How long a takeover waits for the venue to confirm the cancel of an open order it found and does not
+   * know (default 5 s, on `clock`, checked on every tick). After that the resume fails and is tried again.
+   */
+  reconcileTimeoutMs?: number;
   store: StopoutStore;
   timeline: TimelineSink;
   /** Epoch ms of t = 0 in timeline records. */
@@ -109,6 +118,13 @@ export class FleetRuntime {
   readonly #staleFeeds = new Set<string>();
   readonly #subscriptions = new Map<string, { unsubscribe(): void }>();
   readonly #unwatch: Array<() => void> = [];
+  /** Accounts whose takeover is reconciling with the venue: not spawned yet, each with the token of its attempt. */
+  readonly #reconciling = new Map<string, symbol>();
+  /** Reconciliations waiting for the venue (a lifecycle event or a tick wakes them). */
+  readonly #wakeups = new Set<() => void>();
+  /** What each account is told about its ownership right after its next spawn (see spawnOwnership). */
+  readonly #spawnOwnership = new Map<string, boolean>();
+  readonly #foreignListeners = new Set<(notice: ForeignOrderNotice) => void>();
   #storeDown = false;
   #fleetPlan: FleetPlan;
   /** Stopouts this fleet raised that the store could not take (unreachable): written again once it is back. */
@@ -155,6 +171,8 @@ export class FleetRuntime {
   }
 
   stop(): void {
+    this.#reconciling.clear();
+    this.#wake();
     for (const unwatch of this.#unwatch) unwatch();
     for (const s of this.#subscriptions.values()) s.unsubscribe();
     this.supervisor.stop();
@@ -181,6 +199,7 @@ export class FleetRuntime {
   /** The clock moved: timers of every account, group drawdowns, periodic risk records. */
   tick(): void {
     const at = this.#o.clock.now();
+    this.#wake();
     this.supervisor.send({ type: 'BROADCAST', event: { type: 'TICK', at } });
     this.#observeGroups();
     for (const accountId of this.accountIds()) {
@@ -303,51 +322,208 @@ export class FleetRuntime {
   }
 
   /**
+   * Starts supervising an account afresh as a takeover that found no snapshot (its owner died before the
+   * first was saved, or the store lost it): like `addAccount`, but only once every open order of the
+   * account on the venue has been cancelled and its end confirmed — the account knows none of them, and
+   * a reduction of its own must not overlap one of them. The ledger is the venue's at that moment.
+   */
+  async startAccount(accountId: string, start: AccountStart): Promise<void> {
+    this.#plan(accountId);
+    const token = Symbol(accountId);
+    this.#reconciling.set(accountId, token);
+    try {
+      await this.#reconcile(accountId, [], {}, token);
+      if (this.#reconciling.get(accountId) !== token) return;
+      const ledger = this.#o.venue.ledger?.(accountId) ?? start.ledger;
+      this.addAccount(accountId, { ...start, ...(ledger ? { ledger } : {}) });
+    } finally {
+      if (this.#reconciling.get(accountId) === token) this.#reconciling.delete(accountId);
+    }
+  }
+
+  /**
    * Resumes an account from what its previous owner persisted: same state, same stopouts, same order
-   * awaited. The venue's current ledger replaces the saved one, and every order the account still waits
-   * for is reclaimed from the venue — followed if open, settled if it ended, rejected if the venue never
-   * saw it. Nothing is sent twice.
+   * awaited. The statechart acts only once the venue has been reconciled (see `#reconcile`): every order
+   * the snapshot awaits is reclaimed from the venue by its hash (or, when the owner died before its hash
+   * was saved, matched with the open order it became), every other open order of the account on the venue
+   * is cancelled and its end awaited, and the venue's ledger then replaces the saved one. Only the orders
+   * of the snapshot, read before the account can act, are ever reclaimed: an order the resumed account
+   * sends is never mistaken for a lost one. Nothing is sent twice.
    */
   async resumeAccount(accountId: string, persisted: PersistedAccount, ledger?: LedgerState): Promise<void> {
     const plan = this.#plan(accountId);
-    this.#orderHashes.set(accountId, new Map(Object.entries(persisted.orderHashes)));
-    this.supervisor.send({
-      type: 'SPAWN',
-      accountId,
-      input: { persisted: persistedSnapshot(`snapshot of ${accountId}`, persisted.snapshot) },
-      scopes: plan.scopes,
-    });
-    this.#watchAccount(accountId);
-    const at = this.#o.clock.now();
-    if (ledger) this.#route(accountId, { type: 'RESYNC', ledger, at });
-    const waiting = Object.values(this.accountContext(accountId)?.orders ?? {});
-    for (const order of waiting) {
-      const hash = persisted.orderHashes[order.clientOrderId];
-      const found = hash && this.#o.venue.reclaimOrder ? await this.#o.venue.reclaimOrder(accountId, order.clientOrderId, hash) : null;
-      if (found === null) {
-        this.#onLifecycle({
-          strategyId: accountId,
-          clientOrderId: order.clientOrderId,
-          status: 'rejected',
-          filled: order.filled,
-          reason: 'NotSequenced',
-          at: this.#o.clock.now(),
-        });
-      } else if (found.status !== order.status) {
-        this.#onLifecycle({
-          strategyId: accountId,
-          clientOrderId: order.clientOrderId,
-          status: found.status,
-          filled: found.filled,
-          ...(found.reason ? { reason: found.reason } : {}),
-          at: this.#o.clock.now(),
-        });
+    const token = Symbol(accountId);
+    this.#reconciling.set(accountId, token);
+    try {
+      const saved = savedOrders(accountId, persisted);
+      const reconciled = await this.#reconcile(accountId, saved, persisted.orderHashes ?? {}, token);
+      if (this.#reconciling.get(accountId) !== token) return; // removed (its lease lost) while reconciling
+      this.#orderHashes.set(accountId, reconciled.hashes);
+      this.supervisor.send({
+        type: 'SPAWN',
+        accountId,
+        input: { persisted: persistedSnapshot(`snapshot of ${accountId}`, persisted.snapshot) },
+        scopes: plan.scopes,
+      });
+      this.#watchAccount(accountId);
+      const at = this.#o.clock.now();
+      // Position first (the venue's ledger now, fills of the reclaimed orders included), then the orders'
+      // outcomes: an order that ended lets the account plan its next step on the real position.
+      const venueLedger = this.#o.venue.ledger?.(accountId) ?? ledger;
+      if (venueLedger) this.#route(accountId, { type: 'RESYNC', ledger: venueLedger, at });
+      for (const order of saved) {
+        const reclaimed = reconciled.found.get(order.clientOrderId) ?? null;
+        // Read again now (an update that arrived while we reconciled found no account to go to), if the
+        // client follows that very order under the id: an order that had ended is not followed at all.
+        const followed = reclaimed ? this.#o.venue.order?.(accountId, order.clientOrderId) : undefined;
+        const found = followed && followed.orderHash.toLowerCase() === reclaimed?.orderHash.toLowerCase() ? followed : reclaimed;
+        if (found === null) {
+          this.#onLifecycle({
+            strategyId: accountId,
+            clientOrderId: order.clientOrderId,
+            status: 'rejected',
+            filled: order.filled,
+            reason: 'NotSequenced',
+            at,
+          });
+        } else if (found.status !== order.status || found.filled !== order.filled) {
+          this.#onLifecycle({
+            strategyId: accountId,
+            clientOrderId: order.clientOrderId,
+            status: found.status,
+            filled: found.filled,
+            ...(found.reason ? { reason: found.reason } : {}),
+            at,
+          });
+        }
+      }
+    } finally {
+      if (this.#reconciling.get(accountId) === token) this.#reconciling.delete(accountId);
+    }
+  }
+
+  /**
+   * The account's next start (`startAccount`, `resumeAccount`, `addAccount`) is told `OWNERSHIP uncertain` right
+   * after its spawn, before the venue's ledger reaches it: a takeover after an expiry caps its very first
+   * reduction, and a saved snapshot's stale flag is replaced by what the new owner knows.
+   */
+  spawnOwnership(accountId: string, uncertain: boolean): void {
+    this.#spawnOwnership.set(accountId, uncertain);
+  }
+
+  /** Listens to the venue's `foreign-order` notices (orders of our strategies this process did not send). */
+  onForeignOrder(listener: (notice: ForeignOrderNotice) => void): () => void {
+    this.#foreignListeners.add(listener);
+    return () => this.#foreignListeners.delete(listener);
+  }
+
+  /** Accounts being reconciled with the venue before a takeover lets them act. */
+  reconciling(): string[] {
+    return [...this.#reconciling.keys()];
+  }
+
+  /**
+   * The venue as it is now, for an account about to be resumed: each saved order is found by hash, a saved
+   * order without a hash is matched with an open order of the same symbol, side and amount that no saved
+   * order claims, and every other open order of the account is cancelled — the account is not spawned before the venue
+   * confirms those ends, so no reducing order of its can overlap one its previous owner left behind.
+   */
+  async #reconcile(
+    accountId: string,
+    saved: readonly WorkingOrder[],
+    savedHashes: Readonly<Record<string, string>>,
+    token: symbol,
+  ): Promise<{ found: Map<string, TrackedOrder | null>; hashes: Map<string, string> }> {
+    const venue = this.#o.venue;
+    const found = new Map<string, TrackedOrder | null>();
+    const hashes = new Map<string, string>();
+    const current = () => this.#reconciling.get(accountId) === token;
+    // The client follows every strategy's feed, so its open orders and ledger are the venue's as of a few
+    // milliseconds ago. A saved order without a hash must be looked for among the open orders: then make sure
+    // of them with a repair (bracketed snapshot, fills since, open orders from REST), in case a frame was lost.
+    if (venue.repair && saved.some((o) => !savedHashes[o.clientOrderId])) {
+      try {
+        await venue.repair(`takeover of ${accountId}`);
+      } catch (error) {
+        this.#report(
+          `takeover of ${accountId}: refreshing the venue's view failed (${(error as Error).message}); reconciling with the feed's`,
+        );
       }
     }
+    const reclaim = async (clientOrderId: string, hash: string): Promise<TrackedOrder | null> => {
+      if (!venue.reclaimOrder) return null;
+      try {
+        return await venue.reclaimOrder(accountId, clientOrderId, hash);
+      } catch (error) {
+        // This client already follows the order under that id (this process sent it before): the same order.
+        const own = venue.order?.(accountId, clientOrderId);
+        if (own && own.orderHash.toLowerCase() === hash.toLowerCase()) return own;
+        throw error;
+      }
+    };
+    for (const order of saved) {
+      const hash = savedHashes[order.clientOrderId];
+      if (!hash) continue;
+      const tracked = await reclaim(order.clientOrderId, hash);
+      found.set(order.clientOrderId, tracked);
+      if (tracked) hashes.set(order.clientOrderId, tracked.orderHash);
+      if (!current()) return { found, hashes };
+    }
+    const claimed = () => new Set([...found.values()].flatMap((t) => (t ? [t.orderHash.toLowerCase()] : [])));
+    const unclaimed = () => (venue.liveOrders?.(accountId) ?? []).filter((o) => !claimed().has(o.orderHash.toLowerCase()));
+    // Saved orders whose hash was never saved: the owner died between sending and saving.
+    for (const order of saved) {
+      if (found.has(order.clientOrderId)) continue;
+      const match = unclaimed().find((o) => sameOrder(o, order));
+      if (!match) continue;
+      const tracked = await reclaim(order.clientOrderId, match.orderHash);
+      found.set(order.clientOrderId, tracked);
+      if (tracked) hashes.set(order.clientOrderId, tracked.orderHash);
+      if (!current()) return { found, hashes };
+    }
+    const foreign = unclaimed();
+    if (foreign.length === 0) return { found, hashes };
+    this.#report(
+      `takeover of ${accountId}: cancelling ${foreign.length} open order(s) on the venue that its snapshot does not await (${foreign
+        .map((o) => `${o.side} ${o.amount} ${o.symbol} ${o.orderHash}`)
+        .join(', ')}) before it may act`,
+    );
+    for (const o of foreign) {
+      this.#write({
+        t: this.#o.clock.now() - this.#o.origin,
+        kind: 'cancel',
+        account: accountId,
+        orderId: o.clientOrderId,
+        reason: 'takeover: open on the venue, not in the snapshot',
+      });
+      await venue
+        .cancelOrder(accountId, o.clientOrderId)
+        .catch((error: Error) => this.#report(`takeover of ${accountId}: cancel of ${o.orderHash} failed: ${error.message}`));
+    }
+    const ended = () =>
+      foreign.every((o) => {
+        const now = venue.order?.(accountId, o.clientOrderId);
+        return now === undefined || isTerminal(now.status);
+      });
+    const deadline = this.#o.clock.now() + (this.#o.reconcileTimeoutMs ?? 5_000);
+    while (!ended()) {
+      if (!current()) return { found, hashes };
+      if (this.#o.clock.now() >= deadline) {
+        throw new Error(
+          `takeover of ${accountId}: the venue has not confirmed the cancel of ${foreign.map((o) => o.orderHash).join(', ')} within ${this.#o.reconcileTimeoutMs ?? 5_000} ms; the account is not resumed while an order it does not know may still fill`,
+        );
+      }
+      // Woken by a lifecycle event or a tick: the deadline is on the runtime's clock.
+      await new Promise<void>((resolve) => this.#wakeups.add(resolve));
+    }
+    return { found, hashes };
   }
 
   /** Stops supervising an account (config reload, or its lease went to another process). */
   removeAccount(accountId: string): void {
+    this.#spawnOwnership.delete(accountId);
+    // A takeover still reconciling is abandoned: it sees its token gone and spawns nothing.
+    if (this.#reconciling.delete(accountId)) this.#wake();
     this.#subscriptions.get(accountId)?.unsubscribe();
     this.#subscriptions.delete(accountId);
     this.#lastState.delete(accountId);
@@ -370,6 +546,9 @@ export class FleetRuntime {
   }
 
   #watchAccount(accountId: string): void {
+    // Right after a SPAWN, before anything else is routed to the account.
+    const uncertain = this.#spawnOwnership.get(accountId);
+    if (uncertain !== undefined && this.#spawnOwnership.delete(accountId)) this.#route(accountId, { type: 'OWNERSHIP', uncertain });
     this.#subscriptions.get(accountId)?.unsubscribe();
     const ref = this.account(accountId);
     if (!ref) return;
@@ -584,6 +763,9 @@ export class FleetRuntime {
       this.#route(update.strategyId, { type: 'LEDGER', event: update.event, at: update.at });
     });
     venue.on('lifecycle', (event) => this.#onLifecycle(event));
+    venue.on('foreign-order', (notice) => {
+      for (const listener of this.#foreignListeners) listener(notice);
+    });
     venue.on('liquidation', (notice) => {
       this.#liquidated.add(notice.strategyId);
       this.#write({
@@ -610,6 +792,7 @@ export class FleetRuntime {
     reason?: string;
     at: number;
   }): void {
+    this.#wake();
     if (event.orderHash) {
       const hashes = this.#orderHashes.get(event.strategyId) ?? new Map<string, string>();
       hashes.set(event.clientOrderId, event.orderHash);
@@ -790,6 +973,13 @@ export class FleetRuntime {
     this.#breaches = now;
   }
 
+  #wake(): void {
+    if (this.#wakeups.size === 0) return;
+    const waiting = [...this.#wakeups];
+    this.#wakeups.clear();
+    for (const resolve of waiting) resolve();
+  }
+
   #write(record: TimelineRecord): void {
     this.#o.timeline.write(record);
   }
@@ -797,4 +987,26 @@ export class FleetRuntime {
   #report(message: string): void {
     this.#o.report?.(message);
   }
+}
+
+/**
+ * The orders a persisted account awaits, read from the snapshot itself before the account is spawned (a
+ * snapshot the machine cannot restore awaits nothing here; spawning it reports why).
+ */
+function savedOrders(accountId: string, persisted: PersistedAccount): WorkingOrder[] {
+  try {
+    const probe = createActor(restorableAccount(accountMachine), {
+      input: { persisted: persistedSnapshot(`snapshot of ${accountId}`, persisted.snapshot) },
+    });
+    const snapshot = probe.getSnapshot();
+    if (snapshot.status !== 'active') return [];
+    return Object.values(snapshot.context.orders);
+  } catch {
+    return [];
+  }
+}
+
+/** Whether an open order on the venue is the saved order whose hash was never saved. */
+function sameOrder(open: TrackedOrder, saved: WorkingOrder): boolean {
+  return open.symbol === saved.intent.symbol && open.side === saved.intent.side && dec(open.amount).eq(saved.intent.amount);
 }

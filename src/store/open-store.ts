@@ -20,6 +20,8 @@ export interface OpenStopoutStoreOptions {
   /** Passed to createRedisStopoutStore (defaults there). */
   requireConnection?: boolean;
   connectTimeoutMs?: number;
+  /** A supervisor's store: stopouts set while Redis is unreachable apply at once and are written when it returns (RedisStopoutStoreOptions). */
+  holdWritesWhileUnreachable?: boolean;
 }
 
 export type StoreSource = '--redis' | 'REDIS_URL' | 'config redis.url' | 'config redis.sentinels' | 'config redis.cluster' | 'none';
@@ -52,6 +54,7 @@ export async function openStopoutStore(options: OpenStopoutStoreOptions = {}): P
   if (options.onProblem !== undefined) redisOptions.onProblem = options.onProblem;
   if (options.requireConnection !== undefined) redisOptions.requireConnection = options.requireConnection;
   if (options.connectTimeoutMs !== undefined) redisOptions.connectTimeoutMs = options.connectTimeoutMs;
+  if (options.holdWritesWhileUnreachable !== undefined) redisOptions.holdWritesWhileUnreachable = options.holdWritesWhileUnreachable;
   const store = await createRedisStopoutStore(redisOptions);
   return {
     store,

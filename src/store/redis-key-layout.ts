@@ -38,6 +38,15 @@ export class RedisKeyLayout {
     return `${this.prefix}:seq:stopout`;
   }
 
+  /**
+   * String: the store's epoch marker, written once when a store is first used and never changed. A process
+   * that finds it gone (or different) knows the data was lost (a restart without persistence, FLUSHALL, a
+   * failover to an empty replica), not reset: it re-asserts what it holds (docs/contracts.md#redis).
+   */
+  get epoch(): string {
+    return `${this.prefix}:epoch`;
+  }
+
   /** docs/contracts.md#redis: hash, field = reason, value = JSON (stopout-value.ts). */
   stopout(scope: StopoutScope, id: string): string {
     return `${this.prefix}:stopout:${scope}:${id}`;

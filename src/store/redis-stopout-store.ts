@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { type Clock, wallClock } from '../clock/clock.ts';
 import { parseIsoTime, toIso } from '../domain/periods.ts';
 import type { Stopout, StopoutScope } from '../domain/stopout.ts';
@@ -40,6 +41,12 @@ export interface RedisStopoutStoreOptions extends RedisTarget {
   requireConnection?: boolean;
   /** Every problem as it is found (also kept by `problems()`). */
   onProblem?: (problem: StoreProblem) => void;
+  /**
+   * A supervisor's store (default false; a CLI must not, it exits before the store returns): while Redis is
+   * unreachable `set` applies the stopout here at once (watchers see it) and writes it when Redis is back,
+   * instead of refusing. Resets and start-time moves are still refused while unreachable (fail closed).
+   */
+  holdWritesWhileUnreachable?: boolean;
 }
 
 const MAX_KEPT_PROBLEMS = 100;
@@ -59,6 +66,31 @@ elseif current ~= ARGV[3] then
 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[4])
 return 1
+`);
+
+/**
+ * The next stopout sequence, repaired when the counter is not one: a value INCR refuses (not an integer, not
+ * a string at all) or one below the highest sequence this process knows (ARGV[1]) is re-seeded at that
+ * highest known sequence first, so a corrupt counter can never disable setting a stopout (the kill switch).
+ * → {sequence, 0} or {sequence, 1, what the counter held}.
+ */
+const NEXT_SEQUENCE = new LuaScript(`
+local kind = redis.call('TYPE', KEYS[1])['ok']
+local floor = tonumber(ARGV[1])
+if kind == 'none' then
+  if floor > 0 then redis.call('SET', KEYS[1], ARGV[1]) end
+  return {redis.call('INCR', KEYS[1]), 0}
+end
+local old = '(a ' .. kind .. ')'
+if kind == 'string' then
+  old = redis.call('GET', KEYS[1])
+  if string.len(old) <= 15 and string.match(old, '^%d+$') and tonumber(old) >= floor then
+    return {redis.call('INCR', KEYS[1]), 0}
+  end
+end
+redis.call('DEL', KEYS[1])
+redis.call('SET', KEYS[1], ARGV[1])
+return {redis.call('INCR', KEYS[1]), 1, old}
 `);
 
 /** Opens the Redis stopout store; see RedisStopoutStore. */
@@ -98,6 +130,18 @@ export class RedisStopoutStore implements StopoutStore {
   #periodicRunning = false;
   #closed = false;
   #healthyWaiters: Array<() => void> = [];
+  readonly #holdWrites: boolean;
+  /**
+   * Stopouts this process holds that Redis does not have yet: set while it was unreachable, or re-asserted
+   * after it came back empty. They count in the mirror (a read does not drop them) until written.
+   */
+  readonly #pending = new Map<string, StoredStopout>();
+  readonly #pendingStartTimes = new Map<string, StopoutStartTime>();
+  #flushing = false;
+  /** The epoch marker last seen (undefined before the first read). */
+  #epochMarker: string | undefined;
+  #dataLosses = 0;
+  #sequenceRepairs = 0;
 
   private constructor(options: RedisStopoutStoreOptions) {
     const targets = [options.url, options.sentinels, options.cluster].filter((t) => t !== undefined).length;
@@ -115,6 +159,7 @@ export class RedisStopoutStore implements StopoutStore {
     this.description = `${describeRedisTarget(options)}, prefix ${this.layout.prefix}`;
     this.#clock = options.clock ?? wallClock;
     this.#onProblem = options.onProblem;
+    this.#holdWrites = options.holdWritesWhileUnreachable ?? false;
     this.#health = new StoreHealth({ failClosedAfterMs, report: (change) => this.#emitReporting([change]) });
     this.#command = createRedisConnection(options, {
       retryDelayMs: options.retryDelayMs ?? 500,
@@ -177,6 +222,21 @@ export class RedisStopoutStore implements StopoutStore {
     return this.#mirror.startTimes();
   }
 
+  /** How often this store found its data lost (the epoch marker gone or changed); a counter for metrics. */
+  dataLosses(): number {
+    return this.#dataLosses;
+  }
+
+  /** How often the sequence counter was found corrupt and re-seeded; a counter for metrics. */
+  sequenceRepairs(): number {
+    return this.#sequenceRepairs;
+  }
+
+  /** Stopouts (and start times) held here that are not written to Redis yet. */
+  pendingWrites(): number {
+    return this.#pending.size + this.#pendingStartTimes.size;
+  }
+
   /** The last problems found (at most 100), oldest first. */
   problems(): StoreProblem[] {
     return [...this.#problems];
@@ -185,34 +245,80 @@ export class RedisStopoutStore implements StopoutStore {
   async set(stopout: Stopout): Promise<StoredStopout> {
     assertStopoutInput(stopout);
     const operation = 'set a stopout';
+    if (this.#holdWrites && !this.#closed && !this.#connected()) return this.#hold(stopout);
     this.#assertConnected(operation);
+    try {
+      return await this.#write(stopout);
+    } catch (error) {
+      const failure = this.#unavailableOr(operation, error);
+      if (this.#holdWrites && !this.#closed && failure instanceof StoreUnavailableError) return this.#hold(stopout);
+      throw failure;
+    }
+  }
+
+  /** Applies a stopout here at once and keeps it to be written when Redis is back (holdWritesWhileUnreachable). */
+  #hold(stopout: Stopout): StoredStopout {
     const { scope, id, reason } = stopout;
     const key = this.layout.stopout(scope, id);
-    let sequence: number | undefined;
-    try {
-      for (let attempt = 0; attempt < SET_ATTEMPTS; attempt++) {
-        const raw = await this.#command.hget(key, reason);
-        const existing = raw === null ? undefined : decodeStopoutValue({ scope, id, reason }, raw);
-        const decision = decideSet(stopout, existing, this.#clock.now());
-        if (decision.kind === 'keep') return decision.stopout;
-        sequence ??= await this.#command.incr(this.layout.sequence);
-        const stored = decision.stopout(sequence);
-        const token = this.#token();
-        const written = await CAS_FIELD.run(
-          this.#command,
-          [key],
-          [reason, raw === null ? '0' : '1', raw ?? '', encodeStopoutValue(stored)],
-        );
-        if (written === 1) {
-          this.#applyOwn(key, token, () => this.#mirror.upsert(stored));
-          await this.#publish({ type: 'stopout', scope, id });
-          return stored;
-        }
+    const known = this.#pending.get(pendingKey(key, reason)) ?? this.#mirror.get(scope, id, reason);
+    const decision = decideSet(stopout, known, this.#clock.now());
+    if (decision.kind === 'keep') return decision.stopout;
+    // Sequence 0 until written: the counter lives in Redis.
+    const stored = decision.stopout(0);
+    this.#pending.set(pendingKey(key, reason), stored);
+    this.#problem(
+      `${key}[${reason}]`,
+      'the store is unreachable: the stopout applies in this process now and is written when the store is back',
+    );
+    this.#applyOwn(key, this.#token(), () => this.#mirror.upsert(stored));
+    return stored;
+  }
+
+  #connected(): boolean {
+    return this.#command.status === 'ready' && this.#up.command;
+  }
+
+  /** The compare-and-set write of `set`; `keepSequence`: a re-asserted stopout keeps the sequence it had. */
+  async #write(stopout: Stopout, keepSequence?: number): Promise<StoredStopout> {
+    const { scope, id, reason } = stopout;
+    const key = this.layout.stopout(scope, id);
+    let sequence: number | undefined = keepSequence;
+    for (let attempt = 0; attempt < SET_ATTEMPTS; attempt++) {
+      const raw = await this.#command.hget(key, reason);
+      const existing = raw === null ? undefined : decodeStopoutValue({ scope, id, reason }, raw);
+      const decision = decideSet(stopout, existing, this.#clock.now());
+      if (decision.kind === 'keep') return decision.stopout;
+      sequence ??= await this.#nextSequence();
+      const stored = decision.stopout(sequence);
+      const token = this.#token();
+      const written = await CAS_FIELD.run(this.#command, [key], [reason, raw === null ? '0' : '1', raw ?? '', encodeStopoutValue(stored)]);
+      if (written === 1) {
+        this.#applyOwn(key, token, () => this.#mirror.upsert(stored));
+        await this.#publish({ type: 'stopout', scope, id });
+        return stored;
       }
-    } catch (error) {
-      throw this.#unavailableOr(operation, error);
     }
     throw new Error(`set: ${key} [${reason}] changed under this write ${SET_ATTEMPTS} times in a row; try again`);
+  }
+
+  /** INCR of the sequence counter, re-seeded above the highest known sequence when it is corrupt (NEXT_SEQUENCE). */
+  async #nextSequence(): Promise<number> {
+    let floor = 0;
+    for (const s of this.#mirror.list()) floor = Math.max(floor, s.sequence);
+    for (const s of this.#pending.values()) floor = Math.max(floor, s.sequence);
+    const reply = await NEXT_SEQUENCE.run(this.#command, [this.layout.sequence], [floor]);
+    if (!Array.isArray(reply) || !Number.isSafeInteger(reply[0]) || (reply[0] as number) < 1) {
+      throw new Error(`${this.layout.sequence}: the sequence script answered ${JSON.stringify(reply)}, expected [sequence, repaired]`);
+    }
+    if (reply[1] === 1) {
+      this.#sequenceRepairs++;
+      const held = typeof reply[2] === 'string' ? reply[2].slice(0, 40) : String(reply[2]);
+      this.#problem(
+        this.layout.sequence,
+        `held ${JSON.stringify(held)}, not a sequence counter at or above the highest known sequence ${floor}; re-seeded at ${floor}, next ${reply[0]}`,
+      );
+    }
+    return reply[0] as number;
   }
 
   async reset(scope: StopoutScope, id: string, reason: string): Promise<boolean> {
@@ -223,9 +329,11 @@ export class RedisStopoutStore implements StopoutStore {
     try {
       const token = this.#token();
       const removed = await this.#command.hdel(key, reason);
+      // An explicit reset releases a stopout held here too (it must not be written back).
+      const held = this.#pending.delete(pendingKey(key, reason));
       this.#applyOwn(key, token, () => this.#mirror.remove(scope, id, reason));
       await this.#publish({ type: 'stopout', scope, id });
-      return removed > 0;
+      return removed > 0 || held;
     } catch (error) {
       throw this.#unavailableOr(operation, error);
     }
@@ -390,7 +498,10 @@ export class RedisStopoutStore implements StopoutStore {
   async #reconcile(): Promise<void> {
     const epoch = this.#epoch;
     try {
+      // The marker first: a store that lost its data must not read as "every stopout was reset".
+      await this.#checkEpochMarker();
       await this.#readEverything();
+      await this.#flushPending();
     } catch (error) {
       if (this.#closed) return;
       const message = `reconciliation failed: ${(error as Error).message}`;
@@ -403,6 +514,100 @@ export class RedisStopoutStore implements StopoutStore {
     const waiters = this.#healthyWaiters;
     this.#healthyWaiters = [];
     for (const waiter of waiters) waiter();
+  }
+
+  // ---- data loss and pending writes ----
+
+  /** Reads the epoch marker (creating it on a store that has none yet); gone or changed since last seen: data loss. */
+  async #checkEpochMarker(): Promise<void> {
+    const key = this.layout.epoch;
+    let value = await this.#readMarker(key);
+    if (value !== null && value === this.#epochMarker) return;
+    if (value === null) {
+      await this.#command.set(key, `${toIso(this.#clock.now())}/${randomBytes(6).toString('hex')}`, 'NX');
+      value = await this.#readMarker(key);
+    }
+    // Another reconciliation of this process may have got here first.
+    if (value === this.#epochMarker || value === null) return;
+    const before = this.#epochMarker;
+    this.#epochMarker = value;
+    if (before !== undefined) this.#dataLoss(`the epoch marker ${key} was ${JSON.stringify(before)}, now ${JSON.stringify(value)}`);
+  }
+
+  async #readMarker(key: string): Promise<string | null> {
+    try {
+      return await this.#command.get(key);
+    } catch (error) {
+      if (!(error as Error).message.startsWith('WRONGTYPE')) throw error;
+      return '(not a string)';
+    }
+  }
+
+  /** Everything this process holds is written back; nothing it holds is dropped (only a reset or expiry releases a stopout). */
+  #dataLoss(reason: string): void {
+    this.#dataLosses++;
+    const now = this.#clock.now();
+    let stopouts = 0;
+    for (const stopout of this.#mirror.list()) {
+      if (stopout.reason === NOT_A_HASH) continue; // the placeholder of an unreadable key, not a stopout to write
+      const till = stopout.stoppedTill === undefined ? null : parseIsoTime(stopout.stoppedTill);
+      if (till !== null && till <= now) continue; // expired: released by expiry, not re-asserted
+      const key = pendingKey(this.layout.stopout(stopout.scope, stopout.id), stopout.reason);
+      if (!this.#pending.has(key)) this.#pending.set(key, stopout);
+      stopouts++;
+    }
+    let startTimes = 0;
+    for (const startTime of this.#mirror.startTimes()) {
+      this.#pendingStartTimes.set(this.layout.startTime(startTime.scope, startTime.id), startTime);
+      startTimes++;
+    }
+    const message =
+      `DATA LOSS: ${reason}: the store came back without the data it held (a restart without persistence, FLUSHALL, ` +
+      `an empty replica). Not a reset: re-asserting the ${stopouts} stopouts and ${startTimes} start times this process holds`;
+    this.#problem(this.layout.epoch, message);
+    this.#emitReporting([{ kind: 'data-loss', reason: message, reasserted: stopouts }]);
+  }
+
+  /** Writes what this process holds and Redis lacks; a stopout already there (or a stronger one) is kept as it is. */
+  async #flushPending(): Promise<void> {
+    if (this.#flushing || (this.#pending.size === 0 && this.#pendingStartTimes.size === 0)) return;
+    this.#flushing = true;
+    try {
+      // Re-asserted stopouts keep their sequences: lift the counter above them first.
+      if ([...this.#pending.values()].some((s) => s.sequence > 0)) await this.#nextSequence();
+      for (const [key, held] of [...this.#pending]) {
+        try {
+          await this.#write(held, held.sequence > 0 ? held.sequence : undefined);
+        } catch (error) {
+          // Unreachable again: the next reconciliation retries. Anything else is reported; the stopout stays held.
+          if (this.#unavailableOr('write a held stopout', error) instanceof StoreUnavailableError) throw error;
+          this.#problem(
+            `${key.replace('\u0000', '[')}]`,
+            `writing a held stopout failed: ${(error as Error).message}; retried at the next reconciliation`,
+          );
+          continue;
+        }
+        if (this.#pending.get(key) === held) this.#pending.delete(key);
+      }
+      for (const [key, held] of [...this.#pendingStartTimes]) {
+        await this.#command.set(key, held.startTime, 'NX');
+        if (this.#pendingStartTimes.get(key) === held) this.#pendingStartTimes.delete(key);
+      }
+    } finally {
+      this.#flushing = false;
+    }
+  }
+
+  /** What was read at (scope, id), with the stopouts held here that Redis lacks (or holds weaker) in place. */
+  #withPending(scope: StopoutScope, id: string, read: StoredStopout[]): StoredStopout[] {
+    if (this.#pending.size === 0) return read;
+    const byReason = new Map(read.map((s) => [s.reason, s]));
+    for (const held of this.#pending.values()) {
+      if (held.scope !== scope || held.id !== id) continue;
+      const stored = byReason.get(held.reason);
+      if (stored === undefined || decideSet(held, stored, this.#clock.now()).kind === 'write') byReason.set(held.reason, held);
+    }
+    return [...byReason.values()];
   }
 
   // ---- reading ----
@@ -468,10 +673,17 @@ export class RedisStopoutStore implements StopoutStore {
     const key = this.layout.stopout(scope, id);
     const token = this.#token();
     return this.#command.hgetall(key).then(
-      (hash) => {
+      async (hash) => {
         if (!this.#fresh(key, token)) return;
         const stopouts = Object.entries(hash).map(([reason, raw]) => decodeStopoutValue({ scope, id, reason }, raw));
-        this.#emitReporting(this.#mirror.replaceScope(scope, id, stopouts));
+        const vanished = this.#mirror.list().some((s) => s.scope === scope && s.id === id && !(s.reason in hash));
+        if (vanished) {
+          // A stopout gone is a reset only if the store still has its data: check the marker first (a read
+          // queued across a reconnection, or an event after a FLUSHALL, must not release what was lost).
+          await this.#checkEpochMarker();
+          if (this.#applied.get(key) !== token) return;
+        }
+        this.#emitReporting(this.#mirror.replaceScope(scope, id, this.#withPending(scope, id, stopouts)));
       },
       (error: Error) => {
         if (!error.message.startsWith('WRONGTYPE')) throw error;
@@ -495,6 +707,7 @@ export class RedisStopoutStore implements StopoutStore {
     const token = this.#token();
     return this.#command.get(key).then((value) => {
       if (!this.#fresh(key, token)) return;
+      value ??= this.#pendingStartTimes.get(key)?.startTime ?? null;
       if (value !== null && parseIsoTime(value) === null) {
         this.#problemOnce(
           `start-time:${key}:${value}`,
@@ -624,6 +837,10 @@ export class RedisStopoutStore implements StopoutStore {
     this.#reportedOnce.add(identity);
     this.#problem(where, message);
   }
+}
+
+function pendingKey(key: string, reason: string): string {
+  return `${key}\u0000${reason}`;
 }
 
 /** A breach record's message; an unreadable record still counts (it refuses a reset), with a message saying so. */

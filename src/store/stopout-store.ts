@@ -27,7 +27,12 @@ export type StoreChange =
   | { kind: 'set'; stopout: StoredStopout }
   | { kind: 'reset'; stopout: StoredStopout }
   | { kind: 'start-time'; scope: StopoutScope; id: string; startTime: string }
-  | { kind: 'health'; healthy: boolean; reason?: string };
+  | { kind: 'health'; healthy: boolean; reason?: string }
+  /**
+   * The store came back without its epoch marker (docs/contracts.md#redis): its data was lost. The store keeps every
+   * stopout it knew and writes them back (`reasserted`); an alert for the operator, not a change of any stopout.
+   */
+  | { kind: 'data-loss'; reason: string; reasserted: number };
 
 /** Something wrong with what the store read (a malformed value, an unknown scope, a bad message) or with its connection. */
 export interface StoreProblem {

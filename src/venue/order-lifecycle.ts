@@ -122,6 +122,8 @@ export class OrderLifecycle {
   readonly #byClientId = new Map<string, TrackedOrder>();
   readonly #seen = new Map<string, Set<number>>();
   readonly #byNonce = new Map<string, TrackedOrder>();
+  /** Orders adopted from the venue (found open, or an update for an unknown hash) and not reclaimed since. */
+  readonly #foreign = new WeakSet<TrackedOrder>();
 
   constructor(onEvent: (event: LifecycleEvent) => void) {
     this.#onEvent = onEvent;
@@ -160,6 +162,15 @@ export class OrderLifecycle {
     return this.#byHash.get(orderHash.toLowerCase());
   }
 
+  /**
+   * Whether this tracker submitted the order or took it over on purpose (`adopt`, or `rename` of a reclaimed
+   * one); false for an unknown hash and for orders it only saw on the venue — another process's.
+   */
+  placedHere(orderHash: string): boolean {
+    const order = this.byHash(orderHash);
+    return order !== undefined && !this.#foreign.has(order);
+  }
+
   /** An order this process signed, by its request nonce. */
   byNonce(nonce: string): TrackedOrder | undefined {
     return this.#byNonce.get(nonce.toLowerCase());
@@ -180,6 +191,7 @@ export class OrderLifecycle {
     this.#byClientId.delete(clientKey(order.strategyId, order.clientOrderId));
     order.clientOrderId = clientOrderId;
     this.#byClientId.set(key, order);
+    this.#foreign.delete(order);
     return order;
   }
 
@@ -277,6 +289,7 @@ export class OrderLifecycle {
         unresolved: false,
       };
       this.#index(order);
+      this.#foreign.add(order);
     }
     // Read before a replay that may have ended it since: an ended order stays ended.
     if (isTerminal(order.status)) return order;
@@ -323,6 +336,7 @@ export class OrderLifecycle {
         unresolved: false,
       };
       this.#index(order);
+      this.#foreign.add(order);
     }
     const hash = order.orderHash;
     const seen = this.#seen.get(hash) ?? new Set<number>();

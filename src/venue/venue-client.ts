@@ -132,6 +132,13 @@ export interface BootstrapNotice {
   at: number;
 }
 
+/** An ORDER_UPDATE row about an order of one of our strategies that this client neither placed nor reclaimed. */
+export interface ForeignOrderNotice {
+  strategyId: string;
+  orderHash: string;
+  at: number;
+}
+
 export interface VenueClientEvents {
   mark: [MarkEvent];
   book: [BookEvent];
@@ -146,6 +153,11 @@ export interface VenueClientEvents {
   'frame-rejected': [{ error: FrameError; at: number }];
   repair: [{ reason: string; phase: 'start' | 'done' | 'failed'; at: number }];
   drift: [Drift & { at: number }];
+  /**
+   * Another process (or the strategy itself) is working the strategy's orders on the venue: a feed row about an
+   * order this client never placed or reclaimed. Takeover ownership waits for these to stop.
+   */
+  'foreign-order': [ForeignOrderNotice];
   /** Something went wrong that no other event describes (never carries key material). */
   fault: [{ message: string; at: number }];
 }
@@ -432,7 +444,9 @@ export class VenueClient extends EventEmitter<VenueClientEvents> {
    */
   async placeOrder(strategyId: string, clientOrderId: string, intent: OrderIntent): Promise<TrackedOrder> {
     const e = this.#strategy(strategyId);
-    if (this.#lifecycle.get(strategyId, clientOrderId) !== undefined) {
+    const holder = this.#lifecycle.get(strategyId, clientOrderId);
+    // An ended order of an earlier tenure may hold the id (the lifecycle moves it to an alias); a live one is a caller error.
+    if (holder !== undefined && !isTerminal(holder.status)) {
       throw new LifecycleError(`clientOrderId ${JSON.stringify(clientOrderId)} is already used by strategy ${strategyId}`);
     }
     const order = {
@@ -666,7 +680,11 @@ export class VenueClient extends EventEmitter<VenueClientEvents> {
         return;
       }
       case 'ORDER_UPDATE':
-        for (const row of message.contents.data) for (const e of this.#routeOrderUpdate(row)) e.sync.offer({ feed: 'ORDER_UPDATE', row });
+        for (const row of message.contents.data) {
+          // Before the sync adopts an unknown hash: afterwards it is tracked like one of ours.
+          this.#noteForeign(row, at);
+          for (const e of this.#routeOrderUpdate(row)) e.sync.offer({ feed: 'ORDER_UPDATE', row });
+        }
         return;
       case 'STRATEGY_UPDATE':
         for (const row of message.contents.data)
@@ -699,6 +717,16 @@ export class VenueClient extends EventEmitter<VenueClientEvents> {
       if (order !== undefined) add(this.#strategies.get(order.strategyId));
     }
     return [...found];
+  }
+
+  /** Emits `foreign-order` for each intent of the row that is an order of one of our strategies we did not place. */
+  #noteForeign(row: OrderUpdateRow, at: number): void {
+    for (const intent of [row.makerOrderIntent, row.takerOrderIntent]) {
+      if (intent === undefined || intent.traderAddress === '' || isPlaceholderIntent(intent)) continue;
+      const e = this.#route(intent.traderAddress, intent.strategyIdHash);
+      if (e === undefined || this.#lifecycle.placedHere(intent.orderHash)) continue;
+      this.emit('foreign-order', { strategyId: e.account.strategyId, orderHash: intent.orderHash.toLowerCase(), at });
+    }
   }
 
   #mark(symbol: string, price: string, globalOrdinal: number, at: number): void {

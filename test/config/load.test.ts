@@ -356,7 +356,7 @@ until: 10
       'accounts[1].collateral: required',
       'accounts[1].signal.slow: expected slow to be greater than fast',
       'accounts[2].signal.threshold: expected a decimal > 0',
-      'accounts[2].signal.window: expected a whole number ≥ 2',
+      'accounts[2].signal.window: expected a whole number from 2 to 100000',
       'accounts[3].signal.kind: expected one of "scripted", "ma-crossover", "mean-reversion", "none", got "martingale"',
       'faults[0].reason: expected one of "SelfMatch", "SolvencyGuard", "MaxTakerPriceDeviation", "NoLiquidity", got "Timeout"',
       'faults[1].duration: required',

@@ -108,6 +108,7 @@ export function sampleEvents(snapshot: AccountSnapshot): AccountEvent[] {
   events.push({ type: 'TICK', at: c.now + 16_000 });
   events.push({ type: 'RESYNC', ledger: c.ledger, at });
   events.push({ type: 'FEED_STATUS', stale: !c.feedStale, at });
+  events.push({ type: 'OWNERSHIP', uncertain: !c.ownershipUncertain });
   events.push({ type: 'STOPOUT_SET', stopout: { scope: 'fleet', id: '*', reason: 'manual', closePositions: false } });
   events.push({ type: 'STOPOUT_SET', stopout: { scope: 'portfolio', id: 'core', reason: 'manual', closePositions: true } });
   for (const s of c.stopouts) events.push({ type: 'STOPOUT_RESET', scope: s.scope, id: s.id, reason: s.reason, at });

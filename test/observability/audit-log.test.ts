@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { auditTailCommand } from '../../src/cli/audit-command.ts';
 import { main } from '../../src/cli/main.ts';
 import { attributeApiCalls } from '../../src/observability/api-call-attribution.ts';
-import { parseAuditEntry, type AuditEntry } from '../../src/observability/audit-entry.ts';
+import { isRecordEntry, parseAuditEntry, type AnyAuditEntry, type AuditEntry } from '../../src/observability/audit-entry.ts';
 import { auditFileSink } from '../../src/observability/audit-file-sink.ts';
 import { AuditLog, type AuditSink } from '../../src/observability/audit-log.ts';
 import { auditStreamKey, auditStreamSink } from '../../src/observability/audit-stream-sink.ts';
@@ -73,7 +73,12 @@ const SAMPLE: TimelineRecord[] = [
   { t: 4000, kind: 'operator', action: 'reset-stopout', scope: 'portfolio', id: 'core', result: 'refused', reason: 'still breached' },
 ];
 
+/** The entries of timeline records (readAllEntries: API call entries too). */
 function readEntries(path: string): AuditEntry[] {
+  return readAllEntries(path).filter(isRecordEntry);
+}
+
+function readAllEntries(path: string): AnyAuditEntry[] {
   return readFileSync(path, 'utf8')
     .split('\n')
     .filter((l) => l !== '')
@@ -138,12 +143,25 @@ describe('audit log: JSONL file', () => {
     const audit = new AuditLog({ sinks: [auditFileSink(path)] });
     const hook = attributeApiCalls(audit);
     audit.observe({ t: 0, kind: 'operator', action: 'set-stopout', scope: 'fleet', id: '*', result: 'ok' });
-    hook({ who: 'admin:3f2a09c1', action: 'set-stopout', request: { scope: 'fleet' }, status: 200 });
-    // A call the API refused before it reached the fleet names nobody.
-    hook({ who: 'admin:3f2a09c1', action: 'reset-stopout', request: { scope: 'fleet', id: '*' }, status: 400 });
+    hook({ who: 'admin:3f2a09c1', action: 'set-stopout', request: { scope: 'fleet' }, status: 200, result: { result: 'ok' } });
+    // A call the API refused before it reached the fleet names no operator record; every call is a call entry of its own.
+    hook({
+      who: 'admin:3f2a09c1',
+      action: 'reset-stopout',
+      request: { scope: 'fleet', id: '*' },
+      status: 400,
+      result: { result: 'refused', reason: 'invalid request body: 1 problem; reason: required' },
+    });
     audit.observe({ t: 1, kind: 'operator', action: 'reset-stopout', scope: 'fleet', id: '*', result: 'refused', reason: 'x' });
     await audit.close();
     expect(readEntries(path).map((e) => e.who)).toEqual(['api admin:3f2a09c1', 'unknown']);
+    expect(readAllEntries(path).filter((e) => !isRecordEntry(e))).toMatchObject([
+      { who: 'api admin:3f2a09c1', call: { action: 'set-stopout', status: 200, result: 'ok', request: { scope: 'fleet' } } },
+      {
+        who: 'api admin:3f2a09c1',
+        call: { action: 'reset-stopout', status: 400, result: 'refused', request: { scope: 'fleet', id: '*' } },
+      },
+    ]);
   });
 });
 
@@ -268,7 +286,7 @@ describe('audit log: Redis Stream and `riskwarden audit tail`', () => {
     const [[, fields]] = (await raw.xrevrange(key, '+', '-', 'COUNT', 1)) as [[string, string[]]];
     expect(fields[0]).toBe('data');
     const parsed = parseAuditEntry(fields[1]!, 'newest');
-    expect(parsed.ok && parsed.entry.record).toMatchObject({ kind: 'order', orderId: 'alpha-400' });
+    expect(parsed.ok && isRecordEntry(parsed.entry) && parsed.entry.record).toMatchObject({ kind: 'order', orderId: 'alpha-400' });
   });
 
   it('audit tail -n 3 prints the last three entries, oldest first', async () => {

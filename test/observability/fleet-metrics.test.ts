@@ -1,7 +1,7 @@
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFleetMetrics } from '../../src/observability/fleet-metrics.ts';
+import { FAULT_FIGURES, createFleetMetrics } from '../../src/observability/fleet-metrics.ts';
 import { metricsRoute } from '../../src/observability/metrics-route.ts';
 import type { TimelineRecord } from '../../src/timeline/timeline-record.ts';
 import { runScenarioFile } from '../scenarios/scenario-file.ts';
@@ -128,6 +128,21 @@ describe('fleet metrics', () => {
     expect(sampleValue(s, 'riskwarden_feed_stale', { feed: 'ORDER_UPDATE' })).toBe(0);
     expect(sampleValue(s, 'riskwarden_redis_up')).toBe(1);
     expect(sampleValue(s, 'riskwarden_leased_accounts')).toBe(3);
+  });
+
+  it('exposes the fault figures an operator alerts on, each from 0', async () => {
+    const metrics = createFleetMetrics();
+    const zero = parseExposition(await metrics.text());
+    for (const fault of FAULT_FIGURES) expect(sampleValue(zero, 'riskwarden_faults', { fault })).toBe(0);
+    metrics.setFaults({
+      'store-data-loss': 1,
+      'store-sequence-repaired': 2,
+      'snapshot-refused': 3,
+      'lease-uncertain': 4,
+      'store-writes-held': 5,
+    });
+    const s = parseExposition(await metrics.text());
+    expect(FAULT_FIGURES.map((fault) => sampleValue(s, 'riskwarden_faults', { fault }))).toEqual([1, 2, 3, 4, 5]);
   });
 
   it('setAccountStates replaces what the records said (accounts handed to another process disappear)', async () => {

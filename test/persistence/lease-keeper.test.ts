@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LeaseKeeper, type LeaseTimers } from '../../src/persistence/lease-keeper.ts';
-import type { LeaseManager } from '../../src/persistence/lease-manager.ts';
+import { emptyRenewOutcome, type LeaseManager, type RenewOutcome, type TenureStart } from '../../src/persistence/lease-manager.ts';
 
 /** Timers on a simulated clock; `advance` runs due callbacks in order and lets their promises settle. */
 class ManualTimers implements LeaseTimers {
@@ -49,6 +49,10 @@ class ScriptedLeases implements LeaseManager {
   readonly loseNext = new Set<string>();
   readonly foreignLeft = new Map<string, number>();
   readonly failing = new Set<string>();
+  /** Renewals cannot reach Redis: owned leases turn uncertain (as past their local deadline). */
+  unreachable = false;
+  readonly reassertNext = new Set<string>();
+  readonly #uncertain = new Set<string>();
   renewals = 0;
   readonly #owned = new Set<string>();
 
@@ -59,11 +63,24 @@ class ScriptedLeases implements LeaseManager {
     this.#owned.add(accountId);
     return true;
   }
-  async renewAll(): Promise<string[]> {
+  async renewAll(): Promise<RenewOutcome> {
     this.renewals++;
-    const lost = [...this.loseNext].filter((a) => this.#owned.delete(a));
+    const outcome = emptyRenewOutcome();
+    if (this.unreachable) {
+      outcome.uncertain = [...this.#owned].filter((a) => !this.#uncertain.has(a));
+      for (const a of outcome.uncertain) this.#uncertain.add(a);
+      return outcome;
+    }
+    outcome.lost = [...this.loseNext].filter((a) => this.#owned.delete(a));
     this.loseNext.clear();
-    return lost;
+    outcome.confirmed = [...this.#uncertain].filter((a) => this.#owned.has(a));
+    this.#uncertain.clear();
+    outcome.reasserted = [...this.reassertNext].filter((a) => this.#owned.has(a));
+    this.reassertNext.clear();
+    return outcome;
+  }
+  uncertain(accountId: string): boolean {
+    return this.#uncertain.has(accountId);
   }
   async release(accountId: string): Promise<void> {
     this.#owned.delete(accountId);
@@ -77,6 +94,9 @@ class ScriptedLeases implements LeaseManager {
   epoch(): number | undefined {
     return undefined;
   }
+  tenureStart(accountId: string): TenureStart | undefined {
+    return this.#owned.has(accountId) ? 'fresh' : undefined;
+  }
   retryAfterMs(accountId: string): number | undefined {
     return this.foreignLeft.get(accountId);
   }
@@ -89,6 +109,9 @@ function keeperWith(accounts: string[]) {
   const events: string[] = [];
   keeper.on('acquired', (id) => void events.push(`acquired ${id}`));
   keeper.on('lost', (id) => void events.push(`lost ${id}`));
+  keeper.on('uncertain', (id) => void events.push(`uncertain ${id}`));
+  keeper.on('confirmed', (id) => void events.push(`confirmed ${id}`));
+  keeper.on('reasserted', (id) => void events.push(`reasserted ${id}`));
   keeper.on('error', (error) => void events.push(`error ${(error as Error).message}`));
   return { timers, leases, keeper, events };
 }
@@ -124,6 +147,28 @@ describe('LeaseKeeper (ttl 300 ms: renew every 100, acquire every 150)', () => {
     leases.free.add('a1');
     await timers.advance(50); // t = 150
     expect(events).toEqual(['acquired a1', 'lost a1', 'acquired a1']);
+    await keeper.stop();
+  });
+
+  // Issue 12, failure 3: an outage longer than the ttl turned every lease into `lost`.
+  it('keeps a lease Redis cannot confirm as uncertain, re-validates every ttl/10 meanwhile, and confirms it when Redis answers', async () => {
+    const { timers, leases, keeper, events } = keeperWith(['a1']);
+    leases.free.add('a1');
+    keeper.start();
+    await timers.advance(0);
+    leases.unreachable = true;
+    await timers.advance(100); // t = 100: renewal without an answer
+    expect(events).toEqual(['acquired a1', 'uncertain a1']);
+    expect(leases.owned()).toEqual(['a1']);
+    const before = timers.delays.length;
+    await timers.advance(300); // t = 400: renewals every 30 ms (ttl/10) while uncertain, no second event
+    expect(events).toEqual(['acquired a1', 'uncertain a1']);
+    expect(timers.delays.slice(before).filter((d) => d === 30).length).toBeGreaterThanOrEqual(9);
+    leases.unreachable = false;
+    leases.reassertNext.add('a1'); // Redis came back empty: the lease is written back
+    await timers.advance(30);
+    expect(events).toEqual(['acquired a1', 'uncertain a1', 'reasserted a1', 'confirmed a1']);
+    expect(timers.delays.at(-1)).toBe(100); // back to the ttl/3 rhythm
     await keeper.stop();
   });
 

@@ -101,24 +101,52 @@ export function leaseManagerContract(name: string, open: () => Promise<LeaseBack
       await a.acquire('core/a2');
       for (let i = 0; i < 6; i++) {
         await sleep(TTL_MS / 3); // 6 × 100 ms = 2 ttls
-        expect(await a.renewAll()).toEqual([]);
+        expect((await a.renewAll()).lost).toEqual([]);
         expect(await b.acquire('core/a1')).toBe(false);
       }
       expect(a.owned().sort()).toEqual(['core/a1', 'core/a2']);
     });
 
-    it('a renewal that arrives after expiry fails and reports the account lost', async () => {
+    it('a renewal after an expiry nobody used takes the lease back in the same tenure (the epoch proves nobody acquired it)', async () => {
       await opening;
       const prefix = uniquePrefix('lease-late');
       const a = manager(prefix, 'host-a:1:aa');
       await a.acquire('core/a1');
-      await a.acquire('core/a2');
       await waitUntil('lease expiry', TTL_MS + 200, async () => (await backend.inspect.exists(a.leaseKey('core/a1'))) === 0);
-      await waitUntil('lease expiry', 200, async () => (await backend.inspect.exists(a.leaseKey('core/a2'))) === 0);
-      expect(await a.renewAll()).toEqual(['core/a1', 'core/a2']);
+      expect(await a.renewAll()).toEqual({ lost: [], uncertain: [], confirmed: [], reasserted: [] });
+      expect(a.owned()).toEqual(['core/a1']);
+      expect(a.epoch('core/a1')).toBe(1);
+      expect(await a.owner('core/a1')).toBe('host-a:1:aa');
+    });
+
+    it('a renewal after an expiry during which another owner held the lease (and released it) reports it lost', async () => {
+      await opening;
+      const prefix = uniquePrefix('lease-moved-on');
+      const a = manager(prefix, 'host-a:1:aa');
+      const b = manager(prefix, 'host-b:2:bb');
+      await a.acquire('core/a1');
+      await waitUntil('takeover', TTL_MS + 200, () => b.acquire('core/a1'));
+      await b.release('core/a1');
+      expect((await a.renewAll()).lost).toEqual(['core/a1']);
       expect(a.owned()).toEqual([]);
-      expect(a.epoch('core/a1')).toBeUndefined();
       expect(await a.owner('core/a1')).toBeNull(); // the late renewal did not bring it back
+    });
+
+    // Issue 12, failure 3: a Redis that came back empty.
+    it('a renewal that finds the lease and its epoch gone (data loss) writes both back under the same epoch', async () => {
+      await opening;
+      const prefix = uniquePrefix('lease-lost-data');
+      const a = manager(prefix, 'host-a:1:aa', 60_000);
+      const b = manager(prefix, 'host-b:2:bb', 60_000);
+      await a.acquire('core/a1');
+      await a.release('core/a1');
+      await a.acquire('core/a1'); // epoch 2
+      await backend.inspect.del(a.leaseKey('core/a1'), a.epochKey('core/a1'));
+      expect(await a.renewAll()).toEqual({ lost: [], uncertain: [], confirmed: [], reasserted: ['core/a1'] });
+      expect(await backend.inspect.get(a.epochKey('core/a1'))).toBe('2');
+      expect(await a.owner('core/a1')).toBe('host-a:1:aa');
+      expect(await b.acquire('core/a1')).toBe(false);
+      expect(a.epoch('core/a1')).toBe(2);
     });
 
     it('a renewal after another owner took over reports lost and leaves the new lease alone', async () => {
@@ -128,10 +156,10 @@ export function leaseManagerContract(name: string, open: () => Promise<LeaseBack
       const b = manager(prefix, 'host-b:2:bb');
       await a.acquire('core/a1');
       await waitUntil('takeover', TTL_MS + 200, () => b.acquire('core/a1'));
-      expect(await a.renewAll()).toEqual(['core/a1']);
+      expect((await a.renewAll()).lost).toEqual(['core/a1']);
       await a.release('core/a1'); // not ours any more: must not delete b's lease
       expect(await b.owner('core/a1')).toBe('host-b:2:bb');
-      expect(await b.renewAll()).toEqual([]);
+      expect((await b.renewAll()).lost).toEqual([]);
     });
 
     it('release lets the other owner acquire at once; fencing tokens increase with every acquire', async () => {

@@ -8,7 +8,7 @@ describe('MemoryLeaseManager (one process)', () => {
     expect(await leases.acquire('a1')).toBe(true);
     expect(leases.epoch('a1')).toBe(1);
     expect(await leases.owner('a1')).toBe('embedded');
-    expect(await leases.renewAll()).toEqual([]);
+    expect(await leases.renewAll()).toEqual({ lost: [], uncertain: [], confirmed: [], reasserted: [] });
     await leases.release('a1');
     expect(leases.owned()).toEqual([]);
     expect(await leases.owner('a1')).toBeNull();

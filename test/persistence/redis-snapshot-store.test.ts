@@ -2,8 +2,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { fencedVersion, MAX_EPOCH } from '../../src/persistence/fencing.ts';
 import { RedisSnapshotStore } from '../../src/persistence/redis-snapshot-store.ts';
+import { SnapshotRefusedError } from '../../src/persistence/snapshot-refusal.ts';
+import { SNAPSHOT_SCHEMA } from '../../src/persistence/stored-snapshot.ts';
 import { testRedis, uniquePrefix } from '../harness/redis.ts';
-import { snapshotStoreContract } from './snapshot-store-contract.ts';
+import { snapshotRefusalContract, snapshotStoreContract } from './snapshot-store-contract.ts';
 
 const portfolioOf = (accountId: string): string => accountId.split('-')[0] ?? accountId;
 
@@ -24,6 +26,16 @@ snapshotStoreContract('RedisSnapshotStore', async () => {
   };
 });
 
+snapshotRefusalContract('RedisSnapshotStore', async () => {
+  const client = testRedis();
+  const store = new RedisSnapshotStore({ client, prefix: uniquePrefix('refused') });
+  return {
+    store,
+    putRaw: async (accountId, raw) => void (await client.set(store.keyOf(accountId), raw)),
+    close: async () => void (await client.quit()),
+  };
+});
+
 describe('RedisSnapshotStore, Redis specifics', () => {
   const redis = testRedis();
   afterAll(() => redis.quit());
@@ -35,7 +47,10 @@ describe('RedisSnapshotStore, Redis specifics', () => {
     await store.save('core-a1', { value: 'trading' }, meta(fencedVersion(1, 1)));
     expect(store.keyOf('core-a1')).toBe(`${prefix}:snapshot:{core}:core-a1`);
     const raw = await redis.get(`${prefix}:snapshot:{core}:core-a1`);
-    expect(JSON.parse(raw!)).toEqual({ meta: meta(1_000_000_001), snapshot: { value: 'trading' } });
+    // version first (the save script's anchored match), then owner, at and the schema.
+    expect(raw).toBe(
+      `{"meta":{"version":1000000001,"owner":"host:1:aa","at":1767618000000,"schema":${SNAPSHOT_SCHEMA}},"snapshot":{"value":"trading"}}`,
+    );
     expect(await redis.pttl(`${prefix}:snapshot:{core}:core-a1`)).toBe(-1); // snapshots do not expire
     expect(await store.list()).toEqual(['core-a1']);
   });
@@ -61,6 +76,7 @@ describe('RedisSnapshotStore, Redis specifics', () => {
 
     await redis.set(store.keyOf('a2'), 'not json');
     await expect(store.load('a2')).rejects.toThrow(`Redis value at ${prefix}:snapshot:{a2}:a2: not valid JSON`);
+    await expect(store.load('a2')).rejects.toBeInstanceOf(SnapshotRefusedError);
     await store.save('a2', { fresh: true }, meta(1));
     expect((await store.load('a2'))!.snapshot).toEqual({ fresh: true });
   });
@@ -71,14 +87,14 @@ describe('RedisSnapshotStore, Redis specifics', () => {
     await store.save('a1', { n: 4 }, meta(fencedVersion(MAX_EPOCH, 4)));
     expect((await store.load('a1'))!.snapshot).toEqual({ n: 5 });
     await store.save('a1', { n: 6 }, meta(fencedVersion(MAX_EPOCH, 6)));
-    expect(await store.load('a1')).toEqual({ snapshot: { n: 6 }, meta: meta(9_007_198_000_000_006) });
+    expect(await store.load('a1')).toEqual({ snapshot: { n: 6 }, meta: meta(9_007_198_000_000_006), schema: SNAPSHOT_SCHEMA });
   });
 
   it('load() reports a malformed stored value with its key and field', async () => {
     const prefix = uniquePrefix('malformed');
     const store = new RedisSnapshotStore({ client: redis, prefix });
     await redis.set(store.keyOf('a1'), JSON.stringify({ meta: { owner: 'x', at: 1, version: 'seven' }, snapshot: {} }));
-    await expect(store.load('a1')).rejects.toThrow(`Redis value at ${prefix}:snapshot:{a1}:a1.meta.version: expected a whole number ≥ 0`);
+    await expect(store.load('a1')).rejects.toThrow(`Redis value at ${prefix}:snapshot:{a1}:a1: meta.version: expected a whole number ≥ 0`);
   });
 
   it('refuses a group that would break the hash tag', async () => {

@@ -59,6 +59,8 @@ export function describeChange(change: StoreChange): string {
       return `start-time ${change.scope} ${change.id} ${change.startTime}`;
     case 'health':
       return `health ${change.healthy}`;
+    case 'data-loss':
+      return `data-loss ${change.reasserted}`;
   }
 }
 

@@ -96,13 +96,34 @@ describe('RedisStopoutStore health (a dedicated redis-server, stopped and restar
     const { server, store } = await serverAndStore(2_000);
     const recorder = new ChangeRecorder(store);
     const stored = await store.set({ scope: 'portfolio', id: 'core', reason: 'manual', closePositions: false });
+    await withClient(server.url, (c) => c.save()); // with its data (and epoch marker): a blip, not a loss
     const changesBefore = recorder.changes.length;
 
-    // Restarted without saving: the stopout is gone when the server comes back.
-    await server.restart();
+    // While it is away another client resets the stopout in the data the server restarts from.
+    await server.kill();
     await until(() => !store.healthy(), 1_000, 'the blip is noticed');
+    const other = await startRedisProcess({ dir: server.dir });
+    await withClient(other.url, async (c) => {
+      await c.hdel('rw:stopout:portfolio:core', 'manual');
+      await c.save();
+    });
+    await other.kill();
+    await server.restart();
     await until(() => store.healthy(), 3_000, 'healthy again after the blip');
     expect(recorder.changes.slice(changesBefore).map((r) => describeChange(r.change))).toEqual(['reset portfolio core manual']);
     expect(recorder.changes.at(-1)?.change).toEqual({ kind: 'reset', stopout: stored });
+  });
+
+  // Issue 12, failure 3: before the epoch marker, a restart without data read as "every stopout was reset".
+  it('a restart without data is a data loss, not a reset: the stopout is written back', async () => {
+    const { server, store } = await serverAndStore(2_000);
+    const recorder = new ChangeRecorder(store);
+    await store.set({ scope: 'portfolio', id: 'core', reason: 'manual', closePositions: false });
+    const changesBefore = recorder.changes.length;
+    await server.restart();
+    await until(() => !store.healthy(), 1_000, 'the blip is noticed');
+    await until(() => store.healthy() && store.pendingWrites() === 0, 3_000, 'healthy again, the stopout written back');
+    expect(recorder.changes.slice(changesBefore).map((r) => describeChange(r.change))).toEqual(['data-loss 1']);
+    expect(await withClient(server.url, (c) => c.hget('rw:stopout:portfolio:core', 'manual'))).not.toBeNull();
   });
 });

@@ -48,6 +48,17 @@ describe('riskwarden stopouts', () => {
     expect(list).toEqual({ code: 0, out: [], err: [IN_MEMORY_NOTICE, 'no stopouts'] });
   });
 
+  // Issue 12, failure 6: `stopouts set` exited 1 with `ERR value is not an integer`, the kill switch disabled.
+  it('sets the kill switch even when the sequence counter is corrupt: the counter is re-seeded and the set goes through', async () => {
+    expect((await run('stopouts', 'set', ...on(), '--scope', 'account', '--id', 'a1')).code).toBe(0);
+    await raw.set(`${prefix}:seq:stopout`, 'not-a-number');
+    const set = await run('stopouts', 'set', ...on(), '--scope', 'fleet', '--close-positions', '--by', 'ops');
+    expect(set.code).toBe(0);
+    // Re-seeded at the highest known sequence (1): the kill switch takes 2.
+    expect(set.out).toEqual([expect.stringMatching(/^set: fleet \* manual \(closePositions true, sequence 2, since /)]);
+    expect(await raw.get(`${prefix}:seq:stopout`)).toBe('2');
+  });
+
   it('sets, lists (text and JSON Lines) and resets stopouts in Redis', async () => {
     expect((await run('stopouts', 'set', ...on(), '--scope', 'portfolio', '--id', 'core', '--by', 'ops')).code).toBe(0);
     const member = await run(
