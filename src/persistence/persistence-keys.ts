@@ -6,8 +6,9 @@
  *   <prefix>:snapshot:{<group>}:<accountId>     the account actor's persisted snapshot (JSON)
  *   <prefix>:lease:{<group>}:<accountId>        the owner id of the process running the account (PX ttl)
  *   <prefix>:lease-epoch:{<group>}:<accountId>  fencing token, INCR on every acquire; never expires
+ *   <prefix>:lease-released:{<group>}:<accountId>  the epoch of the last clean release; never expires
  */
-export type PersistenceKeyKind = 'snapshot' | 'lease' | 'lease-epoch';
+export type PersistenceKeyKind = 'snapshot' | 'lease' | 'lease-epoch' | 'lease-released';
 
 /** Maps an account to its group (hash tag), e.g. its portfolio id. */
 export type GroupOf = (accountId: string) => string;

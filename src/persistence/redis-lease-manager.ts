@@ -130,9 +130,7 @@ export class RedisLeaseManager implements LeaseManager {
 
   /** `<prefix>:lease-released:{<group>}:<accountId>`: the epoch of the last tenure that was released cleanly. */
   releasedKey(accountId: string): string {
-    // Same checks and hash tag as the lease key, under its own kind.
-    const lease = this.leaseKey(accountId);
-    return `${this.#prefix}:lease-released:${lease.slice(`${this.#prefix}:lease:`.length)}`;
+    return accountKey(this.#prefix, 'lease-released', this.#groupOf, accountId);
   }
 
   acquire(accountId: string): Promise<boolean> {
