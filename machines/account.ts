@@ -444,6 +444,25 @@ export const accountMachine = setup({
       const reason = `risk-increasing order cancelled: account is ${context.mode}`;
       return { orders, outbox: { ...context.outbox, cancels: targets.map((o) => ({ clientOrderId: o.clientOrderId, reason })) } };
     }),
+    /**
+     * Leaving the reducing modes another way than by settling (a stopout gone, a reset) can leave the risk
+     * layer's reduction working; once the strategy trades again it could fill against a flipped position.
+     * Cancelled here, appended to whatever the state's entry already cancels.
+     */
+    clearCancels: assign(({ context }) => ({ outbox: { ...context.outbox, cancels: [] } })),
+    cancelLeftoverReduction: assign(({ context }) => {
+      const id = context.reduction;
+      const order = id === null ? undefined : context.orders[id];
+      const cancels = context.outbox.cancels;
+      if (!id || !order || order.cancelSentAt !== undefined) return { outbox: { ...context.outbox, cancels } };
+      return {
+        orders: { ...context.orders, [id]: { ...order, cancelSentAt: context.now } },
+        outbox: {
+          ...context.outbox,
+          cancels: [...cancels, { clientOrderId: id, reason: `reduction no longer needed: account is ${context.mode}` }],
+        },
+      };
+    }),
     cancelReduction: assign(({ context }) => {
       const id = context.reduction;
       const order = id === null ? undefined : context.orders[id];
@@ -473,7 +492,7 @@ export const accountMachine = setup({
   },
   states: {
     trading: {
-      entry: [{ type: 'enterMode', params: { mode: 'trading' } }],
+      entry: [{ type: 'enterMode', params: { mode: 'trading' } }, 'clearCancels', 'cancelLeftoverReduction', 'cancelOrders'],
       always: [
         { guard: 'mustPanic', target: 'panic-exit' },
         { guard: 'mustStop', target: 'stopped-out' },
@@ -491,6 +510,7 @@ export const accountMachine = setup({
       entry: [
         { type: 'enterMode', params: { mode: 'entries-blocked' } },
         { type: 'cancelWorkingOrders', params: { which: 'entries' } },
+        'cancelLeftoverReduction',
         'cancelOrders',
       ],
       always: [
