@@ -111,6 +111,20 @@ function refusal(context: AccountContext, order: OrderIntent): GateDecision {
   return { ...decision, allowed: false, purpose: decision.purpose, rules: blocks.map((b) => b.rule), blocks };
 }
 
+/**
+ * What the gate would answer to `order` now, without sending anything: the decision a strategy's entry
+ * request gets in the account's current state (the state rule added when it is not trading).
+ */
+export function entryDecision(context: AccountContext, order: OrderIntent): GateDecision {
+  if (context.mode === 'trading') return gateDecision(context, order);
+  // As the machine's states answer: a close passes while blocked or stopped out, nothing while reducing.
+  if (context.mode === 'entries-blocked' || context.mode === 'stopped-out') {
+    const decision = gateDecision(context, order);
+    if (decision.allowed && decision.purpose === 'close') return decision;
+  }
+  return refusal(context, order);
+}
+
 /** The largest share of the position one reducing order may take while ownership is uncertain. */
 export const UNCERTAIN_OWNERSHIP_SHARE = '0.5';
 

@@ -1,7 +1,8 @@
 import { createActor, type Actor } from 'xstate';
 import { statePath, topState } from '../../machines/snapshot-state.ts';
 import { createAccountContext, type AccountContext, type AccountEvent, type WorkingOrder } from '../../machines/account-context.ts';
-import { accountMachine } from '../../machines/account.ts';
+import { accountMachine, entryDecision } from '../../machines/account.ts';
+import type { GateDecision } from '../domain/pre-trade-gate.ts';
 import { coveredAccounts, supervisorMachine } from '../../machines/supervisor.ts';
 import type { Clock } from '../clock/clock.ts';
 import type { WorkTracker } from '../clock/work-tracker.ts';
@@ -194,6 +195,12 @@ export class FleetRuntime {
   /** A strategy asks to send an order: it goes through the account's gate. */
   requestEntry(accountId: string, order: OrderIntent): void {
     this.#route(accountId, { type: 'ENTRY_REQUEST', order, at: this.#o.clock.now() });
+  }
+
+  /** What the account's gate would answer to `order` now; nothing is sent (undefined: not supervised here). */
+  checkEntry(accountId: string, order: OrderIntent): GateDecision | undefined {
+    const context = this.accountContext(accountId);
+    return context ? entryDecision(context, order) : undefined;
   }
 
   /** The clock moved: timers of every account, group drawdowns, periodic risk records. */
