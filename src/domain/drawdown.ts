@@ -221,3 +221,23 @@ export function measureDrawdown(history: DrawdownHistory, limit: RiskLimit, nowI
     breached: absoluteBreached || relativeBreached,
   };
 }
+
+/**
+ * The equity levels at or below which `limit` measures a breach at `now`, other things as they are: the
+ * baseline is fixed for the period, so a limit on equity (`equity-difference`, `balance-minus-equity`) breaches
+ * once equity ≤ base − maxAbsoluteRisk or ≤ base × (1 − maxRelativeRisk). `[]` when the limit does not depend on
+ * equity (a balance limit, or not tracking yet); `'moving'` when no baseline is stored yet (the baseline is `now`
+ * itself and moves with every mark).
+ */
+export function equityBreachLevels(history: DrawdownHistory, limit: RiskLimit, nowInput: ObservationInput): Decimal[] | 'moving' {
+  if (limit.applyTo === 'balance-difference') return [];
+  const measure = measureDrawdown(history, limit, nowInput);
+  if (measure === null) return [];
+  const stored = baselineAt(history, measure.periodStart);
+  if (stored === null || stored.at > nowInput.at) return 'moving';
+  const base = dec(measure.base);
+  const levels: Decimal[] = [];
+  if (limit.maxAbsoluteRisk !== undefined) levels.push(base.minus(limit.maxAbsoluteRisk));
+  if (limit.maxRelativeRisk !== undefined && base.greaterThan(0)) levels.push(base.minus(base.times(limit.maxRelativeRisk)));
+  return levels;
+}
