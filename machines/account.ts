@@ -128,8 +128,26 @@ export function entryDecision(context: AccountContext, order: OrderIntent): Gate
 /** The largest share of the position one reducing order may take while ownership is uncertain. */
 export const UNCERTAIN_OWNERSHIP_SHARE = '0.5';
 
+type PlannedReduction = ReductionPlan & { purpose?: 'reduce' | 'exit' };
+
+/**
+ * Plans already made for a context, by mode: the guard that decides a reduction is due and the action that
+ * places it see the same (immutable) context, so the decimal work is done once.
+ */
+const plans = new WeakMap<AccountContext, Partial<Record<ReducingMode, PlannedReduction>>>();
+
 /** Whether `mode`'s reducing loop should send another order now, and which one. */
-function reductionPlan(context: AccountContext, mode: ReducingMode): ReductionPlan & { purpose?: 'reduce' | 'exit' } {
+function reductionPlan(context: AccountContext, mode: ReducingMode): PlannedReduction {
+  let known = plans.get(context);
+  const hit = known?.[mode];
+  if (hit) return hit;
+  const plan = planFor(context, mode);
+  if (!known) plans.set(context, (known = {}));
+  known[mode] = plan;
+  return plan;
+}
+
+function planFor(context: AccountContext, mode: ReducingMode): PlannedReduction {
   if (!context.metrics) return { kind: 'none', why: 'no metrics' };
   const { budget } = context.settings;
   const assessment =

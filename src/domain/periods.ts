@@ -174,3 +174,15 @@ export function parseIsoTime(s: unknown): number | null {
   }
   return utcDate(y, mo - 1, d) + ((h * 60 + mi) * 60 + sec) * 1000 + ms - offset;
 }
+
+/**
+ * The first instant after `at` at which a risk limit's window can move by time alone: the next UTC midnight
+ * (every calendar and trailing window here is made of whole UTC days) or the earliest `startTimes` entry after
+ * `at` (a limit starts tracking then). Between two boundaries only marks and ledger events move a drawdown.
+ */
+export function nextPeriodBoundary(at: number, startTimes: readonly number[] = []): number {
+  assertTime('at', at);
+  let next = startOfUtcDay(at) + DAY_MS;
+  for (const t of startTimes) if (t > at && t < next) next = t;
+  return next;
+}
