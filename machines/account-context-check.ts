@@ -7,16 +7,26 @@ import { validateRiskLimit } from '../src/domain/risk-limits.ts';
 import { STOPOUT_SCOPES } from '../src/domain/stopout.ts';
 import { describeValue } from './snapshot-state.ts';
 
-/** Adds the problems of `value` at `path` to `problems`. */
-type Check = (value: unknown, path: string, problems: string[]) => void;
+/**
+ * Adds the problems of `value` at `path` to `problems`; `valid` answers whether there are none, without
+ * building a path or a message (the common case: a snapshot this machine wrote). Every combinator below
+ * defines both from the same parts, so they agree.
+ */
+export interface Check {
+  (value: unknown, path: string, problems: string[]): void;
+  valid(value: unknown): boolean;
+}
+
+function check(problemsOf: (value: unknown, path: string, problems: string[]) => void, valid: (value: unknown) => boolean): Check {
+  return Object.assign(problemsOf, { valid });
+}
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
-const is =
-  (what: string, test: (value: unknown) => boolean): Check =>
-  (value, path, problems) => {
+const is = (what: string, test: (value: unknown) => boolean): Check =>
+  check((value, path, problems) => {
     if (!test(value)) problems.push(`${path}: expected ${what}, got ${describeValue(value)}`);
-  };
+  }, test);
 
 const decimal = is('a decimal string', isDecimalString);
 const text = is('a string', (v) => typeof v === 'string');
@@ -30,66 +40,97 @@ const anyObject = is('an object', isRecord);
 const oneOf = (values: readonly string[]): Check =>
   is(`one of ${values.map((v) => JSON.stringify(v)).join(', ')}`, (v) => typeof v === 'string' && values.includes(v));
 
-const nullable =
-  (check: Check): Check =>
-  (value, path, problems) => {
-    if (value !== null) check(value, path, problems);
-  };
+const nullable = (inner: Check): Check =>
+  check(
+    (value, path, problems) => {
+      if (value !== null) inner(value, path, problems);
+    },
+    (value) => value === null || inner.valid(value),
+  );
 
-const optional =
-  (check: Check): Check =>
-  (value, path, problems) => {
-    if (value !== undefined) check(value, path, problems);
-  };
+const optional = (inner: Check): Check =>
+  check(
+    (value, path, problems) => {
+      if (value !== undefined) inner(value, path, problems);
+    },
+    (value) => value === undefined || inner.valid(value),
+  );
 
-const arrayOf =
-  (check: Check): Check =>
-  (value, path, problems) => {
-    if (!Array.isArray(value)) problems.push(`${path}: expected an array, got ${describeValue(value)}`);
-    else value.forEach((item, i) => check(item, `${path}[${i}]`, problems));
-  };
+const arrayOf = (item: Check): Check =>
+  check(
+    (value, path, problems) => {
+      if (!Array.isArray(value)) problems.push(`${path}: expected an array, got ${describeValue(value)}`);
+      else value.forEach((v, i) => item(v, `${path}[${i}]`, problems));
+    },
+    // `every` skips holes as `forEach` does above.
+    (value) => Array.isArray(value) && value.every((v) => item.valid(v)),
+  );
 
-const recordOf =
-  (check: Check): Check =>
-  (value, path, problems) => {
-    if (!isRecord(value)) problems.push(`${path}: expected an object, got ${describeValue(value)}`);
-    else for (const [key, item] of Object.entries(value)) check(item, `${path}[${JSON.stringify(key)}]`, problems);
-  };
+const recordOf = (item: Check): Check =>
+  check(
+    (value, path, problems) => {
+      if (!isRecord(value)) problems.push(`${path}: expected an object, got ${describeValue(value)}`);
+      else for (const [key, v] of Object.entries(value)) item(v, `${path}[${JSON.stringify(key)}]`, problems);
+    },
+    (value) => {
+      if (!isRecord(value)) return false;
+      for (const key of Object.keys(value)) if (!item.valid(value[key])) return false;
+      return true;
+    },
+  );
 
 /** An object with these fields (others are left alone: they are the machine's to ignore). */
-const shape =
-  (fields: Record<string, Check>): Check =>
+const shape = (fields: Record<string, Check>): Check => {
+  const entries = Object.entries(fields);
+  return check(
+    (value, path, problems) => {
+      if (!isRecord(value)) {
+        problems.push(`${path}: expected an object, got ${describeValue(value)}`);
+        return;
+      }
+      for (const [key, field] of entries) field(value[key], `${path}.${key}`, problems);
+    },
+    (value) => {
+      if (!isRecord(value)) return false;
+      for (const [key, field] of entries) if (!field.valid(value[key])) return false;
+      return true;
+    },
+  );
+};
+
+/** One of several shapes, chosen by the value's `kind`. */
+const byKind = (kinds: Record<string, Check>): Check => {
+  const chosen = (value: unknown): Check | undefined => {
+    const kind = isRecord(value) ? value.kind : undefined;
+    return typeof kind === 'string' && Object.hasOwn(kinds, kind) ? kinds[kind] : undefined;
+  };
+  return check(
+    (value, path, problems) => {
+      const inner = chosen(value);
+      if (inner) inner(value, path, problems);
+      else
+        problems.push(
+          `${path}.kind: expected one of ${Object.keys(kinds)
+            .map((k) => JSON.stringify(k))
+            .join(', ')}, got ${describeValue(isRecord(value) ? value.kind : undefined)}`,
+        );
+    },
+    (value) => chosen(value)?.valid(value) ?? false,
+  );
+};
+
+const limitFields = shape({ level: oneOf(RISK_LIMIT_LEVELS), sourceId: text });
+const riskLimit: Check = check(
   (value, path, problems) => {
     if (!isRecord(value)) {
       problems.push(`${path}: expected an object, got ${describeValue(value)}`);
       return;
     }
-    for (const [key, check] of Object.entries(fields)) check(value[key], `${path}.${key}`, problems);
-  };
-
-/** One of several shapes, chosen by the value's `kind`. */
-const byKind =
-  (kinds: Record<string, Check>): Check =>
-  (value, path, problems) => {
-    const kind = isRecord(value) ? value.kind : undefined;
-    const check = typeof kind === 'string' && Object.hasOwn(kinds, kind) ? kinds[kind] : undefined;
-    if (check) check(value, path, problems);
-    else
-      problems.push(
-        `${path}.kind: expected one of ${Object.keys(kinds)
-          .map((k) => JSON.stringify(k))
-          .join(', ')}, got ${describeValue(kind)}`,
-      );
-  };
-
-const riskLimit: Check = (value, path, problems) => {
-  if (!isRecord(value)) {
-    problems.push(`${path}: expected an object, got ${describeValue(value)}`);
-    return;
-  }
-  problems.push(...validateRiskLimit(value as unknown as RiskLimit, path));
-  shape({ level: oneOf(RISK_LIMIT_LEVELS), sourceId: text })(value, path, problems);
-};
+    problems.push(...validateRiskLimit(value as unknown as RiskLimit, path));
+    limitFields(value, path, problems);
+  },
+  (value) => isRecord(value) && validateRiskLimit(value as unknown as RiskLimit, '').length === 0 && limitFields.valid(value),
+);
 
 const observation = shape({ at: time, balance: decimal, equity: decimal, netTransfers: decimal });
 
@@ -138,7 +179,7 @@ const reason = shape({ rule: text, message: text, numbers: recordOf(text) });
  * arithmetic and order handling use (decimal strings, statuses, ids, times). What only reports read (the
  * last gate decision and refusal, the outbox the next step overwrites) is checked for its kind only.
  */
-const context = shape({
+export const accountContextShape = shape({
   settings: shape({
     accountId: text,
     budget: shape({
@@ -237,7 +278,7 @@ const context = shape({
  */
 export function accountContextProblems(value: unknown, where: string): string[] {
   const problems: string[] = [];
-  context(value, where, problems);
+  if (!accountContextShape.valid(value)) accountContextShape(value, where, problems);
   if (problems.length === 0 && isRecord(value)) {
     const { reduction, orders } = value as { reduction: string | null; orders: Record<string, unknown> };
     if (reduction !== null && !Object.hasOwn(orders, reduction))

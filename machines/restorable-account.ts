@@ -78,20 +78,47 @@ export function accountSnapshotProblems(value: unknown, where: string, logic: Ac
   const top = topState(snapshot.value as StateValue);
   const mode = (snapshot.context as { mode: string }).mode;
   if (mode !== top) return [`${where}.context.mode: ${JSON.stringify(mode)} disagrees with the state ${JSON.stringify(top)}`];
-  // A copy: restoring revives actor references inside the context in place. The input is required by
-  // the types and unused (with a snapshot, XState restores it); a restore that throws leaves the actor
-  // in status "error" with what it threw. The try is for what could throw before that (a value too
-  // deeply nested to copy).
+  // Restoring revives actor references inside the context in place (`{xstate$$type: 1, id}` objects): a
+  // value holding one is restored from a copy, so the check never changes what it checks. Without one
+  // (always, for what this machine writes: it spawns no actors) the restore reads it only. The input is
+  // required by the types and unused (with a snapshot, XState restores it); a restore that throws leaves
+  // the actor in status "error" with what it threw. The try is for what could throw before that (a value
+  // too deeply nested to copy).
   let error: unknown;
   try {
-    const copy = structuredClone(snapshot);
-    const restored = createActor(logic, { snapshot: copy as Snapshot<unknown>, input: copy.context as AccountContext }).getSnapshot();
+    const restorable = holdsActorReference(snapshot) ? structuredClone(snapshot) : snapshot;
+    const restored = createActor(logic, {
+      snapshot: restorable as Snapshot<unknown>,
+      input: restorable.context as AccountContext,
+    }).getSnapshot();
     if (restored.status === 'error') error = restored.error ?? 'failed';
   } catch (thrown) {
     error = thrown;
   }
   if (error !== undefined) return [`${where}: XState cannot restore it: ${error instanceof Error ? error.message : String(error)}`];
   return [];
+}
+
+/** More objects than any account snapshot holds: a value past it is treated as one that may hold anything. */
+const WALK_LIMIT = 1_000_000;
+
+/**
+ * Whether `value` may hold, at any depth, an object XState would revive as an actor reference on restore
+ * (true also for a value too large to walk, or a cycle: those are restored from a copy, which is safe).
+ */
+function holdsActorReference(value: object): boolean {
+  // Iterative, without a visited set: a value read from outside may be nested deeper than the call stack
+  // allows, and one read from JSON is a tree (a cycle only runs into the limit).
+  const stack: object[] = [value];
+  let visited = 0;
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    if (++visited > WALK_LIMIT || 'xstate$$type' in next) return true;
+    for (const key in next) {
+      const item = (next as Record<string, unknown>)[key];
+      if (typeof item === 'object' && item !== null) stack.push(item);
+    }
+  }
+  return false;
 }
 
 /**

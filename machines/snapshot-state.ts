@@ -28,14 +28,18 @@ export function stateValueProblems(root: AnyStateNode, value: unknown, where: st
 /** `value` selects among the child states of `node`. */
 function childProblems(node: AnyStateNode, value: unknown, where: string): string[] {
   const children = node.states;
-  const names = Object.keys(children).filter((name) => children[name]?.type !== 'history');
   // History nodes are children too, but a state value never names one.
+  const names = (): string[] => Object.keys(children).filter((name) => children[name]?.type !== 'history');
   const known = (name: string): AnyStateNode | undefined =>
     Object.hasOwn(children, name) && children[name]?.type !== 'history' ? children[name] : undefined;
-  const expected = `expected one of ${names.map((n) => JSON.stringify(n)).join(', ')}`;
+  // Only a problem needs it: built then, not for every valid value.
+  const expected = (): string =>
+    `expected one of ${names()
+      .map((n) => JSON.stringify(n))
+      .join(', ')}`;
   if (typeof value === 'string') {
     const child = known(value);
-    if (!child) return [`${where}: unknown state ${JSON.stringify(value)} (${expected})`];
+    if (!child) return [`${where}: unknown state ${JSON.stringify(value)} (${expected()})`];
     if (node.type === 'parallel') return [`${where}: the parallel state "${node.key}" needs an object naming each of its regions`];
     if (hasChildren(child))
       return [`${where}: state ${JSON.stringify(value)} is not a leaf: expected {${JSON.stringify(value)}: …} naming one of its states`];
@@ -47,7 +51,7 @@ function childProblems(node: AnyStateNode, value: unknown, where: string): strin
   const keys = Object.keys(value);
   const problems: string[] = [];
   if (node.type === 'parallel') {
-    for (const name of names)
+    for (const name of names())
       if (!keys.includes(name)) problems.push(`${where}.${name}: missing (a region of the parallel state "${node.key}")`);
   } else if (keys.length !== 1) {
     return [`${where}: expected exactly one state, got ${keys.length === 0 ? 'none' : keys.map((k) => JSON.stringify(k)).join(', ')}`];
@@ -55,7 +59,7 @@ function childProblems(node: AnyStateNode, value: unknown, where: string): strin
   for (const key of keys) {
     const child = known(key);
     const inner = (value as Record<string, unknown>)[key];
-    if (!child) problems.push(`${where}: unknown state ${JSON.stringify(key)} (${expected})`);
+    if (!child) problems.push(`${where}: unknown state ${JSON.stringify(key)} (${expected()})`);
     else if (!hasChildren(child))
       problems.push(`${where}.${key}: state ${JSON.stringify(key)} has no child states, got ${describeValue(inner)}`);
     else problems.push(...childProblems(child, inner, `${where}.${key}`));

@@ -22,11 +22,34 @@ export interface LimitGroup {
   drawdown: DrawdownHistory;
 }
 
+/** An account the supervisor spawned: where it sits in `accounts` and the scope keys it was spawned under. */
+export interface RosterEntry {
+  at: number;
+  scopes: readonly string[];
+}
+
+/** One account of a `SPAWN_MANY` batch. */
+export interface AccountSpawn {
+  accountId: string;
+  input: AccountSpawnInput;
+  scopes: { scope: StopoutScope; id: string }[];
+}
+
 export interface SupervisorContext {
-  /** Account ids currently spawned, in config order. */
+  /** Account ids currently spawned, in spawn order (the runtime spawns in config order). Never mutated. */
   accounts: string[];
-  /** `scope:id` → account ids it covers (fleet is all accounts). */
-  scopes: Record<string, string[]>;
+  /**
+   * Account id → its entry, for O(1) membership (`isSpawned`). Shared between successive snapshots and only
+   * ever grown by new keys: an entry counts for a snapshot only where `accounts[entry.at]` is that id, so a
+   * key added for a later (or another) snapshot changes no earlier answer. A key is never rewritten in
+   * place: a respawn or a removal copies the map.
+   */
+  roster: ReadonlyMap<string, RosterEntry>;
+  /**
+   * `scope:id` → ids ever spawned under it (fleet is all accounts, not listed), grown in place like
+   * `roster`; `coveredAccounts` keeps those spawned now under that scope.
+   */
+  scopes: ReadonlyMap<string, ReadonlySet<string>>;
   groups: Record<string, LimitGroup>;
   /** Every stopout in force, whatever its scope. */
   stopouts: Stopout[];
@@ -40,6 +63,8 @@ export interface SupervisorContext {
 
 export type SupervisorEvent =
   | { type: 'SPAWN'; accountId: string; input: AccountSpawnInput; scopes: { scope: StopoutScope; id: string }[] }
+  /** Many accounts in one step (a recovery, a fleet start): one assign, one copy of the children. */
+  | { type: 'SPAWN_MANY'; accounts: AccountSpawn[] }
   | { type: 'DESPAWN'; accountId: string }
   | { type: 'ROUTE'; accountId: string; event: AccountEvent }
   | { type: 'BROADCAST'; event: AccountEvent }
@@ -56,14 +81,56 @@ export interface SupervisorInput {
   groups: Array<Omit<LimitGroup, 'drawdown'>>;
 }
 
-/** Accounts a stopout at (scope, id) covers. */
-export function coveredAccounts(context: SupervisorContext, scope: StopoutScope, id: string): string[] {
+/** Whether `accountId` is spawned now, in O(1). */
+export function isSpawned(context: SupervisorContext, accountId: string): boolean {
+  const entry = context.roster.get(accountId);
+  return entry !== undefined && context.accounts[entry.at] === accountId;
+}
+
+/** Accounts a stopout at (scope, id) covers, in O(accounts ever spawned under that scope). */
+export function coveredAccounts(context: SupervisorContext, scope: StopoutScope, id: string): readonly string[] {
   if (scope === 'fleet') return context.accounts;
-  return (context.scopes[scopeKey(scope, id)] ?? []).filter((a) => context.accounts.includes(a));
+  const key = scopeKey(scope, id);
+  const members = context.scopes.get(key);
+  if (!members) return [];
+  const covered: string[] = [];
+  for (const accountId of members) {
+    const entry = context.roster.get(accountId);
+    if (entry !== undefined && context.accounts[entry.at] === accountId && entry.scopes.includes(key)) covered.push(accountId);
+  }
+  return covered;
 }
 
 function groupOf(context: SupervisorContext, scope: StopoutScope, id: string): LimitGroup | undefined {
   return context.groups[scopeKey(scope, id)];
+}
+
+/** Whether a stopout applies to an account spawned under `scopes`. */
+function stopoutCovers(stopout: Stopout, scopes: readonly { scope: StopoutScope; id: string }[]): boolean {
+  return stopout.scope === 'fleet' || scopes.some((s) => s.scope === stopout.scope && s.id === stopout.id);
+}
+
+/**
+ * The bookkeeping of `spawns` joining the spawned accounts (each new and unique: the caller filters), in
+ * O(spawns) plus one copy of `accounts`.
+ */
+function joined(context: SupervisorContext, spawns: readonly AccountSpawn[]): Pick<SupervisorContext, 'accounts' | 'roster' | 'scopes'> {
+  // A key already present (a respawn) must not be rewritten under snapshots that read it: copy the map.
+  const shared = spawns.every((s) => !context.roster.has(s.accountId));
+  const roster = (shared ? context.roster : new Map(context.roster)) as Map<string, RosterEntry>;
+  const scopes = context.scopes as Map<string, Set<string>>;
+  const accounts = context.accounts.slice();
+  for (const { accountId, scopes: under } of spawns) {
+    const keys = under.filter((s) => s.scope !== 'fleet').map((s) => scopeKey(s.scope, s.id));
+    roster.set(accountId, { at: accounts.length, scopes: keys });
+    accounts.push(accountId);
+    for (const key of keys) {
+      const members = scopes.get(key);
+      if (members) members.add(accountId);
+      else scopes.set(key, new Set([accountId]));
+    }
+  }
+  return { accounts, roster, scopes };
 }
 
 const noOutbox: SupervisorContext['outbox'] = { persist: [], resetResult: null, failure: null };
@@ -93,35 +160,53 @@ export const supervisorMachine = setup({
     reportFailure: () => {},
 
     spawnAccount: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== 'SPAWN' || context.accounts.includes(event.accountId)) return;
+      if (event.type !== 'SPAWN' || isSpawned(context, event.accountId)) return;
       enqueue.spawnChild('account', { id: event.accountId, systemId: event.accountId, input: event.input });
-      const scopes = { ...context.scopes };
-      for (const { scope, id } of event.scopes) {
-        const key = scopeKey(scope, id);
-        scopes[key] = [...new Set([...(scopes[key] ?? []), event.accountId])];
-      }
-      enqueue.assign({ accounts: [...context.accounts, event.accountId], scopes });
+      enqueue.assign(joined(context, [event]));
       // A new account starts under every stopout already in force over it.
       for (const stopout of context.stopouts) {
-        if (stopout.scope === 'fleet' || event.scopes.some((s) => s.scope === stopout.scope && s.id === stopout.id)) {
-          enqueue.sendTo(event.accountId, { type: 'STOPOUT_SET', stopout });
-        }
+        if (stopoutCovers(stopout, event.scopes)) enqueue.sendTo(event.accountId, { type: 'STOPOUT_SET', stopout });
+      }
+    }),
+    /**
+     * Like SPAWN for each account not spawned yet (the first of repeated ids wins), in one assign: XState
+     * copies the supervisor's children once per spawning action, so a batch costs one copy, not one each.
+     */
+    spawnAccounts: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'SPAWN_MANY') return;
+      const seen = new Set<string>();
+      const spawns = event.accounts.filter((s) => {
+        if (seen.has(s.accountId) || isSpawned(context, s.accountId)) return false;
+        seen.add(s.accountId);
+        return true;
+      });
+      if (spawns.length === 0) return;
+      enqueue.assign(({ spawn }) => {
+        for (const s of spawns) spawn('account', { id: s.accountId, systemId: s.accountId, input: s.input });
+        return joined(context, spawns);
+      });
+      for (const stopout of context.stopouts) {
+        for (const s of spawns) if (stopoutCovers(stopout, s.scopes)) enqueue.sendTo(s.accountId, { type: 'STOPOUT_SET', stopout });
       }
     }),
     despawnAccount: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== 'DESPAWN' || !context.accounts.includes(event.accountId)) return;
+      if (event.type !== 'DESPAWN' || !isSpawned(context, event.accountId)) return;
       enqueue(stopChild(event.accountId));
-      enqueue.assign({ accounts: context.accounts.filter((a) => a !== event.accountId) });
+      // Positions after the removed one shift: a new roster, never a rewrite of the shared one.
+      const accounts = context.accounts.filter((a) => a !== event.accountId);
+      const roster = new Map<string, RosterEntry>();
+      accounts.forEach((accountId, at) => roster.set(accountId, { at, scopes: context.roster.get(accountId)?.scopes ?? [] }));
+      enqueue.assign({ accounts, roster });
     }),
     restartAccount: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'CHILD_FAILED') return;
       enqueue.assign({ outbox: { ...noOutbox, failure: { accountId: event.accountId, error: event.error } } });
-      if (!context.accounts.includes(event.accountId)) return;
+      if (!isSpawned(context, event.accountId)) return;
       enqueue(stopChild(event.accountId));
       enqueue.spawnChild('account', { id: event.accountId, systemId: event.accountId, input: event.input });
     }),
     route: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== 'ROUTE' || !context.accounts.includes(event.accountId)) return;
+      if (event.type !== 'ROUTE' || !isSpawned(context, event.accountId)) return;
       enqueue.sendTo(event.accountId, event.event);
     }),
     broadcast: enqueueActions(({ context, event, enqueue }) => {
@@ -230,7 +315,8 @@ export const supervisorMachine = setup({
   id: 'supervisor',
   context: ({ input }) => ({
     accounts: [],
-    scopes: {},
+    roster: new Map(),
+    scopes: new Map(),
     groups: Object.fromEntries(input.groups.map((g) => [scopeKey(g.scope, g.id), { ...g, drawdown: createDrawdownHistory() }])),
     stopouts: [],
     outbox: noOutbox,
@@ -240,6 +326,7 @@ export const supervisorMachine = setup({
     supervising: {
       on: {
         SPAWN: { actions: 'spawnAccount' },
+        SPAWN_MANY: { actions: 'spawnAccounts' },
         DESPAWN: { actions: 'despawnAccount' },
         ROUTE: { actions: 'route' },
         BROADCAST: { actions: 'broadcast' },

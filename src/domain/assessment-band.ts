@@ -61,7 +61,7 @@ export interface AssessmentBand {
 /** A rule's linear function of the marks: value K + Σ c·p, bad when `bad(value)`. */
 interface Level {
   rule: string;
-  describe: string;
+  describe: () => string;
   blocking: boolean;
   k: Decimal;
   c: Record<string, Decimal>;
@@ -94,7 +94,8 @@ export function assessmentBand(input: BandInput): AssessmentBand {
     mmr[symbol] = dec(product.mmr);
     kEquity = kEquity.minus(q.times(e));
   }
-  const coefficients = (f: (q: Decimal, symbol: string) => Decimal) => Object.fromEntries(held.map(({ symbol, q }) => [symbol, f(q, symbol)]));
+  const coefficients = (f: (q: Decimal, symbol: string) => Decimal) =>
+    Object.fromEntries(held.map(({ symbol, q }) => [symbol, f(q, symbol)]));
   const equityC = coefficients((q) => q);
   const levels: Level[] = [];
   const h = dec(input.hysteresis);
@@ -104,7 +105,7 @@ export function assessmentBand(input: BandInput): AssessmentBand {
     const t = threshold.toDecimalPlaces(RATIO_DECIMALS, Decimal.ROUND_CEIL);
     levels.push({
       rule,
-      describe: `the margin buffer falls below ${threshold.toFixed()}`,
+      describe: () => `the margin buffer falls below ${threshold.toFixed()}`,
       blocking,
       k: kEquity,
       c: coefficients((q, s) => q.minus(mmr[s]!.plus(t).times(q.abs()))),
@@ -124,7 +125,7 @@ export function assessmentBand(input: BandInput): AssessmentBand {
       const n = dec(budget.maxGrossNotional).times(scale);
       levels.push({
         rule: 'max-gross-notional',
-        describe: `the gross notional reaches ${n.toFixed()}`,
+        describe: () => `the gross notional reaches ${n.toFixed()}`,
         blocking,
         k: n.neg(),
         c: coefficients((q) => q.abs()),
@@ -132,7 +133,7 @@ export function assessmentBand(input: BandInput): AssessmentBand {
       });
     }
   }
-  const equityLevel = (rule: string, level: Decimal, blocking: boolean, describe: string): void => {
+  const equityLevel = (rule: string, level: Decimal, blocking: boolean, describe: () => string): void => {
     levels.push({ rule, describe, blocking, k: kEquity.minus(level), c: equityC, bad: (v) => !v.isPos() });
   };
   if (budget.sessionLossLimit !== undefined && input.sessionStart !== null) {
@@ -142,10 +143,16 @@ export function assessmentBand(input: BandInput): AssessmentBand {
       [ONE.minus(h), false],
     ] as const) {
       const loss = dec(budget.sessionLossLimit).times(scale);
-      equityLevel('session-loss-limit', dec(input.sessionStart.equity).plus(transfers).minus(loss), blocking, `the session loss reaches ${loss.toFixed()}`);
+      equityLevel(
+        'session-loss-limit',
+        dec(input.sessionStart.equity).plus(transfers).minus(loss),
+        blocking,
+        () => `the session loss reaches ${loss.toFixed()}`,
+      );
     }
   }
-  for (const level of input.equityLevels) equityLevel('risk-limit', level, true, `equity falls to ${level.toFixed()}, a risk limit's level`);
+  for (const level of input.equityLevels)
+    equityLevel('risk-limit', level, true, () => `equity falls to ${level.toFixed()}, a risk limit's level`);
 
   for (const { symbol, q } of held) {
     urgency.slope[symbol] = Number(q.minus(mmr[symbol]!.times(q.abs())));
@@ -153,13 +160,36 @@ export function assessmentBand(input: BandInput): AssessmentBand {
   }
   urgency.k = Number(kEquity);
 
-  const symbols = held.length === 1 ? oneSymbolBand(held[0]!.symbol, marks, levels) : boxBand(marks, levels);
-  let blocking: AssessmentBand['blocking'] = null;
-  if (input.trading && held.length === 1) {
-    const symbol = held[0]!.symbol;
-    blocking = { symbol, ...blockingLevels(symbol, marks, levels) };
+  if (held.length > 1) return { symbols: boxBand(marks, levels), blocking: null, urgency };
+  const symbol = held[0]!.symbol;
+  const roots = levelRoots(symbol, marks, levels);
+  return {
+    symbols: { [symbol]: oneSymbolBand(marks[symbol]!, roots) },
+    blocking: input.trading ? { symbol, ...blockingLevels(symbol, marks[symbol]!, roots) } : null,
+    urgency,
+  };
+}
+
+/** Where each level's function of the one held symbol's mark is zero, with its value now. */
+interface Root {
+  level: Level;
+  value: Decimal;
+  root: Decimal;
+  /** Covers the division's rounding: |root| or |mark|, whichever is larger, × 1e-30. */
+  guard: Decimal;
+}
+
+function levelRoots(symbol: string, marks: Record<string, Decimal>, levels: Level[]): Root[] {
+  const p0 = marks[symbol]!;
+  const roots: Root[] = [];
+  for (const level of levels) {
+    const c = level.c[symbol]!;
+    if (c.isZero()) continue;
+    const value = valueAt(level, marks);
+    const root = p0.minus(value.div(c));
+    roots.push({ level, value, root, guard: Decimal.max(root.abs(), p0).times(ROUNDING_GUARD) });
   }
-  return { symbols, blocking, urgency };
+  return roots;
 }
 
 function valueAt(level: Level, marks: Record<string, Decimal>): Decimal {
@@ -169,15 +199,10 @@ function valueAt(level: Level, marks: Record<string, Decimal>): Decimal {
 }
 
 /** One symbol: between the nearest roots below and above the mark (a root at the mark closes that side). */
-function oneSymbolBand(symbol: string, marks: Record<string, Decimal>, levels: Level[]): Record<string, SymbolBand> {
-  const p0 = marks[symbol]!;
+function oneSymbolBand(p0: Decimal, roots: Root[]): SymbolBand {
   let lo: Decimal | null = null;
   let hi: Decimal | null = null;
-  for (const level of levels) {
-    const c = level.c[symbol]!;
-    if (c.isZero()) continue;
-    const root = p0.minus(valueAt(level, marks).div(c));
-    const guard = Decimal.max(root.abs(), p0).times(ROUNDING_GUARD);
+  for (const { root, guard } of roots) {
     if (root.lte(p0)) {
       const edge = Decimal.min(p0, root.plus(guard));
       if (lo === null || edge.gt(lo)) lo = edge;
@@ -187,7 +212,7 @@ function oneSymbolBand(symbol: string, marks: Record<string, Decimal>, levels: L
       if (hi === null || edge.lt(hi)) hi = edge;
     }
   }
-  return { [symbol]: { lo: lo !== null && lo.isPos() ? lo : null, hi } };
+  return { lo: lo?.isPos() ? lo : null, hi };
 }
 
 /** Several symbols: the box p·(1 ± δ) in which no level's function can reach zero. */
@@ -201,7 +226,7 @@ function boxBand(marks: Record<string, Decimal>, levels: Level[]): Record<string
     if (delta === null || d.lt(delta)) delta = d;
   }
   // Below 1e-9 the products' own rounding (40 digits) could exceed the guard: no room then.
-  if (delta !== null && delta.lt(MIN_BOX)) delta = ZERO;
+  if (delta?.lt(MIN_BOX)) delta = ZERO;
   const symbols: Record<string, SymbolBand> = {};
   for (const [symbol, p0] of Object.entries(marks)) {
     if (delta === null) symbols[symbol] = { lo: null, hi: null };
@@ -219,23 +244,18 @@ function boxBand(marks: Record<string, Decimal>, levels: Level[]): Record<string
  * The nearest level on each side whose crossing makes the assessment refuse entries: the root moved 1e-30
  * outwards, so a mark strictly past it is certainly on the level's bad side.
  */
-function blockingLevels(symbol: string, marks: Record<string, Decimal>, levels: Level[]): { below: BlockingLevel | null; above: BlockingLevel | null } {
-  const p0 = marks[symbol]!;
-  let below: BlockingLevel | null = null;
-  let above: BlockingLevel | null = null;
-  for (const level of levels) {
-    const c = level.c[symbol]!;
-    if (!level.blocking || c.isZero() || level.bad(valueAt(level, marks))) continue;
-    const root = p0.minus(valueAt(level, marks).div(c));
-    const guard = Decimal.max(root.abs(), p0).times(ROUNDING_GUARD);
-    const message = (price: Decimal) => `${symbol} mark past ${price.toFixed()}, where ${level.describe}`;
-    if (root.lt(p0)) {
-      const price = root.minus(guard);
-      if (below === null || price.gt(below.price)) below = { price, rule: level.rule, message: message(price) };
-    } else if (root.gt(p0)) {
-      const price = root.plus(guard);
-      if (above === null || price.lt(above.price)) above = { price, rule: level.rule, message: message(price) };
-    }
+function blockingLevels(symbol: string, p0: Decimal, roots: Root[]): { below: BlockingLevel | null; above: BlockingLevel | null } {
+  let below: Root | null = null;
+  let above: Root | null = null;
+  for (const r of roots) {
+    if (!r.level.blocking || r.level.bad(r.value)) continue;
+    if (r.root.lt(p0) && (below === null || r.root.gt(below.root))) below = r;
+    else if (r.root.gt(p0) && (above === null || r.root.lt(above.root))) above = r;
   }
-  return { below, above };
+  const level = (r: Root | null, price: (r: Root) => Decimal): BlockingLevel | null => {
+    if (r === null) return null;
+    const at = price(r);
+    return { price: at, rule: r.level.rule, message: `${symbol} mark past ${at.toFixed()}, where ${r.level.describe()}` };
+  };
+  return { below: level(below, (r) => r.root.minus(r.guard)), above: level(above, (r) => r.root.plus(r.guard)) };
 }

@@ -1,12 +1,13 @@
 import {
   checkSnapshotMeta,
+  type SnapshotLoad,
   type SnapshotMeta,
   type SnapshotStore,
   type SnapshotStoreStats,
   type StoredSnapshot,
 } from './snapshot-store.ts';
 import { SnapshotRefusedError, type SnapshotCheck } from './snapshot-refusal.ts';
-import { decodeStoredSnapshot, encodeStoredSnapshot } from './stored-snapshot.ts';
+import { decodedLoad, decodeStoredSnapshot, encodeStoredSnapshot } from './stored-snapshot.ts';
 
 /**
  * Snapshots in this process's memory (the embedded single-process default). Values are kept as their
@@ -39,6 +40,13 @@ export class MemorySnapshotStore implements SnapshotStore {
       if (error instanceof SnapshotRefusedError) this.#stats.refused++;
       throw error;
     }
+  }
+
+  async loadMany(accountIds: readonly string[], check?: SnapshotCheck): Promise<SnapshotLoad[]> {
+    const refused = (): void => void this.#stats.refused++;
+    return accountIds.map((accountId) =>
+      decodedLoad(accountId, `memory snapshot ${JSON.stringify(accountId)}`, this.#values.get(accountId)?.json ?? null, refused, check),
+    );
   }
 
   /** Stores `raw` as the account's stored value, as another writer (another version, a hand) might have. */

@@ -1,4 +1,4 @@
-import type { SnapshotCheck } from './snapshot-refusal.ts';
+import type { SnapshotCheck, SnapshotRefusedError } from './snapshot-refusal.ts';
 
 /** Who wrote a snapshot, when, and its place in the account's history. */
 export interface SnapshotMeta {
@@ -20,6 +20,12 @@ export interface StoredSnapshot {
   /** The schema it was written under (`SNAPSHOT_SCHEMA` in stored-snapshot.ts; 1 when the value has none). */
   schema: number;
 }
+
+/** What `loadMany` found for one account: what `load` would have returned, or the refusal it would have thrown. */
+export type SnapshotLoad =
+  | { accountId: string; kind: 'loaded'; stored: StoredSnapshot }
+  | { accountId: string; kind: 'missing' }
+  | { accountId: string; kind: 'refused'; error: SnapshotRefusedError };
 
 export interface SnapshotStoreStats {
   /** `save` calls. */
@@ -45,11 +51,16 @@ export interface SnapshotStoreStats {
  *   value that is not JSON, not the stored form, of a schema this version does not read, or that `check`
  *   refuses is never returned: `load` throws `SnapshotRefusedError` naming each problem by path, and counts
  *   it in `stats().refused`. Any other error means the backend could not be read.
+ * - `loadMany` is `load` for many accounts at once (a recovery): a few round trips for all of them, not one
+ *   each. It answers every account asked, in the order asked (a repeated id is answered each time); a
+ *   refused value is that account's answer (`kind: 'refused'`, counted like `load`'s), never the batch's
+ *   failure. It rejects only when the backend could not be read (or an id has no valid key).
  * - `list` reports accounts with a written snapshot (`flush` first to include pending saves).
  */
 export interface SnapshotStore {
   save(accountId: string, snapshot: unknown, meta: SnapshotMeta): Promise<void>;
   load(accountId: string, check?: SnapshotCheck): Promise<StoredSnapshot | null>;
+  loadMany(accountIds: readonly string[], check?: SnapshotCheck): Promise<SnapshotLoad[]>;
   /** Drops pending saves of the account, waits for its write in flight, then removes the snapshot. */
   delete(accountId: string): Promise<void>;
   list(): Promise<string[]>;

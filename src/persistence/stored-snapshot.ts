@@ -1,5 +1,5 @@
 import { SnapshotRefusedError, type SnapshotCheck } from './snapshot-refusal.ts';
-import type { SnapshotMeta, StoredSnapshot } from './snapshot-store.ts';
+import type { SnapshotLoad, SnapshotMeta, StoredSnapshot } from './snapshot-store.ts';
 
 /**
  * The schema of what this version writes, `meta.schema` in the stored form. Bump it when a snapshot this
@@ -71,4 +71,25 @@ export function decodeStoredSnapshot(accountId: string, where: string, raw: stri
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * `decodeStoredSnapshot` as a `loadMany` answer: a stored value (`null` when there is none) decoded, or the
+ * refusal it raised; `refused` counts each refusal.
+ */
+export function decodedLoad(
+  accountId: string,
+  where: string,
+  raw: string | null,
+  refused: () => void,
+  check?: SnapshotCheck,
+): SnapshotLoad {
+  if (raw === null) return { accountId, kind: 'missing' };
+  try {
+    return { accountId, kind: 'loaded', stored: decodeStoredSnapshot(accountId, where, raw, check) };
+  } catch (error) {
+    if (!(error instanceof SnapshotRefusedError)) throw error;
+    refused();
+    return { accountId, kind: 'refused', error };
+  }
 }

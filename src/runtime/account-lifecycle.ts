@@ -3,7 +3,7 @@ import { createAccountContext, type AccountContext, type AccountEvent, type Work
 import { accountMachine } from '../../machines/account.ts';
 import { persistedSnapshot, restorableAccount, type AccountRef, type AccountSnapshot } from '../../machines/restorable-account.ts';
 import { statePath, topState } from '../../machines/snapshot-state.ts';
-import type { SupervisorEvent } from '../../machines/supervisor.ts';
+import type { AccountSpawn, SupervisorEvent } from '../../machines/supervisor.ts';
 import { dec } from '../domain/decimal.ts';
 import type { LedgerState } from '../domain/ledger.ts';
 import { isTerminal } from '../domain/order-status.ts';
@@ -44,6 +44,12 @@ export interface AccountLifecyclePorts {
   records: Pick<AccountRecords, 'noteState' | 'forget'>;
   /** An order outcome a takeover found on the venue, handled like one the venue reported. */
   onLifecycle(update: LifecycleUpdate): void;
+  /** Told of each account actor watched (a spawn or a restart), of its every snapshot, and of its removal. */
+  observer?: {
+    watched(accountId: string): void;
+    snapshot(accountId: string, snapshot: AccountSnapshot): void;
+    removed(accountId: string): void;
+  };
 }
 
 /**
@@ -57,6 +63,8 @@ export class AccountLifecycle {
   readonly #orderHashes = new Map<string, Map<string, string>>();
   readonly #persistKey = new Map<string, unknown[]>();
   readonly #subscriptions = new Map<string, { unsubscribe(): void }>();
+  /** Takeovers waiting for the next batched spawn (see #spawnBatched). */
+  readonly #spawnQueue: Array<{ spawn: AccountSpawn; wanted: () => boolean; resolve: (spawned: boolean) => void }> = [];
   /** Accounts whose takeover is reconciling with the venue: not spawned yet, each with the token of its attempt. */
   readonly #reconciling = new Map<string, symbol>();
   /** Reconciliations waiting for the venue (a lifecycle event or a tick wakes them). */
@@ -108,6 +116,16 @@ export class AccountLifecycle {
     for (const s of this.#subscriptions.values()) s.unsubscribe();
   }
 
+  /** Starts supervising many accounts afresh in one spawn (a fleet's start: one copy of the supervisor's children). */
+  addAccounts(starts: Array<{ accountId: string; start: AccountStart }>): void {
+    const accounts = starts.map(({ accountId, start }) => {
+      const plan = this.#plan(accountId);
+      return { accountId, input: { context: this.#freshContext(plan.settings, start) }, scopes: plan.scopes };
+    });
+    this.#p.send({ type: 'SPAWN_MANY', accounts });
+    for (const { accountId } of accounts) this.#watchAccount(accountId);
+  }
+
   /** Starts supervising an account afresh (its session starts now). */
   addAccount(accountId: string, start: AccountStart): void {
     const plan = this.#plan(accountId);
@@ -129,7 +147,9 @@ export class AccountLifecycle {
       await this.#reconcile(accountId, [], {}, token);
       if (this.#reconciling.get(accountId) !== token) return;
       const ledger = this.#p.venue.ledger?.(accountId) ?? start.ledger;
-      this.addAccount(accountId, { ...start, ...(ledger ? { ledger } : {}) });
+      const plan = this.#plan(accountId);
+      const context = this.#freshContext(plan.settings, { ...start, ...(ledger ? { ledger } : {}) });
+      await this.#spawnBatched({ accountId, input: { context }, scopes: plan.scopes }, () => this.#reconciling.get(accountId) === token);
     } finally {
       if (this.#reconciling.get(accountId) === token) this.#reconciling.delete(accountId);
     }
@@ -153,13 +173,11 @@ export class AccountLifecycle {
       const reconciled = await this.#reconcile(accountId, saved, persisted.orderHashes ?? {}, token);
       if (this.#reconciling.get(accountId) !== token) return; // removed (its lease lost) while reconciling
       this.#orderHashes.set(accountId, reconciled.hashes);
-      this.#p.send({
-        type: 'SPAWN',
-        accountId,
-        input: { persisted: persistedSnapshot(`snapshot of ${accountId}`, persisted.snapshot) },
-        scopes: plan.scopes,
-      });
-      this.#watchAccount(accountId);
+      const spawned = await this.#spawnBatched(
+        { accountId, input: { persisted: persistedSnapshot(`snapshot of ${accountId}`, persisted.snapshot) }, scopes: plan.scopes },
+        () => this.#reconciling.get(accountId) === token,
+      );
+      if (!spawned) return; // removed while it waited for the batch
       const at = this.#p.outlet.clock.now();
       // Position first (the venue's ledger now, fills of the reclaimed orders included), then the orders'
       // outcomes: an order that ended lets the account plan its next step on the real position.
@@ -307,6 +325,27 @@ export class AccountLifecycle {
     return { found, hashes };
   }
 
+  /**
+   * Spawns with the other takeovers that finished reconciling in the same turn: one SPAWN_MANY for all of
+   * them (XState copies the supervisor's children once per spawn action, so 10,000 single spawns cost
+   * 10,000 copies). Resolves true once the account is spawned and watched, false when `wanted` no longer
+   * holds at the batch (its takeover was abandoned meanwhile) and it was not spawned.
+   */
+  #spawnBatched(spawn: AccountSpawn, wanted: () => boolean): Promise<boolean> {
+    return new Promise((resolve) => {
+      this.#spawnQueue.push({ spawn, wanted, resolve });
+      if (this.#spawnQueue.length > 1) return;
+      queueMicrotask(() => {
+        const batch = this.#spawnQueue.splice(0);
+        const go = batch.filter((b) => b.wanted());
+        if (go.length > 0) this.#p.send({ type: 'SPAWN_MANY', accounts: go.map((b) => b.spawn) });
+        for (const { spawn: s } of go) this.#watchAccount(s.accountId);
+        const spawned = new Set(go);
+        for (const b of batch) b.resolve(spawned.has(b));
+      });
+    });
+  }
+
   /** Stops supervising an account (config reload, or its lease went to another process). */
   removeAccount(accountId: string): void {
     this.#spawnOwnership.delete(accountId);
@@ -315,6 +354,7 @@ export class AccountLifecycle {
     this.#subscriptions.get(accountId)?.unsubscribe();
     this.#subscriptions.delete(accountId);
     this.#p.records.forget(accountId);
+    this.#p.observer?.removed(accountId);
     this.#p.send({ type: 'DESPAWN', accountId });
   }
 
@@ -340,9 +380,11 @@ export class AccountLifecycle {
     this.#subscriptions.get(accountId)?.unsubscribe();
     const ref = this.#p.account(accountId);
     if (!ref) return;
+    this.#p.observer?.watched(accountId);
     const onSnapshot = (snapshot: AccountSnapshot): void => {
       this.#p.records.noteState(accountId, topState(snapshot.value), snapshot.context, statePath(snapshot.value));
       this.#maybePersist(accountId, snapshot, ref);
+      this.#p.observer?.snapshot(accountId, snapshot);
     };
     const subscription = ref.subscribe({
       next: onSnapshot,

@@ -24,7 +24,11 @@ import { OrderRequests } from './order-requests.ts';
 import { RunCounters, type SummaryRecord } from './run-counters.ts';
 import type { RuntimeOutlet } from './runtime-outlet.ts';
 import { StopoutSync } from './stopout-sync.ts';
-import { VenueInputs } from './venue-inputs.ts';
+import { VenueInputs, type MarkUpdate } from './venue-inputs.ts';
+import { MarkDelivery, type MarkDeliveryMode } from './mark-delivery.ts';
+import { coveredAccounts, type SupervisorEvent } from '../../machines/supervisor.ts';
+import type { AccountEvent } from '../../machines/account-context.ts';
+import { nextPeriodBoundary, parseIsoTime } from '../domain/periods.ts';
 
 export type { AccountStart, PersistedAccount } from './account-lifecycle.ts';
 export type { MemberValues } from './group-observation.ts';
@@ -63,6 +67,11 @@ export interface FleetRuntimeOptions {
    * (undefined while unknown). Without it a group is measured only when this process runs all its members.
    */
   remoteMember?: (accountId: string) => MemberValues | undefined;
+  /**
+   * How marks reach the accounts (src/runtime/mark-delivery.ts): `indexed` (default) only the accounts whose
+   * band a mark left; `every-account` the reference the indexed path is proven against.
+   */
+  markDelivery?: MarkDeliveryMode;
 }
 
 const noWork = { begin(): void {}, end(): void {} };
@@ -89,6 +98,9 @@ export class FleetRuntime {
   readonly #accounts: AccountLifecycle;
   readonly #operator: OperatorActions;
   readonly #unwatch: Array<() => void> = [];
+  readonly #delivery: MarkDelivery;
+  /** The next instant a risk limit's window can move by time alone (a UTC midnight or a startTime). */
+  #boundary = Number.NEGATIVE_INFINITY;
 
   constructor(options: FleetRuntimeOptions) {
     this.#o = options;
@@ -100,7 +112,17 @@ export class FleetRuntime {
       write: (record) => options.timeline.write(record),
       report: (message) => options.report?.(message),
     };
-    const send = (event: Parameters<typeof this.supervisor.send>[0]) => this.supervisor.send(event);
+    this.#delivery = new MarkDelivery({
+      mode: options.markDelivery ?? 'indexed',
+      send: (accountId, event) => {
+        const ref = this.account(accountId);
+        ref?.send(event);
+        return ref !== undefined;
+      },
+      // Simulation visits every account inside the mark's handling; live spreads the visits over turns.
+      ...(options.serializeRequests ? {} : { schedule: (next: () => void) => void setImmediate(next) }),
+    });
+    const send = (event: SupervisorEvent) => this.#send(event);
     const supervisorContext = () => this.supervisor.getSnapshot().context;
     const accountContext = (accountId: string) => this.accountContext(accountId);
     this.#records = new AccountRecords(outlet);
@@ -123,12 +145,21 @@ export class FleetRuntime {
       account: (accountId) => this.account(accountId),
       records: this.#records,
       onLifecycle: (update) => this.#inputs.onLifecycle(update),
+      observer: {
+        watched: (accountId) => {
+          this.#delivery.remove(accountId);
+          this.#delivery.add(accountId);
+        },
+        snapshot: (accountId, snapshot) => this.#delivery.noteSnapshot(accountId, snapshot),
+        removed: (accountId) => this.#delivery.remove(accountId),
+      },
     });
     this.#inputs = new VenueInputs({
       venue: options.venue,
       outlet,
       send,
-      route: (accountId, event) => this.supervisor.send({ type: 'ROUTE', accountId, event }),
+      route: (accountId, event) => this.#route(accountId, event),
+      deliverMark: (mark) => this.#deliverMark(mark),
       observeGroups: () => this.#observeGroups(),
       wake: () => this.#accounts.wake(),
       counters: this.#counters,
@@ -164,10 +195,12 @@ export class FleetRuntime {
   /** Starts the supervisor, spawns the accounts and connects the venue and the store. */
   start(starts: Record<string, AccountStart>): void {
     this.supervisor.start();
-    for (const plan of this.#fleetPlan.accounts) {
-      const start = starts[plan.settings.accountId];
-      if (start) this.addAccount(plan.settings.accountId, start);
-    }
+    this.#accounts.addAccounts(
+      this.#fleetPlan.accounts.flatMap((plan) => {
+        const start = starts[plan.settings.accountId];
+        return start ? [{ accountId: plan.settings.accountId, start }] : [];
+      }),
+    );
     this.#inputs.attach();
     this.#unwatch.push(this.#stopouts.connect());
   }
@@ -188,13 +221,34 @@ export class FleetRuntime {
     return this.supervisor.system.get(accountId) as AccountRef | undefined;
   }
 
+  /** The account's context, caught up with every mark (the same as if it had seen each one). */
   accountContext(accountId: string): AccountContext | undefined {
+    this.#delivery.catchUp(accountId);
     return this.account(accountId)?.getSnapshot().context;
   }
 
-  /** A strategy asks to send an order: it goes through the account's gate. */
+  /**
+   * A strategy asks to send an order: it goes through the account's gate. An account a mark has certainly
+   * taken past one of its entry-blocking levels refuses at once, before its statechart has seen the mark
+   * (a live crash visits the fleet over several turns); any other entry is judged by the statechart after
+   * it has caught up with the marks.
+   */
   requestEntry(accountId: string, order: OrderIntent): void {
-    this.supervisor.send({ type: 'ROUTE', accountId, event: { type: 'ENTRY_REQUEST', order, at: this.#o.clock.now() } });
+    const flag = this.#delivery.flag(accountId);
+    if (flag && this.account(accountId)) {
+      this.#counters.entryBlocked(accountId);
+      this.#o.timeline.write({
+        t: this.#o.clock.now() - this.#o.origin,
+        kind: 'decision',
+        account: accountId,
+        allowed: false,
+        rules: [flag.rule],
+        order,
+        reasons: [`${flag.message} (refused before the account's statechart has seen the mark)`],
+      });
+      return;
+    }
+    this.#route(accountId, { type: 'ENTRY_REQUEST', order, at: this.#o.clock.now() });
   }
 
   /** What the account's gate would answer to `order` now; nothing is sent (undefined: not supervised here). */
@@ -202,11 +256,15 @@ export class FleetRuntime {
     return this.#operator.checkEntry(accountId, order);
   }
 
-  /** The clock moved: timers of every account, group drawdowns, periodic risk records. */
+  /**
+   * The clock moved: timers of the accounts that have one running, every account at a period boundary,
+   * group drawdowns, periodic risk records.
+   */
   tick(): void {
     const at = this.#o.clock.now();
     this.#accounts.wake();
-    this.supervisor.send({ type: 'BROADCAST', event: { type: 'TICK', at } });
+    if (!this.#crossBoundary(at))
+      for (const accountId of this.#delivery.timedAccounts()) this.account(accountId)?.send({ type: 'TICK', at });
     this.#observeGroups();
     for (const accountId of this.accountIds()) {
       if (this.#records.riskDue(accountId, at, this.#o.riskEveryMs ?? 10_000)) this.#writeRisk(accountId);
@@ -232,6 +290,11 @@ export class FleetRuntime {
     const finalStates: Record<string, AccountMode> = {};
     for (const accountId of this.accountIds()) finalStates[accountId] = topState(this.account(accountId)!.getSnapshot().value);
     return this.#counters.summary(this.#o.clock.now() - this.#o.origin, finalStates);
+  }
+
+  /** Marks received, the account visits they caused and the MARK events delivered (visits and catch-ups). */
+  markCounts(): { marks: number; visits: number; delivered: number } {
+    return { ...this.#delivery.counts };
   }
 
   /** Writes a `risk` record for every account now. */
@@ -287,6 +350,58 @@ export class FleetRuntime {
   /** Stops supervising an account (config reload, or its lease went to another process). */
   removeAccount(accountId: string): void {
     this.#accounts.removeAccount(accountId);
+  }
+
+  // ── what reaches the accounts ───────────────────────────────────────────────────────────────
+
+  /** A supervisor event, after the accounts it will reach have caught up with the marks. */
+  #send(event: SupervisorEvent): void {
+    switch (event.type) {
+      case 'ROUTE':
+        this.#delivery.catchUp(event.accountId);
+        break;
+      case 'BROADCAST':
+        this.#delivery.catchUpAll();
+        break;
+      case 'STOPOUT_SEEN':
+      case 'STOPOUT_GONE':
+      case 'MOVE_START_TIME': {
+        const { scope, id } = event.type === 'STOPOUT_SEEN' ? event.stopout : event;
+        for (const accountId of coveredAccounts(this.supervisor.getSnapshot().context, scope, id)) this.#delivery.catchUp(accountId);
+        break;
+      }
+    }
+    this.supervisor.send(event);
+  }
+
+  #route(accountId: string, event: AccountEvent): void {
+    this.#send({ type: 'ROUTE', accountId, event });
+  }
+
+  #deliverMark(mark: MarkUpdate): void {
+    this.#crossBoundary(mark.at);
+    this.#delivery.mark(mark);
+  }
+
+  /**
+   * At a period boundary every account catches up and sees the clock (a day's first observation is its
+   * baseline); between boundaries only accounts with a timer running need a tick. True when one was crossed.
+   */
+  #crossBoundary(at: number): boolean {
+    if (this.#boundary === Number.NEGATIVE_INFINITY) this.#boundary = nextPeriodBoundary(at, this.#startTimes());
+    if (at < this.#boundary) return false;
+    this.#boundary = nextPeriodBoundary(at, this.#startTimes());
+    this.#delivery.catchUpAll();
+    for (const accountId of this.accountIds()) this.account(accountId)?.send({ type: 'TICK', at });
+    return true;
+  }
+
+  #startTimes(): number[] {
+    const limits = [...this.#fleetPlan.accounts.flatMap((a) => a.settings.riskLimits), ...this.#fleetPlan.groups.flatMap((g) => g.limits)];
+    return limits.flatMap((l) => {
+      const t = l.startTime === undefined ? null : parseIsoTime(l.startTime);
+      return t === null ? [] : [t];
+    });
   }
 
   // ── effects of the account machines ─────────────────────────────────────────────────────────

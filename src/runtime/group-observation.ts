@@ -1,5 +1,5 @@
 import type { AccountContext } from '../../machines/account-context.ts';
-import type { SupervisorContext, SupervisorEvent } from '../../machines/supervisor.ts';
+import { isSpawned, type SupervisorContext, type SupervisorEvent } from '../../machines/supervisor.ts';
 import { str, ZERO } from '../domain/decimal.ts';
 
 /** What a group limit sums over its members. */
@@ -30,13 +30,13 @@ export function observeGroups(ports: GroupObservationPorts): void {
   const sup = ports.supervisorContext();
   const at = ports.now();
   for (const [key, group] of Object.entries(sup.groups)) {
-    if (!group.accounts.some((accountId) => sup.accounts.includes(accountId))) continue;
+    if (!group.accounts.some((accountId) => isSpawned(sup, accountId))) continue;
     let balance = ZERO;
     let equity = ZERO;
     let transfers = ZERO;
     let complete = true;
     for (const accountId of group.accounts) {
-      const ctx = sup.accounts.includes(accountId) ? ports.accountContext(accountId) : undefined;
+      const ctx = isSpawned(sup, accountId) ? ports.accountContext(accountId) : undefined;
       const values: MemberValues | undefined = ctx
         ? ctx.metrics
           ? { balance: ctx.metrics.collateral, equity: ctx.metrics.equity, netTransfers: ctx.ledger.netTransfers }

@@ -26,6 +26,8 @@ export interface VenueInputPorts {
   outlet: Pick<RuntimeOutlet, 'origin' | 'write'>;
   send(event: SupervisorEvent): void;
   route(accountId: string, event: AccountEvent): void;
+  /** Carries a mark to the accounts it can move (src/runtime/mark-delivery.ts). */
+  deliverMark(mark: MarkUpdate): void;
   /** Group limits are measured again after every mark. */
   observeGroups(): void;
   /** Something a takeover may wait for happened (see AccountLifecycle). */
@@ -58,7 +60,7 @@ export class VenueInputs {
     const { venue, outlet } = this.#p;
     venue.on('mark', (mark) => {
       outlet.write({ t: mark.at - outlet.origin, kind: 'mark', symbol: mark.symbol, price: mark.price });
-      this.#deliverMark(mark);
+      this.#p.deliverMark(mark);
       this.#p.observeGroups();
     });
     venue.on('ledger', (update) => {
@@ -122,14 +124,5 @@ export class VenueInputs {
       ...(event.reason ? { reason: event.reason } : {}),
       at: event.at,
     });
-  }
-
-  /**
-   * The one place a mark reaches the accounts: every mark goes through here and nowhere else. Today it is
-   * broadcast to every account; an index that visits only the accounts holding or quoting the symbol
-   * replaces this body alone.
-   */
-  #deliverMark(mark: MarkUpdate): void {
-    this.#p.send({ type: 'BROADCAST', event: { type: 'MARK', symbol: mark.symbol, price: mark.price, at: mark.at } });
   }
 }

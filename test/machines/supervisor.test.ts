@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createActor } from 'xstate';
 import type { AccountContext } from '../../machines/account-context.ts';
-import { coveredAccounts, supervisorMachine } from '../../machines/supervisor.ts';
+import { coveredAccounts, isSpawned, supervisorMachine } from '../../machines/supervisor.ts';
 import type { ResolvedRiskLimit } from '../../src/domain/risk-limit.ts';
 import type { Stopout } from '../../src/domain/stopout.ts';
 import { accountContext, T0, topState } from './account-fixture.ts';
@@ -156,10 +156,18 @@ describe('supervisor statechart', () => {
     spawn('beta');
     actor.send({ type: 'DESPAWN', accountId: 'alpha' });
     const context = actor.getSnapshot().context;
-    // alpha is still listed under portfolio:core (scopes are kept for a later respawn) but is not running.
-    expect(context.scopes['portfolio:core']).toContain('alpha');
+    expect(isSpawned(context, 'alpha')).toBe(false);
     expect(coveredAccounts(context, 'portfolio', 'core')).toEqual(['beta']);
     expect(coveredAccounts(context, 'fleet', '*')).toEqual(['beta']);
     expect(coveredAccounts(context, 'portfolio', 'nowhere')).toEqual([]);
+    // Respawned, alpha is covered again, under the scopes of its new spawn.
+    spawn('alpha', [{ scope: 'fleet', id: '*' }]);
+    const after = actor.getSnapshot().context;
+    expect(after.accounts).toEqual(['beta', 'alpha']);
+    expect(coveredAccounts(after, 'portfolio', 'core')).toEqual(['beta']);
+    expect(coveredAccounts(after, 'fleet', '*')).toEqual(['beta', 'alpha']);
+    // The earlier snapshot answers as it did.
+    expect(coveredAccounts(context, 'fleet', '*')).toEqual(['beta']);
+    expect(isSpawned(context, 'alpha')).toBe(false);
   });
 });

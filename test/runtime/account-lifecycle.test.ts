@@ -61,7 +61,7 @@ describe('account lifecycle', () => {
     cancelled = true;
     lifecycle.wake();
     await started;
-    expect(sent.map((e) => e.type)).toEqual(['SPAWN']);
+    expect(sent.map((e) => e.type)).toEqual(['SPAWN_MANY']);
     expect(lifecycle.reconciling()).toEqual([]);
   });
 

@@ -83,6 +83,7 @@ describe('fleet runtime', () => {
         'addAccount',
         'checkEntry',
         'constructor',
+        'markCounts',
         'onForeignOrder',
         'operate',
         'plan',

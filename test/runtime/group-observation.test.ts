@@ -14,6 +14,7 @@ function run(
   const sent: SupervisorEvent[] = [];
   const sup = {
     accounts: Object.keys(local),
+    roster: new Map(Object.keys(local).map((id, at) => [id, { at, scopes: [] }])),
     groups: Object.fromEntries(Object.entries(groups).map(([key, accounts]) => [key, { accounts }])),
   } as unknown as SupervisorContext;
   observeGroups({

@@ -11,6 +11,7 @@ function setup() {
   const records: TimelineRecord[] = [];
   const sent: SupervisorEvent[] = [];
   const routed: Array<{ accountId: string; event: AccountEvent }> = [];
+  const delivered: unknown[] = [];
   const counters = new RunCounters();
   const inputs = new VenueInputs({
     venue: {
@@ -33,6 +34,10 @@ function setup() {
       routed.push({ accountId, event });
       seen.push(`route ${event.type}`);
     },
+    deliverMark: (mark) => {
+      delivered.push(mark);
+      seen.push(`deliver ${mark.symbol}`);
+    },
     observeGroups: () => seen.push('observe groups'),
     wake: () => seen.push('wake'),
     counters,
@@ -44,16 +49,16 @@ function setup() {
   });
   inputs.attach();
   const emit = (name: string, payload: unknown) => handlers.get(name)!(payload as never);
-  return { inputs, emit, seen, records, sent, routed, counters };
+  return { inputs, emit, seen, records, sent, routed, counters, delivered };
 }
 
 describe('venue inputs', () => {
   it('delivers a mark once, after its record, then measures the groups', () => {
-    const { emit, seen, records, sent } = setup();
+    const { emit, seen, records, delivered } = setup();
     emit('mark', { symbol: 'ETHP', price: '2000', globalOrdinal: 3, at: 1_500 });
-    expect(seen).toEqual(['record mark', 'send BROADCAST', 'observe groups']);
+    expect(seen).toEqual(['record mark', 'deliver ETHP', 'observe groups']);
     expect(records).toEqual([{ t: 500, kind: 'mark', symbol: 'ETHP', price: '2000' }]);
-    expect(sent).toEqual([{ type: 'BROADCAST', event: { type: 'MARK', symbol: 'ETHP', price: '2000', at: 1_500 } }]);
+    expect(delivered).toEqual([{ symbol: 'ETHP', price: '2000', globalOrdinal: 3, at: 1_500 }]);
   });
 
   it('keeps a submitted order hash for takeovers without an order-update record', () => {

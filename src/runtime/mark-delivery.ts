@@ -1,0 +1,302 @@
+import type { AccountContext, AccountEvent } from '../../machines/account-context.ts';
+import type { AccountSnapshot } from '../../machines/restorable-account.ts';
+import { statePath } from '../../machines/snapshot-state.ts';
+import type { BlockingLevel } from '../domain/assessment-band.ts';
+import { dec, type DecimalString } from '../domain/decimal.ts';
+import { accountReach, urgencyAt, type AccountReach } from './account-reach.ts';
+import { MarkIndex, type FloatBand } from './mark-index.ts';
+
+/** A mark as the venue reports it. */
+export interface Mark {
+  symbol: string;
+  price: DecimalString;
+  at: number;
+}
+
+/**
+ * `indexed`: a mark reaches only the accounts whose band it left (and those that need every mark).
+ * `every-account`: every mark reaches every account — the reference the indexed path is tested against
+ * (test/runtime/mark-delivery-differential.test.ts). Both deliver in the same order: most urgent first.
+ */
+export type MarkDeliveryMode = 'indexed' | 'every-account';
+
+/** Why an account refuses entries before its statechart has seen the mark that crossed one of its levels. */
+export interface EntryFlag {
+  rule: string;
+  message: string;
+  numbers: Record<string, string>;
+}
+
+export interface MarkDeliveryOptions {
+  mode: MarkDeliveryMode;
+  /** Sends an event to the account's actor (undefined when not spawned here). */
+  send(accountId: string, event: AccountEvent): boolean;
+  /**
+   * Simulation: every visit happens inside the mark's own handling. Live: the most urgent visits at once and
+   * the rest in chunks on later turns of the event loop, so the first reducing orders leave while the rest of
+   * the fleet is still being visited (entries of accounts not yet visited are judged by their flags or after
+   * a visit of their own).
+   */
+  schedule?: (next: () => void) => void;
+}
+
+/** Visits done inside the mark's own handling before the rest is scheduled (live). */
+const FIRST_CHUNK = 100;
+/** Visits per later turn of the event loop (live). */
+const CHUNK = 250;
+
+interface Slot {
+  id: string;
+  /** Per symbol, the sequence number of the last mark this account has seen. */
+  seen: Map<string, number>;
+  reach: AccountReach | null;
+  /** Context identity of what the band was computed from (see #bandKey). */
+  key: unknown[] | null;
+  flag: EntryFlag | null;
+  queued: boolean;
+  /** A visit removed the account from the index: its band must be computed again. */
+  stale: boolean;
+}
+
+/**
+ * Carries marks to accounts: the latest mark of each symbol, the index of the accounts' bands, the accounts
+ * that need every mark, the queue of visits in triage order (panic and thinnest margin buffer first), and the
+ * entry flags set when a mark is certainly past an account's entry-blocking level. Anything that reads an
+ * account or sends it another event calls `catchUp` first, so the account then holds exactly the context it
+ * would hold had it seen every mark.
+ */
+export class MarkDelivery {
+  readonly #o: MarkDeliveryOptions;
+  readonly #index = new MarkIndex();
+  readonly #latest = new Map<string, { price: DecimalString; at: number; seq: number }>();
+  readonly #floats = new Map<string, number>();
+  readonly #slots: Slot[] = [];
+  readonly #byId = new Map<string, number>();
+  readonly #freeSlots: number[] = [];
+  /** Slots that need every mark. */
+  readonly #every = new Set<number>();
+  /** Slots a tick can change. */
+  readonly #timed = new Set<number>();
+  #queue: number[] = [];
+  /** Position of the next visit in #queue. */
+  #head = 0;
+  #scheduled = false;
+  #seq = 0;
+  /** Marks received, account visits they caused, MARK events delivered (visits and catch-ups). */
+  readonly counts = { marks: 0, visits: 0, delivered: 0 };
+
+  constructor(options: MarkDeliveryOptions) {
+    this.#o = options;
+  }
+
+  get mode(): MarkDeliveryMode {
+    return this.#o.mode;
+  }
+
+  add(accountId: string): void {
+    if (this.#byId.has(accountId)) return;
+    const slot = this.#freeSlots.pop() ?? this.#slots.length;
+    this.#slots[slot] = { id: accountId, seen: new Map(), reach: null, key: null, flag: null, queued: false, stale: true };
+    this.#byId.set(accountId, slot);
+    this.#every.add(slot);
+  }
+
+  remove(accountId: string): void {
+    const slot = this.#byId.get(accountId);
+    if (slot === undefined) return;
+    this.#index.remove(slot);
+    this.#every.delete(slot);
+    this.#timed.delete(slot);
+    this.#slots[slot]!.queued = false;
+    this.#byId.delete(accountId);
+    this.#freeSlots.push(slot);
+  }
+
+  /** The latest mark of every symbol. */
+  latestMarks(): Record<string, DecimalString> {
+    return Object.fromEntries([...this.#latest].map(([symbol, m]) => [symbol, m.price]));
+  }
+
+  /** Accounts a tick can change now. */
+  timedAccounts(): string[] {
+    return [...this.#timed].sort((a, b) => a - b).map((slot) => this.#slots[slot]!.id);
+  }
+
+  /** The flag that refuses the account's entries until its visit, or null. */
+  flag(accountId: string): EntryFlag | null {
+    const slot = this.#byId.get(accountId);
+    return slot === undefined ? null : this.#slots[slot]!.flag;
+  }
+
+  /** Why the account sees every mark (null: it has a band). */
+  everyMarkReason(accountId: string): string | null {
+    const slot = this.#byId.get(accountId);
+    const reach = slot === undefined ? null : this.#slots[slot]!.reach;
+    return reach === null ? 'not assessed yet' : reach.marks.kind === 'every' ? reach.marks.why : null;
+  }
+
+  /** A mark arrived: who it reaches, in which order, and the entry flags it sets. */
+  mark(mark: Mark): void {
+    this.#seq += 1;
+    this.counts.marks += 1;
+    this.#latest.set(mark.symbol, { price: mark.price, at: mark.at, seq: this.#seq });
+    const price = Number(mark.price);
+    this.#floats.set(mark.symbol, price);
+    const visits: number[] =
+      this.#o.mode === 'every-account' ? [...this.#byId.values()] : [...this.#index.visit(mark.symbol, price), ...this.#every];
+    this.counts.visits += visits.length;
+    if (visits.length === 0) return;
+    const exact = dec(mark.price);
+    for (const slot of visits) {
+      const s = this.#slots[slot]!;
+      s.stale = true;
+      if (s.flag === null && s.reach?.marks.kind === 'band') s.flag = flagFor(s.reach.marks.band.blocking, mark, exact);
+      if (!s.queued) {
+        s.queued = true;
+        this.#queue.push(slot);
+      }
+    }
+    this.#queue = this.#queue.slice(this.#head);
+    this.#head = 0;
+    this.#sortQueue();
+    if (!this.#o.schedule) this.#drain(Number.POSITIVE_INFINITY);
+    else {
+      this.#drain(FIRST_CHUNK);
+      this.#scheduleRest();
+    }
+  }
+
+  /** Delivers the marks the account has not seen, oldest first. Returns whether anything was delivered. */
+  catchUp(accountId: string): boolean {
+    const slot = this.#byId.get(accountId);
+    return slot === undefined ? false : this.#deliver(slot);
+  }
+
+  /** Every account catches up (a period boundary, a fleet-wide event). */
+  catchUpAll(): void {
+    for (const slot of [...this.#byId.values()].sort((a, b) => a - b)) this.#deliver(slot);
+  }
+
+  /** The account's snapshot after an event: its band and timers, computed again when what they depend on changed. */
+  noteSnapshot(accountId: string, snapshot: AccountSnapshot): void {
+    const slot = this.#byId.get(accountId);
+    if (slot === undefined || snapshot.status !== 'active') return;
+    const s = this.#slots[slot]!;
+    const c = snapshot.context;
+    const path = statePath(snapshot.value);
+    const key = bandKey(c, path);
+    if (!s.stale && s.key !== null && key.every((v, i) => v === s.key![i])) return;
+    s.key = key;
+    s.stale = false;
+    s.reach = accountReach(c, path);
+    if (s.reach.timed) this.#timed.add(slot);
+    else this.#timed.delete(slot);
+    if (s.queued) return; // indexed again after its visit
+    if (s.reach.marks.kind === 'every') {
+      this.#index.remove(slot);
+      this.#every.add(slot);
+    } else {
+      this.#every.delete(slot);
+      this.#index.set(slot, floatBands(s.reach.marks.band.symbols));
+    }
+  }
+
+  #deliver(slot: number): boolean {
+    const s = this.#slots[slot]!;
+    s.queued = false;
+    s.flag = null;
+    const pending = [...this.#latest].filter(([symbol, m]) => (s.seen.get(symbol) ?? 0) < m.seq).sort((a, b) => a[1].seq - b[1].seq);
+    for (const [symbol, m] of pending) {
+      s.seen.set(symbol, m.seq);
+      this.counts.delivered += 1;
+      this.#o.send(s.id, { type: 'MARK', symbol, price: m.price, at: m.at });
+    }
+    // Visited without news (a slack visit) or after the queue changed: index it again from its current snapshot.
+    if (s.stale && s.reach !== null && pending.length === 0) this.#reindex(slot);
+    return pending.length > 0;
+  }
+
+  #reindex(slot: number): void {
+    const s = this.#slots[slot]!;
+    s.stale = false;
+    if (s.reach?.marks.kind === 'band') {
+      this.#every.delete(slot);
+      this.#index.set(slot, floatBands(s.reach.marks.band.symbols));
+    } else this.#every.add(slot);
+  }
+
+  #sortQueue(): void {
+    const urgency = new Map<number, number>();
+    for (const slot of this.#queue) {
+      const reach = this.#slots[slot]!.reach;
+      urgency.set(slot, urgencyAt(reach?.marks.kind === 'band' ? reach.marks.band : null, this.#floats));
+    }
+    this.#queue.sort((a, b) => urgency.get(a)! - urgency.get(b)! || a - b);
+  }
+
+  #drain(limit: number): void {
+    let done = 0;
+    while (this.#head < this.#queue.length && done < limit) {
+      const slot = this.#queue[this.#head++]!;
+      if (!this.#slots[slot]!.queued) continue;
+      this.#deliver(slot);
+      done += 1;
+    }
+  }
+
+  #scheduleRest(): void {
+    if (this.#head >= this.#queue.length) {
+      this.#queue = [];
+      this.#head = 0;
+    }
+    if (this.#scheduled || this.#queue.length === 0 || !this.#o.schedule) return;
+    this.#scheduled = true;
+    this.#o.schedule(() => {
+      this.#scheduled = false;
+      this.#drain(CHUNK);
+      this.#scheduleRest();
+    });
+  }
+}
+
+/** What a band is computed from: context parts replaced (never mutated) when they change, and the state. */
+function bandKey(c: AccountContext, path: string): unknown[] {
+  return [
+    path,
+    c.ledger,
+    c.settings,
+    c.sessionStart,
+    c.stopouts,
+    c.reduction,
+    c.metrics === null,
+    c.drawdown.first,
+    c.drawdown.dayOpens,
+    c.drawdown.anchors,
+    c.feedStale,
+  ];
+}
+
+function floatBands(
+  symbols: Record<string, { lo: { toNumber(): number } | null; hi: { toNumber(): number } | null }>,
+): Record<string, FloatBand> {
+  const out: Record<string, FloatBand> = {};
+  for (const [symbol, b] of Object.entries(symbols))
+    out[symbol] = { lo: b.lo === null ? null : b.lo.toNumber(), hi: b.hi === null ? null : b.hi.toNumber() };
+  return out;
+}
+
+function flagFor(
+  blocking: { symbol: string; below: BlockingLevel | null; above: BlockingLevel | null } | null,
+  mark: Mark,
+  price: ReturnType<typeof dec>,
+): EntryFlag | null {
+  if (blocking === null || blocking.symbol !== mark.symbol) return null;
+  const level =
+    blocking.below !== null && price.lt(blocking.below.price)
+      ? blocking.below
+      : blocking.above !== null && price.gt(blocking.above.price)
+        ? blocking.above
+        : null;
+  if (level === null) return null;
+  return { rule: level.rule, message: level.message, numbers: { symbol: mark.symbol, mark: mark.price, level: level.price.toFixed() } };
+}
