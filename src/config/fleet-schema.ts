@@ -95,7 +95,7 @@ export const fleetSchema = z
     accounts: z
       .array(accountSchema)
       .min(1, { error: 'expected at least one account' })
-      .max(INPUT_LIMITS.accounts, { error: atMost(INPUT_LIMITS.accounts, 'accounts') })
+      .max(INPUT_LIMITS.fleetAccounts, { error: atMost(INPUT_LIMITS.fleetAccounts, 'accounts') })
       .meta({ description: 'The supervised accounts.' }),
     portfolios: z
       .array(portfolioSchema)

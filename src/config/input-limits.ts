@@ -10,8 +10,10 @@
 export const INPUT_LIMITS = {
   /** Any duration (`until`, every `at`, timeouts, fault durations): 7 days. */
   durationMs: 7 * 86_400_000,
-  /** Accounts of a scenario or a fleet. */
+  /** Accounts of a scenario (each one simulated second by second, see seriesSeconds). */
   accounts: 1_000,
+  /** Accounts of a fleet: one process is built and measured for 10,000 (npm run bench), several share more. */
+  fleetAccounts: 100_000,
   /** Portfolios, subscribers; members of one portfolio, subscriptions of one subscriber. */
   groups: 1_000,
   /** Risk limits on one level. */

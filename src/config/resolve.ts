@@ -24,15 +24,49 @@ function limits(list: readonly RiskLimit[] | undefined): RiskLimit[] {
   return (list ?? []).map((l) => ({ ...l }));
 }
 
+type Portfolio = NonNullable<SupervisedStructure['portfolios']>[number];
+type Member = Portfolio['members'][number];
+
+/**
+ * Accounts by id and memberships by account, built once per (immutable, validated) structure: resolving
+ * every account of a 10,000-account fleet would otherwise scan the fleet for each one.
+ */
+interface StructureIndex {
+  accounts: Map<string, SupervisedStructure['accounts'][number]>;
+  memberships: Map<string, Array<{ portfolio: Portfolio; member: Member }>>;
+}
+
+const indexes = new WeakMap<SupervisedStructure, StructureIndex>();
+
+function indexOf(config: SupervisedStructure): StructureIndex {
+  let index = indexes.get(config);
+  if (index) return index;
+  index = { accounts: new Map(), memberships: new Map() };
+  for (const a of config.accounts) if (!index.accounts.has(a.id)) index.accounts.set(a.id, a);
+  for (const portfolio of config.portfolios ?? []) {
+    const seen = new Set<string>();
+    for (const member of portfolio.members) {
+      // The first listing of an account in a portfolio counts, as members.find would.
+      if (seen.has(member.account)) continue;
+      seen.add(member.account);
+      const list = index.memberships.get(member.account) ?? [];
+      list.push({ portfolio, member });
+      index.memberships.set(member.account, list);
+    }
+  }
+  indexes.set(config, index);
+  return index;
+}
+
 function requireAccount(config: SupervisedStructure, accountId: string) {
-  const account = config.accounts.find((a) => a.id === accountId);
+  const account = indexOf(config).accounts.get(accountId);
   if (account === undefined) throw new Error(`unknown account ${JSON.stringify(accountId)}`);
   return account;
 }
 
 /** Ids of the portfolios that list the account as a member, in file order. */
 export function portfoliosOf(config: SupervisedStructure, accountId: string): string[] {
-  return (config.portfolios ?? []).filter((p) => p.members.some((m) => m.account === accountId)).map((p) => p.id);
+  return (indexOf(config).memberships.get(accountId) ?? []).map((m) => m.portfolio.id);
 }
 
 /**
@@ -50,9 +84,7 @@ export function riskLimitChain(config: SupervisedStructure, accountId: string): 
   const strategy: RiskLimitSource[] = [{ level: 'strategy', id: account.id, limits: limits(account.riskLimits) }];
   const members: RiskLimitSource[] = [];
   const portfolios: RiskLimitSource[] = [];
-  for (const p of config.portfolios ?? []) {
-    const member = p.members.find((m) => m.account === accountId);
-    if (member === undefined) continue;
+  for (const { portfolio: p, member } of indexOf(config).memberships.get(accountId) ?? []) {
     members.push({ level: 'member', id: `${p.id}/${accountId}`, limits: limits(member.riskLimits) });
     portfolios.push({ level: 'portfolio', id: p.id, limits: limits(p.riskLimits) });
   }

@@ -44,7 +44,8 @@ export interface SymbolBand {
 export interface BlockingLevel {
   price: Decimal;
   rule: string;
-  message: string;
+  /** The level in words (built when asked). */
+  message(): string;
 }
 
 export interface AssessmentBand {
@@ -255,7 +256,7 @@ function blockingLevels(symbol: string, p0: Decimal, roots: Root[]): { below: Bl
   const level = (r: Root | null, price: (r: Root) => Decimal): BlockingLevel | null => {
     if (r === null) return null;
     const at = price(r);
-    return { price: at, rule: r.level.rule, message: `${symbol} mark past ${at.toFixed()}, where ${r.level.describe()}` };
+    return { price: at, rule: r.level.rule, message: () => `${symbol} mark past ${at.toFixed()}, where ${r.level.describe()}` };
   };
   return { below: level(below, (r) => r.root.minus(r.guard)), above: level(above, (r) => r.root.plus(r.guard)) };
 }

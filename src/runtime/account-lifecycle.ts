@@ -63,6 +63,8 @@ export class AccountLifecycle {
   readonly #orderHashes = new Map<string, Map<string, string>>();
   readonly #persistKey = new Map<string, unknown[]>();
   readonly #subscriptions = new Map<string, { unsubscribe(): void }>();
+  /** Each plan's accounts by id (a plan is replaced, never changed, on reload). */
+  readonly #planIndex = new WeakMap<FleetPlan, Map<string, FleetPlan['accounts'][number]>>();
   /** Takeovers waiting for the next batched spawn (see #spawnBatched). */
   readonly #spawnQueue: Array<{ spawn: AccountSpawn; wanted: () => boolean; resolve: (spawned: boolean) => void }> = [];
   /** Accounts whose takeover is reconciling with the venue: not spawned yet, each with the token of its attempt. */
@@ -359,7 +361,10 @@ export class AccountLifecycle {
   }
 
   #plan(accountId: string) {
-    const plan = this.#p.plan().accounts.find((a) => a.settings.accountId === accountId);
+    const fleet = this.#p.plan();
+    let byId = this.#planIndex.get(fleet);
+    if (!byId) this.#planIndex.set(fleet, (byId = new Map(fleet.accounts.map((a) => [a.settings.accountId, a]))));
+    const plan = byId.get(accountId);
     if (!plan) throw new Error(`account ${accountId} is not in the fleet`);
     return plan;
   }

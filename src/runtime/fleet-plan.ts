@@ -46,6 +46,8 @@ export function planFleet(
     reductionTimeoutMs: config.defaults?.reductionTimeout ?? DEFAULT_FLEET_DEFAULTS.reductionTimeoutMs,
   };
   const groups = new Map<string, Omit<LimitGroup, 'drawdown'>>();
+  // Membership and limits already listed per group: sets, so a 10,000-member portfolio is planned in linear time.
+  const listed = new Map<string, { accounts: Set<string>; limits: Set<string> }>();
   const accounts = config.accounts.map((account): AccountPlan => {
     const allLimits = resolveRiskLimits(riskLimitChain(config, account.id));
     for (const limit of allLimits) {
@@ -53,9 +55,18 @@ export function planFleet(
       const scope = limit.level as StopoutScope;
       const key = scopeKey(scope, limit.sourceId);
       const group = groups.get(key) ?? { scope, id: limit.sourceId, accounts: [], limits: [] };
-      if (!group.accounts.includes(account.id)) group.accounts.push(account.id);
-      if (!group.limits.some((l) => JSON.stringify(l) === JSON.stringify(limit))) group.limits.push(limit);
+      const seen = listed.get(key) ?? { accounts: new Set<string>(), limits: new Set<string>() };
+      if (!seen.accounts.has(account.id)) {
+        seen.accounts.add(account.id);
+        group.accounts.push(account.id);
+      }
+      const text = JSON.stringify(limit);
+      if (!seen.limits.has(text)) {
+        seen.limits.add(text);
+        group.limits.push(limit);
+      }
       groups.set(key, group);
+      listed.set(key, seen);
     }
     return {
       settings: {

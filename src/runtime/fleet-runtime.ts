@@ -244,7 +244,7 @@ export class FleetRuntime {
         allowed: false,
         rules: [flag.rule],
         order,
-        reasons: [`${flag.message} (refused before the account's statechart has seen the mark)`],
+        reasons: [`${flag.message()} (refused before the account's statechart has seen the mark)`],
       });
       return;
     }

@@ -23,8 +23,8 @@ export type MarkDeliveryMode = 'indexed' | 'every-account';
 /** Why an account refuses entries before its statechart has seen the mark that crossed one of its levels. */
 export interface EntryFlag {
   rule: string;
-  message: string;
-  numbers: Record<string, string>;
+  /** The level crossed, said in words (built when asked: a crash flags the whole fleet at once). */
+  message(): string;
 }
 
 export interface MarkDeliveryOptions {
@@ -54,6 +54,8 @@ interface Slot {
   key: unknown[] | null;
   flag: EntryFlag | null;
   queued: boolean;
+  /** Rank in the visit queue (see urgencyAt), set when queued. */
+  urgency: number;
   /** A visit removed the account from the index: its band must be computed again. */
   stale: boolean;
 }
@@ -96,7 +98,7 @@ export class MarkDelivery {
   add(accountId: string): void {
     if (this.#byId.has(accountId)) return;
     const slot = this.#freeSlots.pop() ?? this.#slots.length;
-    this.#slots[slot] = { id: accountId, seen: new Map(), reach: null, key: null, flag: null, queued: false, stale: true };
+    this.#slots[slot] = { id: accountId, seen: new Map(), reach: null, key: null, flag: null, queued: false, urgency: 0, stale: true };
     this.#byId.set(accountId, slot);
     this.#every.add(slot);
   }
@@ -226,12 +228,12 @@ export class MarkDelivery {
   }
 
   #sortQueue(): void {
-    const urgency = new Map<number, number>();
+    const slots = this.#slots;
     for (const slot of this.#queue) {
-      const reach = this.#slots[slot]!.reach;
-      urgency.set(slot, urgencyAt(reach?.marks.kind === 'band' ? reach.marks.band : null, this.#floats));
+      const s = slots[slot]!;
+      s.urgency = urgencyAt(s.reach?.marks.kind === 'band' ? s.reach.marks.band : null, this.#floats);
     }
-    this.#queue.sort((a, b) => urgency.get(a)! - urgency.get(b)! || a - b);
+    this.#queue.sort((a, b) => slots[a]!.urgency - slots[b]!.urgency || a - b);
   }
 
   #drain(limit: number): void {
@@ -298,5 +300,5 @@ function flagFor(
         ? blocking.above
         : null;
   if (level === null) return null;
-  return { rule: level.rule, message: level.message, numbers: { symbol: mark.symbol, mark: mark.price, level: level.price.toFixed() } };
+  return { rule: level.rule, message: () => `${level.message()}: mark ${mark.price}` };
 }
