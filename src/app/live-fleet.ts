@@ -250,11 +250,18 @@ export async function startLiveFleet(options: LiveFleetOptions): Promise<LiveFle
     await ownership.start();
 
     const grouped = (): string[] => [...new Set(runtime.plan.groups.flatMap((g) => g.accounts))];
+    // Status lines carry each account's figures at the latest marks, computed on read (most marks reach no
+    // account): every second up to 2,000 accounts, then one second more per 2,000, kept for three rounds.
+    const statusEveryMs = Math.max(1000, Math.ceil(config.accounts.length / 2000) * 1000);
+    let statusDueAt = 0;
     const timer = setInterval(() => {
       runtime.tick();
       observability.sync({ runtime, store: opened.store, leases, snapshots }); // observability: state, Redis, lease gauges
-      if (board) {
-        board.publish(statusesOf(runtime, owner), 5_000).catch((error: Error) => report(`status: ${error.message}`));
+      if (board && Date.now() >= statusDueAt) {
+        statusDueAt = Date.now() + statusEveryMs;
+        board
+          .publish(statusesOf(runtime, owner), Math.max(5_000, 3 * statusEveryMs))
+          .catch((error: Error) => report(`status: ${error.message}`));
         // A portfolio spread over processes is measured on every member: read the ones run elsewhere.
         const local = new Set(runtime.accountIds());
         const elsewhere = grouped().filter((accountId) => !local.has(accountId));
