@@ -27,7 +27,8 @@ export function dec(value: DecimalValue): Decimal {
 
 /** Canonical string form: no exponent, no trailing zeros, "-0" becomes "0". */
 export function str(value: DecimalValue): DecimalString {
-  const d = new Decimal(value);
+  // A Decimal is immutable: no copy needed to print it.
+  const d = value instanceof Decimal ? value : new Decimal(value);
   return d.isZero() ? '0' : d.toFixed();
 }
 

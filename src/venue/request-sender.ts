@@ -1,14 +1,25 @@
 import type { Clock } from '../clock/clock.ts';
 import { SAFETY_FAILURES } from '../derivadex/codes.ts';
-import type { Eip712Venue, OrderParams, TraderSigner } from '../derivadex/crypto/eip712.ts';
-import { encryptRequest } from '../derivadex/crypto/encryption.ts';
+import { dataSlice, getBytes } from 'ethers';
+import { digestOfWords } from '../derivadex/crypto/eip712-digest.ts';
+import { ORDER_HASH_BYTES, signerSecretKey, type Eip712Venue, type OrderParams, type TraderSigner } from '../derivadex/crypto/eip712.ts';
+import { encryptWithMaterial } from '../derivadex/crypto/encryption.ts';
 import type { NonceSource } from '../derivadex/crypto/nonce.ts';
-import { buildCancelAllRequest, buildCancelOrderRequest, buildOrderRequest, type ReplayWindow } from '../derivadex/crypto/request.ts';
+import {
+  prepareCancelAllRequest,
+  prepareCancelOrderRequest,
+  prepareOrderRequest,
+  signPrepared,
+  type PreparedRequest,
+  type ReplayWindow,
+} from '../derivadex/crypto/request.ts';
 import { PATHS } from '../derivadex/paths.ts';
 import { encryptionKeySchema } from '../derivadex/rest-bodies.ts';
 import { DEFAULT_RECV_WINDOW_MS, type Receipt, type SequencedReceipt } from '../derivadex/signed-requests.ts';
+import { EphemeralPool } from './ephemeral-pool.ts';
 import type { EphemeralSource } from './ephemeral-source.ts';
 import { VenueHttpError, type RestClient, type RestErrorCode } from './rest-client.ts';
+import type { SignResult, SigningWorkers } from './signing-workers.ts';
 
 /*
  * Signed, encrypted requests: build the plaintext (crypto/request.ts) with the replay window from the
@@ -31,6 +42,9 @@ import { VenueHttpError, type RestClient, type RestErrorCode } from './rest-clie
  *   (see `requestOutcome`): the caller reconciles before believing anything.
  * - The receipt carries no orderHash: an order's hash is the first 25 bytes of its EIP-712 digest,
  *   computed here when it is signed.
+ * - Speed (docs/venue-client.md, "Signing and encryption at speed"): encryption material comes from an
+ *   EphemeralPool (ECDH done while idle); with `signing`, a request submitted while others wait in the
+ *   same turn is signed on a worker thread, and requests still go out in the order they were built.
  */
 
 export class RequestNotSentError extends Error {
@@ -99,6 +113,10 @@ export interface RequestSenderOptions {
   recvWindowMs?: number;
   /** Rebuilds with a fresh nonce and timestamp after 412 (default 1). */
   nonceRetries?: number;
+  /** Worker threads for bursts, shared by a client's senders; absent: every request is signed inline. */
+  signing?: SigningWorkers;
+  /** Ready keys in this sender's EphemeralPool (default 2). */
+  ephemeralPoolSize?: number;
 }
 
 export interface OrderToSend {
@@ -120,6 +138,7 @@ export type OnSigned = (orderHash: string, previous: string | undefined) => void
 /** The operator key cache, shared by every sender talking to one venue. */
 export class OperatorKey {
   readonly #rest: RestClient;
+  readonly #listeners: ((key: string) => void)[] = [];
   #key: Promise<string> | undefined;
 
   constructor(rest: RestClient) {
@@ -131,11 +150,22 @@ export class OperatorKey {
       // A bare JSON string (SDK signed_client.py `_get_or_fetch_encryption_key`).
       const fetching = this.#rest.getBare(PATHS.encryptionKey, {}, encryptionKeySchema);
       this.#key = fetching;
-      fetching.catch(() => {
-        if (this.#key === fetching) this.#key = undefined;
-      });
+      fetching.then(
+        (key) => {
+          for (const listener of this.#listeners) listener(key);
+        },
+        () => {
+          if (this.#key === fetching) this.#key = undefined;
+        },
+      );
     }
     return this.#key;
+  }
+
+  /** Calls `listener` with every key fetched from now on (and the current one, once it is known). */
+  onKey(listener: (key: string) => void): void {
+    this.#listeners.push(listener);
+    this.#key?.then(listener, () => {});
   }
 
   /** Drops the cached key if it is still `stale` (another caller may have refreshed it already). */
@@ -146,30 +176,47 @@ export class OperatorKey {
   }
 }
 
-type Build = (nonce: string, replay: ReplayWindow) => string;
+/** The request's JSON, now (signed inline) or once a worker thread has signed it. */
+type Build = (nonce: string, replay: ReplayWindow) => string | Promise<string>;
 
 export class RequestSender {
   readonly #rest: RestClient;
   readonly #signer: TraderSigner;
   readonly #venue: () => Eip712Venue;
   readonly #nonces: NonceSource;
-  readonly #ephemeral: EphemeralSource;
   readonly #clock: Clock;
   readonly #recvWindowMs: number;
   readonly #nonceRetries: number;
   readonly #operatorKey: OperatorKey;
+  readonly #pool: EphemeralPool;
+  readonly #signing: SigningWorkers | undefined;
 
   constructor(options: RequestSenderOptions, operatorKey?: OperatorKey) {
     this.#rest = options.rest;
     this.#signer = options.signer;
     this.#venue = options.venue;
     this.#nonces = options.nonces;
-    this.#ephemeral = options.ephemeral;
     this.#clock = options.clock;
     this.#recvWindowMs = options.recvWindowMs ?? DEFAULT_RECV_WINDOW_MS;
     if (!Number.isInteger(this.#recvWindowMs) || this.#recvWindowMs < 1) throw new RangeError('recvWindowMs must be an integer >= 1');
     this.#nonceRetries = options.nonceRetries ?? 1;
     this.#operatorKey = operatorKey ?? new OperatorKey(options.rest);
+    this.#signing = options.signing;
+    this.#pool = new EphemeralPool(
+      options.ephemeral,
+      options.ephemeralPoolSize === undefined ? {} : { capacity: options.ephemeralPoolSize },
+    );
+    this.#operatorKey.onKey((key) => this.#pool.prime(key));
+  }
+
+  /** Stops preparing encryption material (requests still work, deriving it inline). */
+  close(): void {
+    this.#pool.close();
+  }
+
+  /** The sender's EphemeralPool figures: how much encryption was prepared ahead. */
+  get ephemeralStats(): EphemeralPool['stats'] {
+    return this.#pool.stats;
   }
 
   get traderAddress(): string {
@@ -180,44 +227,96 @@ export class RequestSender {
   async placeOrder(order: OrderToSend, onSigned: OnSigned): Promise<{ receipt: SequencedReceipt['c']; orderHash: string }> {
     let previous: string | undefined;
     let orderHash = '';
+    // Once per build: right after signing inline (as always), or before a worker thread signs (the
+    // hash is the digest's, known already), so that the order is tracked before anything can answer.
+    const announce = (hash: string): void => {
+      if (hash === orderHash) return;
+      orderHash = hash;
+      onSigned(hash, previous);
+      previous = hash;
+    };
     const { stopPrice, ...rest } = order;
-    const receipt = await this.#withFreshNonces((nonce, replay) => {
-      const built = this.#sign(() =>
-        buildOrderRequest(this.#signer, { ...rest, stopPrice: stopPrice ?? '0', nonce }, this.#venue(), replay),
-      );
-      orderHash = built.orderHash;
-      onSigned(orderHash, previous);
-      previous = orderHash;
-      return built.json;
-    });
+    const receipt = await this.#withFreshNonces((nonce, replay) =>
+      this.#sign(
+        () => prepareOrderRequest({ ...rest, stopPrice: stopPrice ?? '0', nonce }, this.#venue(), replay),
+        (built) => {
+          announce(built.orderHash);
+          return built.json;
+        },
+        (digest) => announce(dataSlice(digest, 0, ORDER_HASH_BYTES)),
+      ),
+    );
     return { receipt, orderHash };
   }
 
   cancelOrder(cancel: { symbol: string; orderHash: string }): Promise<SequencedReceipt['c']> {
-    return this.#withFreshNonces(
-      (nonce, replay) => this.#sign(() => buildCancelOrderRequest(this.#signer, { ...cancel, nonce }, this.#venue(), replay)).json,
+    return this.#withFreshNonces((nonce, replay) =>
+      this.#sign(
+        () => prepareCancelOrderRequest({ ...cancel, nonce }, this.#venue(), replay),
+        (built) => built.json,
+      ),
     );
   }
 
   cancelAll(cancelAll: { symbol: string; strategy: string }): Promise<SequencedReceipt['c']> {
-    return this.#withFreshNonces(
-      (nonce, replay) => this.#sign(() => buildCancelAllRequest(this.#signer, { ...cancelAll, nonce }, this.#venue(), replay)).json,
+    return this.#withFreshNonces((nonce, replay) =>
+      this.#sign(
+        () => prepareCancelAllRequest({ ...cancelAll, nonce }, this.#venue(), replay),
+        (built) => built.json,
+      ),
     );
   }
 
-  #sign<T>(build: () => T): T {
+  /**
+   * Prepares and signs: inline (synchronously) unless the worker threads take it as part of a burst,
+   * in which case `beforeThreads` learns the digest first.
+   */
+  #sign<R>(
+    prepare: () => PreparedRequest<R>,
+    then: (built: R) => string,
+    beforeThreads?: (digest: string) => void,
+  ): string | Promise<string> {
+    let prepared: PreparedRequest<R>;
+    let digest: string;
+    let threaded: Promise<SignResult> | undefined;
+    let inline: R | undefined;
     try {
-      return build();
+      prepared = prepare();
+      if (this.#signing === undefined) inline = signPrepared(this.#signer, prepared);
+      else {
+        digest = digestOfWords(prepared.input.separator, prepared.input.words);
+        const signed = this.#signing.sign({ digest: getBytes(digest), secretKey: signerSecretKey(this.#signer) });
+        if (signed instanceof Promise) threaded = signed;
+        else inline = prepared.finish(signed.signature, digest);
+      }
     } catch (error) {
-      // The builders' errors describe inputs (symbol, amount scale), never the key.
-      throw new RequestNotSentError('SigningFailed', error instanceof Error ? error.message : 'cannot sign the request');
+      throw signingFailed(error);
     }
+    // `then` (the caller's onSigned) runs outside the try: its errors are its own, not a signing failure.
+    if (threaded === undefined) return then(inline as R);
+    beforeThreads?.(digest!);
+    return threaded.then(
+      (result) => {
+        let built: R;
+        try {
+          built = prepared.finish(result.signature, digest);
+        } catch (error) {
+          throw signingFailed(error);
+        }
+        return then(built);
+      },
+      (error: unknown) => {
+        throw signingFailed(error);
+      },
+    );
   }
 
   async #withFreshNonces(build: Build): Promise<SequencedReceipt['c']> {
     for (let attempt = 0; ; attempt += 1) {
       // Fresh replay fields with every build: a 412 may be about the timestamp as much as the nonce.
-      const json = build(this.#nonces.next(), { client_timestamp_ms: this.#clock.now(), recv_window_ms: this.#recvWindowMs });
+      const built = build(this.#nonces.next(), { client_timestamp_ms: this.#clock.now(), recv_window_ms: this.#recvWindowMs });
+      // Inline signing stays synchronous: no extra turn before the send, as before the worker threads.
+      const json = typeof built === 'string' ? built : await built;
       try {
         return sequenced(await this.#send(json));
       } catch (error) {
@@ -251,7 +350,7 @@ export class RequestSender {
   #post(json: string, operatorKey: string): Promise<Receipt> {
     let wire: Uint8Array;
     try {
-      wire = encryptRequest(json, operatorKey, this.#ephemeral());
+      wire = encryptWithMaterial(json, this.#pool.take(operatorKey));
     } catch (error) {
       throw new RequestNotSentError(
         'SigningFailed',
@@ -260,6 +359,12 @@ export class RequestSender {
     }
     return this.#rest.postRequest(wire);
   }
+}
+
+// The builders' errors describe inputs (symbol, amount scale), never the key.
+function signingFailed(error: unknown): RequestNotSentError {
+  if (error instanceof RequestNotSentError) return error;
+  return new RequestNotSentError('SigningFailed', error instanceof Error ? error.message : 'cannot sign the request');
 }
 
 function sequenced(receipt: Receipt): SequencedReceipt['c'] {

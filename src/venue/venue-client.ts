@@ -36,6 +36,7 @@ import { createEphemeralSource } from './ephemeral-source.ts';
 import { LifecycleError, OrderLifecycle, type LifecycleEvent, type TrackedOrder } from './order-lifecycle.ts';
 import { OperatorKey, RequestSender, requestErrorCode, requestOutcome } from './request-sender.ts';
 import { RestClient, VenueBodyError, type RetryPolicy } from './rest-client.ts';
+import { SigningWorkers } from './signing-workers.ts';
 import { DEFAULT_VENUE_STRATEGY_ID, type StrategyAccount } from './strategy-account.ts';
 import {
   StrategySync,
@@ -204,6 +205,8 @@ export interface VenueClientOptions {
   requestTimeoutMs?: number;
   /** Fresh-nonce re-signs after 412 (default 1). */
   nonceRetries?: number;
+  /** Worker threads that sign bursts (default 1; live they start at bootstrap, else at the first burst; 0: always inline). */
+  signingThreads?: number;
   /** Ordinal of the first frame on a connection (default 0, docs realtime examples, §10.11). */
   firstOrdinal?: number;
   fetch?: typeof globalThis.fetch;
@@ -260,6 +263,7 @@ export class VenueClient extends EventEmitter<VenueClientEvents> {
   readonly #rest: RestClient;
   readonly #ws: WsConnection;
   readonly #operatorKey: OperatorKey;
+  readonly #signing: SigningWorkers;
   readonly #lifecycle: OrderLifecycle;
   readonly #strategies = new Map<string, StrategyEntry>();
   /** `${trader 21-byte}:${strategyIdHash}` → strategy id */
@@ -301,6 +305,7 @@ export class VenueClient extends EventEmitter<VenueClientEvents> {
     };
     this.#rest = new RestClient(restOptions);
     this.#operatorKey = new OperatorKey(this.#rest);
+    this.#signing = new SigningWorkers(options.signingThreads === undefined ? {} : { threads: options.signingThreads });
     this.#ws = new WsConnection({
       url: options.wsUrl,
       clock: options.clock,
@@ -330,6 +335,11 @@ export class VenueClient extends EventEmitter<VenueClientEvents> {
   /** Frame and connection counters; `badInput` counts frames and REST bodies the client could not read. */
   get stats(): WsConnection['stats'] & { badInput: number } {
     return { ...this.#ws.stats, badInput: this.#badInput };
+  }
+
+  /** How many signatures went inline and on the worker threads, and the threads running. */
+  get signingStats(): SigningWorkers['stats'] {
+    return this.#signing.stats;
   }
 
   /** The strategy's ledger as the venue's rows built it (undefined before bootstrap). */
@@ -370,7 +380,8 @@ export class VenueClient extends EventEmitter<VenueClientEvents> {
   async close(): Promise<void> {
     this.#closed = true;
     if (this.#tickTimer !== undefined) clearInterval(this.#tickTimer);
-    await this.#ws.close();
+    for (const e of this.#strategies.values()) e.sender.close();
+    await Promise.all([this.#ws.close(), this.#signing.close()]);
   }
 
   /**
@@ -787,6 +798,7 @@ export class VenueClient extends EventEmitter<VenueClientEvents> {
         clock: this.#clock,
         ...(this.#options.recvWindowMs === undefined ? {} : { recvWindowMs: this.#options.recvWindowMs }),
         ...(this.#options.nonceRetries === undefined ? {} : { nonceRetries: this.#options.nonceRetries }),
+        signing: this.#signing,
       },
       this.#operatorKey,
     );
@@ -855,6 +867,13 @@ export class VenueClient extends EventEmitter<VenueClientEvents> {
     }
     this.#products = products;
     this.#venue = { ...domain, decimals: this.#options.amountScaleDecimals ?? 6 };
+    // Live: the operator key now, so the senders' encryption pools are ready before the first request
+    // (a failure here is retried by that request), and the signing threads up before the first burst.
+    // Simulation keeps its REST traffic as it was; its requests go one at a time (no bursts).
+    if (this.#options.seed === undefined) {
+      this.#operatorKey.get().catch(() => {});
+      void this.#signing.warm();
+    }
     this.#symbols = this.#options.symbols ?? Object.keys(products).sort();
   }
 

@@ -1,11 +1,14 @@
 import {
   Signature,
   TypedDataEncoder,
+  concat,
   dataSlice,
   getAddress,
+  getBytes,
+  hexlify,
   isAddress,
   isHexString,
-  recoverAddress,
+  keccak256,
   zeroPadBytes,
   type BaseWallet,
   type TypedDataDomain,
@@ -13,7 +16,9 @@ import {
 } from 'ethers';
 import { ORDER_TYPE, type OrderTypeCode } from '../codes.ts';
 import { encodeBytes32String } from './bytes32.ts';
+import { domainSeparator, staticStruct, staticStructDigest, staticStructWords, type StaticStruct } from './eip712-digest.ts';
 import { scaleToInteger } from './scaling.ts';
+import { secp256k1Backend } from './secp256k1-backend.ts';
 
 /**
  * EIP-712 typed data of DerivaDEX requests: the domain, the three structs we send, their hashes and
@@ -134,13 +139,35 @@ export interface SignedRequest {
   digest: string;
 }
 
-export function eip712Domain(venue: Eip712Venue): TypedDataDomain {
-  const chainId = typeof venue.chainId === 'bigint' ? venue.chainId : Number.isSafeInteger(venue.chainId) ? BigInt(venue.chainId) : -1n;
-  if (chainId < 0n) throw new SigningInputError('bad-venue', 'chainId must be a non-negative integer');
-  if (typeof venue.verifyingContract !== 'string' || !isAddress(venue.verifyingContract)) {
-    throw new SigningInputError('bad-venue', 'verifyingContract must be an address');
+interface VenueDomain {
+  domain: TypedDataDomain;
+  separator: Uint8Array;
+}
+
+// Per venue, once: the checked domain and its separator. Keyed by the raw settings, so a venue object
+// rebuilt with the same values shares the entry; few venues per process, so the map stays small.
+const venueDomains = new Map<string, VenueDomain>();
+const MAX_CACHED_DOMAINS = 64;
+
+function venueDomain(venue: Eip712Venue): VenueDomain {
+  const key = `${String(venue.chainId)}|${typeof venue.chainId}|${String(venue.verifyingContract)}`;
+  let entry = venueDomains.get(key);
+  if (entry === undefined) {
+    const chainId = typeof venue.chainId === 'bigint' ? venue.chainId : Number.isSafeInteger(venue.chainId) ? BigInt(venue.chainId) : -1n;
+    if (chainId < 0n) throw new SigningInputError('bad-venue', 'chainId must be a non-negative integer');
+    if (typeof venue.verifyingContract !== 'string' || !isAddress(venue.verifyingContract)) {
+      throw new SigningInputError('bad-venue', 'verifyingContract must be an address');
+    }
+    const domain = { name: 'DerivaDEX', version: '1', chainId, verifyingContract: getAddress(venue.verifyingContract) };
+    entry = { domain, separator: domainSeparator(domain) };
+    if (venueDomains.size >= MAX_CACHED_DOMAINS) venueDomains.clear();
+    venueDomains.set(key, entry);
   }
-  return { name: 'DerivaDEX', version: '1', chainId, verifyingContract: getAddress(venue.verifyingContract) };
+  return entry;
+}
+
+export function eip712Domain(venue: Eip712Venue): TypedDataDomain {
+  return { ...venueDomain(venue).domain };
 }
 
 function bytes32Nonce(nonce: string): string {
@@ -207,40 +234,106 @@ export function cancelAllTypedData(cancelAll: CancelAllParams, venue: Eip712Venu
   };
 }
 
-/** keccak256(0x1901 ‖ domainSeparator ‖ hashStruct(message)). */
+/** keccak256(0x1901 ‖ domainSeparator ‖ hashStruct(message)), by ethers' generic encoder (the reference). */
 export function typedDataDigest(data: TypedData): string {
   return TypedDataEncoder.hash(data.domain, data.types, data.message);
 }
 
-/** The venue's id of an order: first 25 bytes of its EIP-712 digest, 0x-hex. */
-export function orderHash(order: OrderParams, venue: Eip712Venue): string {
-  return dataSlice(typedDataDigest(orderTypedData(order, venue)), 0, ORDER_HASH_BYTES);
+const STRUCTS: Readonly<Record<string, StaticStruct>> = {
+  OrderParams: staticStruct(ORDER_PARAMS_TYPES, 'OrderParams'),
+  CancelOrderParams: staticStruct(CANCEL_ORDER_PARAMS_TYPES, 'CancelOrderParams'),
+  CancelAllParams: staticStruct(CANCEL_ALL_PARAMS_TYPES, 'CancelAllParams'),
+};
+
+/** The digest of one of our request structs, with the venue's separator and the type hash precomputed. */
+function requestDigest(data: TypedData, venue: Eip712Venue): string {
+  const struct = STRUCTS[data.primaryType];
+  if (struct === undefined) return typedDataDigest(data);
+  return staticStructDigest(venueDomain(venue).separator, struct, data.message);
 }
 
-function sign(signer: TraderSigner, data: TypedData): SignedRequest {
-  const digest = typedDataDigest(data);
-  return { signature: signer.signingKey.sign(digest).serialized, digest };
+/**
+ * What the digest is made of, for signing off the main thread: the domain separator and the struct's
+ * words (typeHash and fields); digest = keccak256(0x1901 ‖ separator ‖ keccak256(words)).
+ */
+export interface DigestInput {
+  separator: Uint8Array;
+  words: Uint8Array;
+}
+
+function digestInput(data: TypedData, venue: Eip712Venue): DigestInput {
+  const struct = STRUCTS[data.primaryType];
+  if (struct === undefined) throw new Error(`no static struct ${data.primaryType}`);
+  return { separator: venueDomain(venue).separator, words: staticStructWords(struct, data.message) };
+}
+
+export function orderDigestInput(order: OrderParams, venue: Eip712Venue): DigestInput {
+  return digestInput(orderTypedData(order, venue), venue);
+}
+
+export function cancelDigestInput(cancel: CancelOrderParams, venue: Eip712Venue): DigestInput {
+  return digestInput(cancelOrderTypedData(cancel, venue), venue);
+}
+
+export function cancelAllDigestInput(cancelAll: CancelAllParams, venue: Eip712Venue): DigestInput {
+  return digestInput(cancelAllTypedData(cancelAll, venue), venue);
+}
+
+export function orderDigest(order: OrderParams, venue: Eip712Venue): string {
+  return requestDigest(orderTypedData(order, venue), venue);
+}
+
+/** The venue's id of an order: first 25 bytes of its EIP-712 digest, 0x-hex. */
+export function orderHash(order: OrderParams, venue: Eip712Venue): string {
+  return dataSlice(orderDigest(order, venue), 0, ORDER_HASH_BYTES);
+}
+
+// The key's bytes once per signer rather than a hex parse per signature. Weak: a dropped signer takes them along.
+const secretKeys = new WeakMap<TraderSigner, Uint8Array>();
+
+/** The signer's 32-byte secret key, for a backend that signs a prepared digest (a worker thread). */
+export function signerSecretKey(signer: TraderSigner): Uint8Array {
+  let key = secretKeys.get(signer);
+  if (key === undefined) {
+    key = getBytes(signer.signingKey.privateKey);
+    secretKeys.set(signer, key);
+  }
+  return key;
+}
+
+/** 65-byte r ‖ s ‖ v signature of a 32-byte digest, 0x-hex; the same bytes as `signer.signingKey.sign(digest).serialized`. */
+export function signDigest(signer: TraderSigner, digest: string): string {
+  return hexlify(secp256k1Backend().sign(getBytes(digest), signerSecretKey(signer)));
+}
+
+function sign(signer: TraderSigner, data: TypedData, venue: Eip712Venue): SignedRequest {
+  const digest = requestDigest(data, venue);
+  return { signature: signDigest(signer, digest), digest };
 }
 
 export function signOrder(signer: TraderSigner, order: OrderParams, venue: Eip712Venue): SignedOrder {
-  const { signature, digest } = sign(signer, orderTypedData(order, venue));
+  const { signature, digest } = sign(signer, orderTypedData(order, venue), venue);
   return { signature, digest, orderHash: dataSlice(digest, 0, ORDER_HASH_BYTES) };
 }
 
 export function signCancel(signer: TraderSigner, cancel: CancelOrderParams, venue: Eip712Venue): SignedRequest {
-  return sign(signer, cancelOrderTypedData(cancel, venue));
+  return sign(signer, cancelOrderTypedData(cancel, venue), venue);
 }
 
 export function signCancelAll(signer: TraderSigner, cancelAll: CancelAllParams, venue: Eip712Venue): SignedRequest {
-  return sign(signer, cancelAllTypedData(cancelAll, venue));
+  return sign(signer, cancelAllTypedData(cancelAll, venue), venue);
 }
 
-function recover(data: TypedData, signature: string): string {
+function recover(data: TypedData, signature: string, venue: Eip712Venue): string {
   if (!isHexString(signature, 65))
     throw new SigningInputError('bad-signature', 'signature must be 65 bytes: 0x followed by 130 hex digits');
-  const digest = typedDataDigest(data);
+  const digest = requestDigest(data, venue);
   try {
-    return recoverAddress(digest, Signature.from(signature));
+    // ethers' reading of r, s and v (its refusals kept), the curve arithmetic by the backend.
+    const sig = Signature.from(signature);
+    const rs = getBytes(concat([sig.r, sig.s]));
+    const publicKey = secp256k1Backend().recoverPublicKey(getBytes(digest), rs, sig.yParity);
+    return getAddress(dataSlice(keccak256(publicKey.subarray(1)), 12));
   } catch {
     throw new SigningInputError('bad-signature', 'signature does not recover to any address');
   }
@@ -248,13 +341,13 @@ function recover(data: TypedData, signature: string): string {
 
 /** The checksummed address that signed `order`; `SigningInputError('bad-signature')` if none does. */
 export function recoverOrderSigner(order: OrderParams, signature: string, venue: Eip712Venue): string {
-  return recover(orderTypedData(order, venue), signature);
+  return recover(orderTypedData(order, venue), signature, venue);
 }
 
 export function recoverCancelSigner(cancel: CancelOrderParams, signature: string, venue: Eip712Venue): string {
-  return recover(cancelOrderTypedData(cancel, venue), signature);
+  return recover(cancelOrderTypedData(cancel, venue), signature, venue);
 }
 
 export function recoverCancelAllSigner(cancelAll: CancelAllParams, signature: string, venue: Eip712Venue): string {
-  return recover(cancelAllTypedData(cancelAll, venue), signature);
+  return recover(cancelAllTypedData(cancelAll, venue), signature, venue);
 }

@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { SigningKey, getBytes, hexlify, keccak256, type BytesLike } from 'ethers';
+import { secp256k1Backend } from './secp256k1-backend.ts';
 
 /**
  * Request encryption as the venue documents it (reproduced byte for byte from its vector):
@@ -54,7 +55,7 @@ export interface DecryptedRequest {
 }
 
 // Never echo key material in an error message.
-function signingKey(secretKey: BytesLike): SigningKey {
+function secretKeyBytes(secretKey: BytesLike): Uint8Array {
   let bytes: Uint8Array;
   try {
     bytes = getBytes(secretKey);
@@ -64,7 +65,7 @@ function signingKey(secretKey: BytesLike): SigningKey {
   if (bytes.length !== 32) throw new EncryptionError('bad-secret-key', 'secret key must be 32 bytes');
   const scalar = BigInt(hexlify(bytes));
   if (scalar === 0n || scalar >= SECP256K1_ORDER) throw new EncryptionError('bad-secret-key', 'secret key is outside the secp256k1 range');
-  return new SigningKey(bytes);
+  return bytes;
 }
 
 function compressedPublicKey(publicKey: BytesLike): string {
@@ -75,6 +76,21 @@ function compressedPublicKey(publicKey: BytesLike): string {
   }
 }
 
+/** A public key as the backend takes it: SEC1 bytes (33 or 65), other spellings through ethers first. */
+function publicKeyBytes(publicKey: BytesLike): Uint8Array {
+  let bytes: Uint8Array | undefined;
+  try {
+    bytes = getBytes(publicKey);
+  } catch {
+    bytes = undefined;
+  }
+  if (bytes !== undefined && ((bytes.length === 33 && (bytes[0] === 2 || bytes[0] === 3)) || (bytes.length === 65 && bytes[0] === 4))) {
+    return bytes;
+  }
+  return getBytes(compressedPublicKey(publicKey));
+}
+
+/** A fresh ephemeral secret key from the OS, inside the curve's range. */
 function randomSecretKey(): Uint8Array {
   for (;;) {
     const candidate = new Uint8Array(randomBytes(32));
@@ -83,21 +99,38 @@ function randomSecretKey(): Uint8Array {
   }
 }
 
-/** AES-128 key shared by `secretKey`'s owner and `publicKey`'s owner. */
-export function deriveSharedKey(secretKey: BytesLike, publicKey: BytesLike): Uint8Array {
-  const key = signingKey(secretKey);
-  const other = compressedPublicKey(publicKey);
-  const point = key.computeSharedSecret(other); // uncompressed 0x04 ‖ x ‖ y
-  const compressed = SigningKey.computePublicKey(point, true);
-  return getBytes(keccak256(compressed)).slice(0, AES_KEY_BYTES);
+function sharedKey(secret: Uint8Array, publicKey: BytesLike): Uint8Array {
+  const other = publicKeyBytes(publicKey);
+  let point: Uint8Array;
+  try {
+    point = secp256k1Backend().sharedPoint(secret, other);
+  } catch {
+    throw new EncryptionError('bad-public-key', 'not a valid secp256k1 public key');
+  }
+  return getBytes(keccak256(point)).slice(0, AES_KEY_BYTES);
 }
 
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** AES-128 key shared by `secretKey`'s owner and `publicKey`'s owner. */
+export function deriveSharedKey(secretKey: BytesLike, publicKey: BytesLike): Uint8Array {
+  return sharedKey(secretKeyBytes(secretKey), publicKey);
+}
 
-export function encryptRequest(json: string, operatorPublicKey: BytesLike, opts: EncryptOptions = {}): Uint8Array<ArrayBuffer> {
-  if (LONE_SURROGATE.test(json)) throw new EncryptionError('bad-utf8', 'request JSON is not valid Unicode (lone surrogate)');
-  const clientSecretKey = opts.clientSecretKey ?? randomSecretKey();
-  const aesKey = deriveSharedKey(clientSecretKey, operatorPublicKey);
+/**
+ * Everything a request's encryption needs but its plaintext: the ECDH is done here, so it can be done
+ * ahead of time (a pool of single-use keys) and the AES-GCM left for the moment the request is known.
+ * Use one material for ONE request: a repeated GCM nonce under one key gives the plaintexts away.
+ */
+export interface EncryptionMaterial {
+  /** Compressed (33 bytes), written at the end of the wire. */
+  clientPublicKey: Uint8Array;
+  nonce: Uint8Array;
+  aesKey: Uint8Array;
+}
+
+/** The material of one request to `operatorPublicKey`; key and nonce random unless given (vectors, simulation). */
+export function prepareEncryption(operatorPublicKey: BytesLike, opts: EncryptOptions = {}): EncryptionMaterial {
+  const secret = opts.clientSecretKey === undefined ? randomSecretKey() : secretKeyBytes(opts.clientSecretKey);
+  const aesKey = sharedKey(secret, operatorPublicKey);
   let nonce: Uint8Array;
   try {
     nonce = opts.nonce === undefined ? new Uint8Array(randomBytes(GCM_NONCE_BYTES)) : getBytes(opts.nonce);
@@ -105,21 +138,46 @@ export function encryptRequest(json: string, operatorPublicKey: BytesLike, opts:
     throw new EncryptionError('bad-nonce', 'nonce is not bytes');
   }
   if (nonce.length !== GCM_NONCE_BYTES) throw new EncryptionError('bad-nonce', `nonce must be ${GCM_NONCE_BYTES} bytes`);
+  // One 61-byte buffer rather than three: a fleet keeps a few of these ready per account.
+  const packed = new Uint8Array(COMPRESSED_PUBLIC_KEY_BYTES + GCM_NONCE_BYTES + AES_KEY_BYTES);
+  packed.set(secp256k1Backend().compressedPublicKey(secret), 0);
+  packed.set(nonce, COMPRESSED_PUBLIC_KEY_BYTES);
+  packed.set(aesKey, COMPRESSED_PUBLIC_KEY_BYTES + GCM_NONCE_BYTES);
+  return {
+    clientPublicKey: packed.subarray(0, COMPRESSED_PUBLIC_KEY_BYTES),
+    nonce: packed.subarray(COMPRESSED_PUBLIC_KEY_BYTES, COMPRESSED_PUBLIC_KEY_BYTES + GCM_NONCE_BYTES),
+    aesKey: packed.subarray(COMPRESSED_PUBLIC_KEY_BYTES + GCM_NONCE_BYTES),
+  };
+}
 
-  const body = Buffer.from(json, 'utf8');
-  const plaintext = Buffer.alloc(LENGTH_PREFIX_BYTES + body.length);
-  plaintext.writeUInt32BE(body.length, 0);
-  body.copy(plaintext, LENGTH_PREFIX_BYTES);
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** The request's wire bytes with prepared material: AES-128-GCM only, no curve arithmetic. */
+export function encryptWithMaterial(json: string, material: EncryptionMaterial): Uint8Array<ArrayBuffer> {
+  if (LONE_SURROGATE.test(json)) throw new EncryptionError('bad-utf8', 'request JSON is not valid Unicode (lone surrogate)');
+  const { aesKey, nonce, clientPublicKey } = material;
+  const bodyLength = Buffer.byteLength(json, 'utf8');
+  const plaintext = Buffer.alloc(LENGTH_PREFIX_BYTES + bodyLength);
+  plaintext.writeUInt32BE(bodyLength, 0);
+  plaintext.write(json, LENGTH_PREFIX_BYTES, 'utf8');
 
   const cipher = createCipheriv('aes-128-gcm', aesKey, nonce, { authTagLength: GCM_TAG_BYTES });
-  const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-  const clientPublicKey = getBytes(signingKey(clientSecretKey).compressedPublicKey);
-  const wire = new Uint8Array(ciphertext.length + GCM_TAG_BYTES + GCM_NONCE_BYTES + COMPRESSED_PUBLIC_KEY_BYTES);
+  const ciphertext = cipher.update(plaintext);
+  const final = cipher.final();
+  const cipherLength = ciphertext.length + final.length;
+  const wire = new Uint8Array(cipherLength + GCM_TAG_BYTES + GCM_NONCE_BYTES + COMPRESSED_PUBLIC_KEY_BYTES);
   wire.set(ciphertext, 0);
-  wire.set(cipher.getAuthTag(), ciphertext.length);
-  wire.set(nonce, ciphertext.length + GCM_TAG_BYTES);
-  wire.set(clientPublicKey, ciphertext.length + GCM_TAG_BYTES + GCM_NONCE_BYTES);
+  wire.set(final, ciphertext.length);
+  wire.set(cipher.getAuthTag(), cipherLength);
+  wire.set(nonce, cipherLength + GCM_TAG_BYTES);
+  wire.set(clientPublicKey, cipherLength + GCM_TAG_BYTES + GCM_NONCE_BYTES);
   return wire;
+}
+
+export function encryptRequest(json: string, operatorPublicKey: BytesLike, opts: EncryptOptions = {}): Uint8Array<ArrayBuffer> {
+  // Checked before the keys too: a bad request is reported as such whatever key came with it.
+  if (LONE_SURROGATE.test(json)) throw new EncryptionError('bad-utf8', 'request JSON is not valid Unicode (lone surrogate)');
+  return encryptWithMaterial(json, prepareEncryption(operatorPublicKey, opts));
 }
 
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -142,8 +200,9 @@ export function decryptRequest(wire: Uint8Array, operatorSecretKey: BytesLike): 
   if (clientKeyBytes[0] !== 0x02 && clientKeyBytes[0] !== 0x03) {
     throw new EncryptionError('bad-public-key', 'client public key is not in compressed form');
   }
-  const clientPublicKey = compressedPublicKey(clientKeyBytes);
-  const aesKey = deriveSharedKey(operatorSecretKey, clientPublicKey);
+  // The ECDH checks the point is on the curve (bad-public-key otherwise); a valid compressed key is its own canonical form.
+  const aesKey = deriveSharedKey(operatorSecretKey, clientKeyBytes);
+  const clientPublicKey = hexlify(clientKeyBytes);
 
   let plaintext: Buffer;
   try {

@@ -13,13 +13,16 @@ import {
 } from '../signed-requests.ts';
 import { formatPath } from '../wire-values.ts';
 import { bytes32StringProblem } from './bytes32.ts';
+import { digestOfWords } from './eip712-digest.ts';
 import {
   ORDER_HASH_BYTES,
+  cancelAllDigestInput,
+  cancelDigestInput,
+  orderDigestInput,
   orderHashAsBytes32,
-  signCancel,
-  signCancelAll,
-  signOrder,
+  signDigest,
   type CancelAllParams,
+  type DigestInput,
   type CancelOrderParams,
   type Eip712Venue,
   type OrderParams,
@@ -112,11 +115,93 @@ export interface BuiltOrderRequest {
   orderHash: string;
 }
 
+/**
+ * A request ready but for its signature: the digest's input (signed here, or by a worker thread from
+ * the same input) and how to finish it with the signature of that digest.
+ */
+export interface PreparedRequest<R> {
+  input: DigestInput;
+  finish(signature: string, digest: string): R;
+}
+
+export interface BuiltCancelOrderRequest {
+  request: VenueRequest & { t: 'CancelOrder' };
+  json: string;
+}
+
+export interface BuiltCancelAllRequest {
+  request: VenueRequest & { t: 'CancelAll' };
+  json: string;
+}
+
+/** Checks and encodes `order` (throws on bad input, as signing would); `replay` is written into `c` unsigned. */
+export function prepareOrderRequest(order: OrderParams, venue: Eip712Venue, replay?: ReplayWindow): PreparedRequest<BuiltOrderRequest> {
+  return {
+    input: orderDigestInput(order, venue),
+    finish(signature, digest) {
+      const request = { t: 'Order' as const, c: { ...pickOrder(order), sessionKeySignature: null, ...pickReplay(replay), signature } };
+      return { request, json: formatRequest(request), orderHash: dataSlice(digest, 0, ORDER_HASH_BYTES) };
+    },
+  };
+}
+
+export function prepareCancelOrderRequest(
+  cancel: CancelOrderParams,
+  venue: Eip712Venue,
+  replay?: ReplayWindow,
+): PreparedRequest<BuiltCancelOrderRequest> {
+  return {
+    input: cancelDigestInput(cancel, venue),
+    finish(signature) {
+      const request = {
+        t: 'CancelOrder' as const,
+        c: {
+          symbol: cancel.symbol,
+          orderHash: cancel.orderHash.toLowerCase(),
+          nonce: cancel.nonce,
+          sessionKeySignature: null,
+          ...pickReplay(replay),
+          signature,
+        },
+      };
+      return { request, json: formatRequest(request) };
+    },
+  };
+}
+
+export function prepareCancelAllRequest(
+  cancelAll: CancelAllParams,
+  venue: Eip712Venue,
+  replay?: ReplayWindow,
+): PreparedRequest<BuiltCancelAllRequest> {
+  return {
+    input: cancelAllDigestInput(cancelAll, venue),
+    finish(signature) {
+      const request = {
+        t: 'CancelAll' as const,
+        c: {
+          symbol: cancelAll.symbol,
+          strategy: cancelAll.strategy,
+          nonce: cancelAll.nonce,
+          sessionKeySignature: null,
+          ...pickReplay(replay),
+          signature,
+        },
+      };
+      return { request, json: formatRequest(request) };
+    },
+  };
+}
+
+/** Signs a prepared request on this thread. */
+export function signPrepared<R>(signer: TraderSigner, prepared: PreparedRequest<R>): R {
+  const digest = digestOfWords(prepared.input.separator, prepared.input.words);
+  return prepared.finish(signDigest(signer, digest), digest);
+}
+
 /** Signs `order` and wraps it as the venue's Order request; `replay` is written into `c` unsigned. */
 export function buildOrderRequest(signer: TraderSigner, order: OrderParams, venue: Eip712Venue, replay?: ReplayWindow): BuiltOrderRequest {
-  const { signature, orderHash } = signOrder(signer, order, venue);
-  const request = { t: 'Order' as const, c: { ...pickOrder(order), sessionKeySignature: null, ...pickReplay(replay), signature } };
-  return { request, json: formatRequest(request), orderHash };
+  return signPrepared(signer, prepareOrderRequest(order, venue, replay));
 }
 
 export function buildCancelOrderRequest(
@@ -124,20 +209,8 @@ export function buildCancelOrderRequest(
   cancel: CancelOrderParams,
   venue: Eip712Venue,
   replay?: ReplayWindow,
-): { request: VenueRequest & { t: 'CancelOrder' }; json: string } {
-  const { signature } = signCancel(signer, cancel, venue);
-  const request = {
-    t: 'CancelOrder' as const,
-    c: {
-      symbol: cancel.symbol,
-      orderHash: cancel.orderHash.toLowerCase(),
-      nonce: cancel.nonce,
-      sessionKeySignature: null,
-      ...pickReplay(replay),
-      signature,
-    },
-  };
-  return { request, json: formatRequest(request) };
+): BuiltCancelOrderRequest {
+  return signPrepared(signer, prepareCancelOrderRequest(cancel, venue, replay));
 }
 
 export function buildCancelAllRequest(
@@ -145,20 +218,8 @@ export function buildCancelAllRequest(
   cancelAll: CancelAllParams,
   venue: Eip712Venue,
   replay?: ReplayWindow,
-): { request: VenueRequest & { t: 'CancelAll' }; json: string } {
-  const { signature } = signCancelAll(signer, cancelAll, venue);
-  const request = {
-    t: 'CancelAll' as const,
-    c: {
-      symbol: cancelAll.symbol,
-      strategy: cancelAll.strategy,
-      nonce: cancelAll.nonce,
-      sessionKeySignature: null,
-      ...pickReplay(replay),
-      signature,
-    },
-  };
-  return { request, json: formatRequest(request) };
+): BuiltCancelAllRequest {
+  return signPrepared(signer, prepareCancelAllRequest(cancelAll, venue, replay));
 }
 
 function pickOrder(order: OrderParams): OrderParams {
