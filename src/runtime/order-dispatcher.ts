@@ -1,17 +1,23 @@
 /**
- * Sends what the accounts asked for in one go, most urgent first, once the current burst of events has
- * been handled. A crash mark reaches every account first — every one is out of new entries at once — and
+ * Sends what the accounts asked for most urgent first, once the current burst of events has been handled,
+ * a slice per turn of the event loop. A crash mark reaches every account first — every one is out of new entries at once — and
  * only then are orders signed and sent: panic exits before de-risking steps before entries, and among
  * those the thinnest margin buffer first.
  */
 export class OrderDispatcher {
   readonly #schedule: (flush: () => void) => void;
+  readonly #slice: number;
   #pending: Array<{ priority: readonly number[]; seq: number; run: () => void }> = [];
   #seq = 0;
   #scheduled = false;
 
-  constructor(schedule: (flush: () => void) => void = (flush) => void setImmediate(flush)) {
+  /**
+   * `slice`: most requests sent per flush; the rest wait for the next turn, so a crash's most urgent orders
+   * reach the socket while the rest are still being prepared (and newly asked ones can overtake them).
+   */
+  constructor(schedule: (flush: () => void) => void = (flush) => void setImmediate(flush), slice = 100) {
     this.#schedule = schedule;
+    this.#slice = slice;
   }
 
   /** Queues `run`; lower `priority` tuples go first, ties in submission order. */
@@ -24,8 +30,13 @@ export class OrderDispatcher {
 
   flush(): void {
     this.#scheduled = false;
-    const batch = this.#pending.sort((a, b) => compareTuples(a.priority, b.priority) || a.seq - b.seq);
-    this.#pending = [];
+    const sorted = this.#pending.sort((a, b) => compareTuples(a.priority, b.priority) || a.seq - b.seq);
+    const batch = sorted.slice(0, this.#slice);
+    this.#pending = sorted.slice(this.#slice);
+    if (this.#pending.length > 0) {
+      this.#scheduled = true;
+      this.#schedule(() => this.flush());
+    }
     for (const item of batch) item.run();
   }
 }

@@ -18,6 +18,22 @@ describe('order dispatcher', () => {
     expect(sent).toEqual(['cancel', 'exit -0.01', 'exit 0.02', 'reduce 0.08', 'reduce flat', 'entry']);
   });
 
+  it('sends at most a slice per flush, most urgent first, and lets later urgent requests overtake the rest', () => {
+    const flushes: Array<() => void> = [];
+    const dispatcher = new OrderDispatcher((flush) => flushes.push(flush), 2);
+    const sent: string[] = [];
+    for (const b of ['0.09', '0.01', '0.05', '0.07']) dispatcher.submit(orderPriority('reduce', b), () => sent.push(`reduce ${b}`));
+    flushes.shift()!();
+    expect(sent).toEqual(['reduce 0.01', 'reduce 0.05']);
+    dispatcher.submit(orderPriority('exit', '0.02'), () => sent.push('exit 0.02'));
+    expect(flushes).toHaveLength(1); // the rest is already scheduled
+    flushes.shift()!();
+    expect(sent).toEqual(['reduce 0.01', 'reduce 0.05', 'exit 0.02', 'reduce 0.07']);
+    flushes.shift()!();
+    expect(sent.at(-1)).toBe('reduce 0.09');
+    expect(flushes).toHaveLength(0);
+  });
+
   it('keeps submission order among equals', () => {
     const sent: number[] = [];
     const later = new OrderDispatcher((flush) => queueMicrotask(flush));
