@@ -1,8 +1,8 @@
 /**
- * Sends what the accounts asked for most urgent first, once the current burst of events has been handled,
- * a slice per turn of the event loop. A crash mark reaches every account first — every one is out of new entries at once — and
- * only then are orders signed and sent: panic exits before de-risking steps before entries, and among
- * those the thinnest margin buffer first.
+ * Sends what the accounts asked for most urgent first — cancels, panic exits, de-risking steps, entries,
+ * and among those the thinnest margin buffer first — once the current burst of events has been handled, a
+ * slice per turn of the event loop. In a crash the accounts' visits are spread over turns too
+ * (src/runtime/mark-delivery.ts), so the most endangered accounts' orders leave first.
  */
 export class OrderDispatcher {
   readonly #schedule: (flush: () => void) => void;
