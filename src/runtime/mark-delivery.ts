@@ -44,6 +44,8 @@ export interface MarkDeliveryOptions {
 const FIRST_CHUNK = 100;
 /** Visits per later turn of the event loop (live). */
 const CHUNK = 250;
+/** First bands computed per turn of the event loop (live). */
+const BACKLOG_CHUNK = 500;
 
 interface Slot {
   id: string;
@@ -58,6 +60,8 @@ interface Slot {
   urgency: number;
   /** A visit removed the account from the index: its band must be computed again. */
   stale: boolean;
+  /** Live: the latest snapshot of an account not assessed yet, waiting in the backlog. */
+  deferred: AccountSnapshot | null;
 }
 
 /**
@@ -79,6 +83,9 @@ export class MarkDelivery {
   readonly #every = new Set<number>();
   /** Slots a tick can change. */
   readonly #timed = new Set<number>();
+  /** Live: accounts whose first band is still to be computed (a fleet's start or recovery is not held up by it). */
+  #backlog: number[] = [];
+  #backlogScheduled = false;
   #queue: number[] = [];
   /** Position of the next visit in #queue. */
   #head = 0;
@@ -98,7 +105,17 @@ export class MarkDelivery {
   add(accountId: string): void {
     if (this.#byId.has(accountId)) return;
     const slot = this.#freeSlots.pop() ?? this.#slots.length;
-    this.#slots[slot] = { id: accountId, seen: new Map(), reach: null, key: null, flag: null, queued: false, urgency: 0, stale: true };
+    this.#slots[slot] = {
+      id: accountId,
+      seen: new Map(),
+      reach: null,
+      key: null,
+      flag: null,
+      queued: false,
+      urgency: 0,
+      stale: true,
+      deferred: null,
+    };
     this.#byId.set(accountId, slot);
     this.#every.add(slot);
   }
@@ -110,6 +127,7 @@ export class MarkDelivery {
     this.#every.delete(slot);
     this.#timed.delete(slot);
     this.#slots[slot]!.queued = false;
+    this.#slots[slot]!.deferred = null;
     this.#byId.delete(accountId);
     this.#freeSlots.push(slot);
   }
@@ -184,6 +202,19 @@ export class MarkDelivery {
     const slot = this.#byId.get(accountId);
     if (slot === undefined || snapshot.status !== 'active') return;
     const s = this.#slots[slot]!;
+    if (this.#o.schedule && s.reach === null) {
+      // Live, first seen: it gets every mark and every tick (exact) until its band is computed in the backlog.
+      if (s.deferred === null) this.#backlog.push(slot);
+      s.deferred = snapshot;
+      this.#timed.add(slot);
+      this.#scheduleBacklog();
+      return;
+    }
+    this.#assess(slot, snapshot);
+  }
+
+  #assess(slot: number, snapshot: AccountSnapshot): void {
+    const s = this.#slots[slot]!;
     const c = snapshot.context;
     const path = statePath(snapshot.value);
     const key = bandKey(c, path);
@@ -201,6 +232,22 @@ export class MarkDelivery {
       this.#every.delete(slot);
       this.#index.set(slot, floatBands(s.reach.marks.band.symbols));
     }
+  }
+
+  #scheduleBacklog(): void {
+    if (this.#backlogScheduled || !this.#o.schedule) return;
+    this.#backlogScheduled = true;
+    this.#o.schedule(() => {
+      this.#backlogScheduled = false;
+      for (const slot of this.#backlog.splice(0, BACKLOG_CHUNK)) {
+        const s = this.#slots[slot];
+        const snapshot = s?.deferred;
+        if (!s || !snapshot) continue;
+        s.deferred = null;
+        if (snapshot.status === 'active') this.#assess(slot, snapshot);
+      }
+      if (this.#backlog.length > 0) this.#scheduleBacklog();
+    });
   }
 
   #deliver(slot: number): boolean {

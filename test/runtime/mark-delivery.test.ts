@@ -82,6 +82,7 @@ describe('mark delivery through the index', () => {
 
   it('a crash: every account refuses entries at once, reductions go out thinnest buffer first, one each', async () => {
     const { runtime, mark, timeline, venue } = fleet(true);
+    await settle(); // live: the accounts' first bands are computed in the background
     // At 1400: equity 600 + i, gross 8400, maintenance 420: buffer (180 + i)/8400 ≤ 0.045 < 0.10 for every
     // account (de-risking), below 0.03 for i < 72 (panic exit).
     mark('1400');
@@ -91,6 +92,10 @@ describe('mark delivery through the index', () => {
     const decisions = timeline.filter((r) => r.kind === 'decision');
     expect(decisions).toHaveLength(N);
     expect(decisions.filter((d) => d.kind === 'decision' && d.allowed)).toEqual([]);
+    // The first 100 were visited inside the mark's handling; the other 100 refused on their flags.
+    const flagged = decisions.filter((d) => JSON.stringify(d).includes("before the account's statechart has seen the mark"));
+    expect(flagged).toHaveLength(N - 100);
+    expect(JSON.stringify(flagged[0])).toContain('min-margin-buffer');
     await settle();
     const firstOrders = venue.placed.map((o) => o.account);
     expect(new Set(firstOrders).size).toBe(N);
@@ -98,5 +103,19 @@ describe('mark delivery through the index', () => {
     const modes = runtime.accountIds().map((id) => runtime.accountContext(id)?.mode);
     expect(modes.slice(0, 72).every((m) => m === 'panic-exit')).toBe(true);
     expect(modes.slice(72).every((m) => m === 'de-risking')).toBe(true);
+  });
+
+  it("live, before the accounts' first bands are computed: every mark reaches them, entries are still judged exactly", async () => {
+    const { runtime, mark, timeline } = fleet(true);
+    mark('2001'); // no band yet: this quiet mark reaches every account
+    expect(runtime.markCounts().visits).toBe(N);
+    mark('1400');
+    for (let i = 0; i < N; i += 1)
+      runtime.requestEntry(`a${i}`, { symbol: 'ETHP', side: 'buy', amount: '0.1', type: 'limit', price: '1400' });
+    const decisions = timeline.filter((r) => r.kind === 'decision');
+    expect(decisions).toHaveLength(N);
+    expect(decisions.filter((d) => d.kind === 'decision' && d.allowed)).toEqual([]);
+    await settle();
+    expect(runtime.accountIds().every((id) => runtime.accountContext(id)?.mode !== 'trading')).toBe(true);
   });
 });
