@@ -44,8 +44,7 @@ export interface SymbolBand {
 export interface BlockingLevel {
   price: Decimal;
   rule: string;
-  /** The level in words (built when asked). */
-  message(): string;
+  message: string;
 }
 
 export interface AssessmentBand {
@@ -256,7 +255,7 @@ function blockingLevels(symbol: string, p0: Decimal, roots: Root[]): { below: Bl
   const level = (r: Root | null, price: (r: Root) => Decimal): BlockingLevel | null => {
     if (r === null) return null;
     const at = price(r);
-    return { price: at, rule: r.level.rule, message: () => `${symbol} mark past ${at.toFixed()}, where ${r.level.describe()}` };
+    return { price: at, rule: r.level.rule, message: `${symbol} mark past ${at.toFixed()}, where ${r.level.describe()}` };
   };
   return { below: level(below, (r) => r.root.minus(r.guard)), above: level(above, (r) => r.root.plus(r.guard)) };
 }

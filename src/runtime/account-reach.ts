@@ -58,9 +58,9 @@ export function accountReach(context: AccountContext, statePath: string): Accoun
  * Rank of urgency from a band's floats (never a decision): the estimated margin buffer at `marks`; a flat
  * account last, an account without a band first.
  */
-export function urgencyAt(band: AssessmentBand | null, marks: ReadonlyMap<string, number>): number {
-  if (band === null) return Number.NEGATIVE_INFINITY;
-  const { k, slope, gross } = band.urgency;
+export function urgencyAt(urgency: AssessmentBand['urgency'] | null, marks: ReadonlyMap<string, number>): number {
+  if (urgency === null) return Number.NEGATIVE_INFINITY;
+  const { k, slope, gross } = urgency;
   let value = k;
   let notional = 0;
   for (const symbol in slope) {

@@ -3,7 +3,8 @@ import type { AccountSnapshot } from '../../machines/restorable-account.ts';
 import { statePath } from '../../machines/snapshot-state.ts';
 import type { BlockingLevel } from '../domain/assessment-band.ts';
 import { dec, type DecimalString } from '../domain/decimal.ts';
-import { accountReach, urgencyAt, type AccountReach } from './account-reach.ts';
+import type { AssessmentBand } from '../domain/assessment-band.ts';
+import { accountReach, urgencyAt } from './account-reach.ts';
 import { MarkIndex, type FloatBand } from './mark-index.ts';
 
 /** A mark as the venue reports it. */
@@ -40,6 +41,11 @@ export interface MarkDeliveryOptions {
   schedule?: (next: () => void) => void;
 }
 
+/** What a slot keeps of an account's reach (src/runtime/account-reach.ts). */
+type Reach =
+  | { kind: 'every'; why: string }
+  | { kind: 'band'; bands: Record<string, FloatBand>; blocking: AssessmentBand['blocking']; urgency: AssessmentBand['urgency'] };
+
 /** Visits done inside the mark's own handling before the rest is scheduled (live). */
 const FIRST_CHUNK = 100;
 /** Visits per later turn of the event loop (live). */
@@ -51,7 +57,11 @@ interface Slot {
   id: string;
   /** Per symbol, the sequence number of the last mark this account has seen. */
   seen: Map<string, number>;
-  reach: AccountReach | null;
+  /**
+   * What the last assessment of its reach kept (the band's decimal edges are not kept: only the doubles the
+   * index needs, the blocking levels and the urgency floats). null: not assessed yet.
+   */
+  reach: Reach | null;
   /** Context identity of what the band was computed from (see #bandKey). */
   key: unknown[] | null;
   flag: EntryFlag | null;
@@ -152,7 +162,7 @@ export class MarkDelivery {
   everyMarkReason(accountId: string): string | null {
     const slot = this.#byId.get(accountId);
     const reach = slot === undefined ? null : this.#slots[slot]!.reach;
-    return reach === null ? 'not assessed yet' : reach.marks.kind === 'every' ? reach.marks.why : null;
+    return reach === null ? 'not assessed yet' : reach.kind === 'every' ? reach.why : null;
   }
 
   /** A mark arrived: who it reaches, in which order, and the entry flags it sets. */
@@ -170,7 +180,7 @@ export class MarkDelivery {
     for (const slot of visits) {
       const s = this.#slots[slot]!;
       s.stale = true;
-      if (s.flag === null && s.reach?.marks.kind === 'band') s.flag = flagFor(s.reach.marks.band.blocking, mark, exact);
+      if (s.flag === null && s.reach?.kind === 'band') s.flag = flagFor(s.reach.blocking, mark, exact);
       if (!s.queued) {
         s.queued = true;
         this.#queue.push(slot);
@@ -221,17 +231,19 @@ export class MarkDelivery {
     if (!s.stale && s.key !== null && key.every((v, i) => v === s.key![i])) return;
     s.key = key;
     s.stale = false;
-    s.reach = accountReach(c, path);
-    if (s.reach.timed) this.#timed.add(slot);
+    const reach = accountReach(c, path);
+    if (reach.timed) this.#timed.add(slot);
     else this.#timed.delete(slot);
-    if (s.queued) return; // indexed again after its visit
-    if (s.reach.marks.kind === 'every') {
-      this.#index.remove(slot);
-      this.#every.add(slot);
-    } else {
-      this.#every.delete(slot);
-      this.#index.set(slot, floatBands(s.reach.marks.band.symbols));
-    }
+    s.reach =
+      reach.marks.kind === 'every'
+        ? { kind: 'every', why: reach.marks.why }
+        : {
+            kind: 'band',
+            bands: floatBands(reach.marks.band.symbols),
+            blocking: reach.marks.band.blocking,
+            urgency: reach.marks.band.urgency,
+          };
+    if (!s.queued) this.#reindex(slot); // a queued account is indexed again after its visit
   }
 
   #scheduleBacklog(): void {
@@ -268,17 +280,20 @@ export class MarkDelivery {
   #reindex(slot: number): void {
     const s = this.#slots[slot]!;
     s.stale = false;
-    if (s.reach?.marks.kind === 'band') {
+    if (s.reach?.kind === 'band') {
       this.#every.delete(slot);
-      this.#index.set(slot, floatBands(s.reach.marks.band.symbols));
-    } else this.#every.add(slot);
+      this.#index.set(slot, s.reach.bands);
+    } else {
+      this.#index.remove(slot);
+      this.#every.add(slot);
+    }
   }
 
   #sortQueue(): void {
     const slots = this.#slots;
     for (const slot of this.#queue) {
       const s = slots[slot]!;
-      s.urgency = urgencyAt(s.reach?.marks.kind === 'band' ? s.reach.marks.band : null, this.#floats);
+      s.urgency = urgencyAt(s.reach?.kind === 'band' ? s.reach.urgency : null, this.#floats);
     }
     this.#queue.sort((a, b) => slots[a]!.urgency - slots[b]!.urgency || a - b);
   }
@@ -347,5 +362,5 @@ function flagFor(
         ? blocking.above
         : null;
   if (level === null) return null;
-  return { rule: level.rule, message: () => `${level.message()}: mark ${mark.price}` };
+  return { rule: level.rule, message: () => `${level.message}: mark ${mark.price}` };
 }
