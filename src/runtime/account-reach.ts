@@ -53,20 +53,3 @@ export function accountReach(context: AccountContext, statePath: string): Accoun
     throw error;
   }
 }
-
-/**
- * Rank of urgency from a band's floats (never a decision): the estimated margin buffer at `marks`; a flat
- * account last, an account without a band first.
- */
-export function urgencyAt(urgency: AssessmentBand['urgency'] | null, marks: ReadonlyMap<string, number>): number {
-  if (urgency === null) return Number.NEGATIVE_INFINITY;
-  const { k, slope, gross } = urgency;
-  let value = k;
-  let notional = 0;
-  for (const symbol in slope) {
-    const p = marks.get(symbol) ?? 0;
-    value += slope[symbol]! * p;
-    notional += gross[symbol]! * p;
-  }
-  return notional > 0 ? value / notional : Number.POSITIVE_INFINITY;
-}

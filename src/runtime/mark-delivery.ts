@@ -4,7 +4,7 @@ import { statePath } from '../../machines/snapshot-state.ts';
 import type { BlockingLevel } from '../domain/assessment-band.ts';
 import { dec, type DecimalString } from '../domain/decimal.ts';
 import type { AssessmentBand } from '../domain/assessment-band.ts';
-import { accountReach, urgencyAt } from './account-reach.ts';
+import { accountReach } from './account-reach.ts';
 import { MarkIndex, type FloatBand } from './mark-index.ts';
 
 /** A mark as the venue reports it. */
@@ -33,8 +33,8 @@ export interface MarkDeliveryOptions {
   /** Sends an event to the account's actor (undefined when not spawned here). */
   send(accountId: string, event: AccountEvent): boolean;
   /**
-   * Simulation: every visit happens inside the mark's own handling. Live: the most urgent visits at once and
-   * the rest in chunks on later turns of the event loop, so the first reducing orders leave while the rest of
+   * Simulation: every visit happens inside the mark's own handling. Live: the 100 most urgent right after the
+   * turn's marks (all symbols ranked together) and the rest in chunks on later turns of the event loop, so the first reducing orders leave while the rest of
    * the fleet is still being visited (entries of accounts not yet visited are judged by their flags or after
    * a visit of their own).
    */
@@ -44,9 +44,22 @@ export interface MarkDeliveryOptions {
 /** What a slot keeps of an account's reach (src/runtime/account-reach.ts). */
 type Reach =
   | { kind: 'every'; why: string }
-  | { kind: 'band'; bands: Record<string, FloatBand>; blocking: AssessmentBand['blocking']; urgency: AssessmentBand['urgency'] };
+  | { kind: 'band'; bands: Record<string, FloatBand>; blocking: Blocking | null; urgency: Urgency };
 
-/** Visits done inside the mark's own handling before the rest is scheduled (live). */
+/** An entry-blocking level as a slot keeps it: the price as text, its words interned (fleets share budgets). */
+interface KeptLevel {
+  price: DecimalString;
+  rule: string;
+  message: string;
+}
+
+interface Blocking {
+  symbol: string;
+  below: KeptLevel | null;
+  above: KeptLevel | null;
+}
+
+/** Visits done right after the turn's marks, before the rest is scheduled (live). */
 const FIRST_CHUNK = 100;
 /** Visits per later turn of the event loop (live). */
 const CHUNK = 250;
@@ -55,8 +68,6 @@ const BACKLOG_CHUNK = 500;
 
 interface Slot {
   id: string;
-  /** Per symbol, the sequence number of the last mark this account has seen. */
-  seen: Map<string, number>;
   /**
    * What the last assessment of its reach kept (the band's decimal edges are not kept: only the doubles the
    * index needs, the blocking levels and the urgency floats). null: not assessed yet.
@@ -66,7 +77,7 @@ interface Slot {
   key: unknown[] | null;
   flag: EntryFlag | null;
   queued: boolean;
-  /** Rank in the visit queue (see urgencyAt), set when queued. */
+  /** Rank in the visit queue (see urgencyOf), set when queued. */
   urgency: number;
   /** A visit removed the account from the index: its band must be computed again. */
   stale: boolean;
@@ -85,10 +96,14 @@ export class MarkDelivery {
   readonly #o: MarkDeliveryOptions;
   readonly #index = new MarkIndex();
   readonly #latest = new Map<string, { price: DecimalString; at: number; seq: number }>();
+  /** Per symbol, by slot: the sequence number of the last mark of that symbol the account has seen. */
+  readonly #seen = new Map<string, number[]>();
   readonly #floats = new Map<string, number>();
   readonly #slots: Slot[] = [];
   readonly #byId = new Map<string, number>();
   readonly #freeSlots: number[] = [];
+  /** Words of blocking levels, shared between accounts with the same levels. */
+  readonly #words = new Map<string, string>();
   /** Slots that need every mark. */
   readonly #every = new Set<number>();
   /** Slots a tick can change. */
@@ -100,6 +115,7 @@ export class MarkDelivery {
   /** Position of the next visit in #queue. */
   #head = 0;
   #scheduled = false;
+  #firstScheduled = false;
   #seq = 0;
   /** Marks received, account visits they caused, MARK events delivered (visits and catch-ups). */
   readonly counts = { marks: 0, visits: 0, delivered: 0 };
@@ -117,7 +133,6 @@ export class MarkDelivery {
     const slot = this.#freeSlots.pop() ?? this.#slots.length;
     this.#slots[slot] = {
       id: accountId,
-      seen: new Map(),
       reach: null,
       key: null,
       flag: null,
@@ -127,6 +142,7 @@ export class MarkDelivery {
       deferred: null,
     };
     this.#byId.set(accountId, slot);
+    for (const seen of this.#seen.values()) seen[slot] = 0;
     this.#every.add(slot);
   }
 
@@ -190,9 +206,15 @@ export class MarkDelivery {
     this.#head = 0;
     this.#sortQueue();
     if (!this.#o.schedule) this.#drain(Number.POSITIVE_INFINITY);
-    else {
-      this.#drain(FIRST_CHUNK);
-      this.#scheduleRest();
+    else if (!this.#firstScheduled) {
+      // Right after the marks of this turn (a crash moves every symbol at once): the most urgent across all
+      // of them first, then the rest over later turns.
+      this.#firstScheduled = true;
+      queueMicrotask(() => {
+        this.#firstScheduled = false;
+        this.#drain(FIRST_CHUNK);
+        this.#scheduleRest();
+      });
     }
   }
 
@@ -240,8 +262,8 @@ export class MarkDelivery {
         : {
             kind: 'band',
             bands: floatBands(reach.marks.band.symbols),
-            blocking: reach.marks.band.blocking,
-            urgency: reach.marks.band.urgency,
+            blocking: this.#keptBlocking(reach.marks.band.blocking),
+            urgency: compactUrgency(reach.marks.band.urgency),
           };
     if (!s.queued) this.#reindex(slot); // a queued account is indexed again after its visit
   }
@@ -266,15 +288,38 @@ export class MarkDelivery {
     const s = this.#slots[slot]!;
     s.queued = false;
     s.flag = null;
-    const pending = [...this.#latest].filter(([symbol, m]) => (s.seen.get(symbol) ?? 0) < m.seq).sort((a, b) => a[1].seq - b[1].seq);
+    const pending = [...this.#latest]
+      .filter(([symbol, m]) => (this.#seenOf(symbol)[slot] ?? 0) < m.seq)
+      .sort((a, b) => a[1].seq - b[1].seq);
     for (const [symbol, m] of pending) {
-      s.seen.set(symbol, m.seq);
+      this.#seenOf(symbol)[slot] = m.seq;
       this.counts.delivered += 1;
       this.#o.send(s.id, { type: 'MARK', symbol, price: m.price, at: m.at });
     }
     // Visited without news (a slack visit) or after the queue changed: index it again from its current snapshot.
     if (s.stale && s.reach !== null && pending.length === 0) this.#reindex(slot);
     return pending.length > 0;
+  }
+
+  #keptBlocking(blocking: AssessmentBand['blocking']): Blocking | null {
+    if (blocking === null) return null;
+    const keep = (level: BlockingLevel | null): KeptLevel | null =>
+      level === null ? null : { price: level.price.toFixed(), rule: level.rule, message: this.#intern(level.message) };
+    return { symbol: blocking.symbol, below: keep(blocking.below), above: keep(blocking.above) };
+  }
+
+  #intern(text: string): string {
+    const known = this.#words.get(text);
+    if (known !== undefined) return known;
+    if (this.#words.size > 10_000) this.#words.clear();
+    this.#words.set(text, text);
+    return text;
+  }
+
+  #seenOf(symbol: string): number[] {
+    let seen = this.#seen.get(symbol);
+    if (!seen) this.#seen.set(symbol, (seen = []));
+    return seen;
   }
 
   #reindex(slot: number): void {
@@ -293,7 +338,7 @@ export class MarkDelivery {
     const slots = this.#slots;
     for (const slot of this.#queue) {
       const s = slots[slot]!;
-      s.urgency = urgencyAt(s.reach?.kind === 'band' ? s.reach.urgency : null, this.#floats);
+      s.urgency = s.reach?.kind === 'band' ? urgencyOf(s.reach.urgency, this.#floats) : Number.NEGATIVE_INFINITY;
     }
     this.#queue.sort((a, b) => slots[a]!.urgency - slots[b]!.urgency || a - b);
   }
@@ -349,11 +394,7 @@ function floatBands(
   return out;
 }
 
-function flagFor(
-  blocking: { symbol: string; below: BlockingLevel | null; above: BlockingLevel | null } | null,
-  mark: Mark,
-  price: ReturnType<typeof dec>,
-): EntryFlag | null {
+function flagFor(blocking: Blocking | null, mark: Mark, price: ReturnType<typeof dec>): EntryFlag | null {
   if (blocking === null || blocking.symbol !== mark.symbol) return null;
   const level =
     blocking.below !== null && price.lt(blocking.below.price)
@@ -363,4 +404,25 @@ function flagFor(
         : null;
   if (level === null) return null;
   return { rule: level.rule, message: () => `${level.message}: mark ${mark.price}` };
+}
+
+/** The urgency floats of a band, flat: [k, then symbol, slope, gross for each held symbol]. */
+type Urgency = Array<number | string>;
+
+function compactUrgency(u: AssessmentBand['urgency']): Urgency {
+  const out: Urgency = [u.k];
+  for (const symbol in u.slope) out.push(symbol, u.slope[symbol]!, u.gross[symbol]!);
+  return out;
+}
+
+/** Estimated margin buffer at `marks` (ranks the queue only, never a decision); a flat account last. */
+function urgencyOf(u: Urgency, marks: ReadonlyMap<string, number>): number {
+  let value = u[0] as number;
+  let notional = 0;
+  for (let i = 1; i < u.length; i += 3) {
+    const p = marks.get(u[i] as string) ?? 0;
+    value += (u[i + 1] as number) * p;
+    notional += (u[i + 2] as number) * p;
+  }
+  return notional > 0 ? value / notional : Number.POSITIVE_INFINITY;
 }
