@@ -7,6 +7,8 @@ import { reasonProblem, stopoutIdProblem } from '../domain/stopout-identity.ts';
 import type {
   AccountResponse,
   ActionResponse,
+  EntryCheckRequest,
+  EntryCheckResponse,
   ErrorResponse,
   FleetResponse,
   FleetRow,
@@ -90,6 +92,18 @@ export const moveStartTimeRequestSchema = named(
   'CopyFactory: moves startTime on that level to now, so history before now no longer counts.',
 );
 
+export const entryCheckRequestSchema = named(
+  'EntryCheckRequest',
+  z.strictObject({
+    symbol: text(32),
+    side: z.enum(['buy', 'sell']),
+    amount: decimal,
+    type: z.enum(['market', 'limit']),
+    price: decimal.optional().meta({ description: 'Limit price; absent or "0" for a market order.' }),
+  }),
+  'An order a strategy might send, checked by the account gate; nothing is sent.',
+);
+
 // ── responses ───────────────────────────────────────────────────────────────────────────────────
 
 export const errorResponseSchema = named(
@@ -104,6 +118,26 @@ export const actionResponseSchema = named(
   'ActionResponse',
   z.looseObject({ result: z.enum(['ok', 'refused']), reason: z.string().optional() }),
   '200 with result ok, or 409 with result refused and the reason.',
+);
+
+export const entryCheckResponseSchema = named(
+  'EntryCheckResponse',
+  z.looseObject({
+    allowed: z.boolean(),
+    purpose: z
+      .enum(['entry', 'close'])
+      .meta({ description: '"close" when the order only reduces the position: never refused by budget, limits or stopouts.' }),
+    rules: z.array(z.string()).meta({ description: 'Every rule the gate checked.' }),
+    blocks: z.array(z.looseObject({ rule: z.string(), message: z.string(), numbers: z.record(z.string(), z.string()) })),
+    order: z.looseObject({
+      symbol: z.string(),
+      side: z.enum(['buy', 'sell']),
+      amount: decimal,
+      type: z.enum(['market', 'limit']),
+      price: decimal.optional(),
+    }),
+  }),
+  "The account gate's answer now, with every block and its numbers.",
 );
 
 export const healthResponseSchema = named('HealthResponse', z.looseObject({ ok: z.literal(true) }));
@@ -322,4 +356,6 @@ export type ApiSchemaChecks = [
   Is<z.output<typeof setStopoutRequestSchema>, SetStopoutRequest>,
   Is<z.output<typeof resetStopoutRequestSchema>, ResetStopoutRequest>,
   Is<z.output<typeof moveStartTimeRequestSchema>, MoveStartTimeRequest>,
+  Is<z.output<typeof entryCheckRequestSchema>, EntryCheckRequest>,
+  Is<z.output<typeof entryCheckResponseSchema>, EntryCheckResponse>,
 ];

@@ -88,6 +88,25 @@ export interface MoveStartTimeRequest {
   id: string;
 }
 
+/** POST /api/v1/accounts/{id}/entry-check — an order a strategy might send; nothing is sent. */
+export interface EntryCheckRequest {
+  symbol: string;
+  side: 'buy' | 'sell';
+  amount: DecimalString;
+  type: 'market' | 'limit';
+  price?: DecimalString;
+}
+
+/** What the account's pre-trade gate answers to the order now (the `decision` it would write). */
+export interface EntryCheckResponse {
+  allowed: boolean;
+  /** `close` when the order only reduces the position. */
+  purpose: 'entry' | 'close';
+  rules: string[];
+  blocks: Array<{ rule: string; message: string; numbers: Record<string, string> }>;
+  order: EntryCheckRequest;
+}
+
 /** Answer of every acting call: 200 with result ok, or 409 with result refused and the reason. */
 export interface ActionResponse {
   result: 'ok' | 'refused';

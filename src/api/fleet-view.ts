@@ -1,20 +1,34 @@
 import type { StateValue } from 'xstate';
 import type { AccountContext } from '../../machines/account-context.ts';
+import { entryDecision } from '../../machines/account.ts';
 import { statePath, topState } from '../../machines/snapshot-state.ts';
 import type { Clock } from '../clock/clock.ts';
 import type { DecimalString } from '../domain/decimal.ts';
+import type { OrderIntent } from '../domain/order.ts';
+import type { GateDecision } from '../domain/pre-trade-gate.ts';
 import { toIso } from '../domain/periods.ts';
 import { validRetry } from '../domain/reduction-retry.ts';
 import type { FleetPlan } from '../runtime/fleet-plan.ts';
 import type { FleetRuntime, OperatorAction } from '../runtime/fleet-runtime.ts';
 import type { StopoutStore, StoredStopout } from '../store/stopout-store.ts';
 import type { TimelineRecord } from '../timeline/timeline-record.ts';
-import type { AccountResponse, ActionResponse, FleetResponse, FleetRow, StopoutsResponse } from './api-types.ts';
+import type { AccountResponse, ActionResponse, EntryCheckResponse, FleetResponse, FleetRow, StopoutsResponse } from './api-types.ts';
 import { RingBuffer } from './ring-buffer.ts';
+
+/** The gate's decision as the API answers it (the same fields as a `decision` record, with the blocks). */
+function entryCheckResponse(decision: GateDecision): EntryCheckResponse {
+  return {
+    allowed: decision.allowed,
+    purpose: decision.purpose,
+    rules: [...decision.rules],
+    blocks: decision.blocks.map((b) => ({ rule: b.rule, message: b.message, numbers: { ...b.numbers } })),
+    order: { ...decision.order },
+  };
+}
 
 /** What the view reads: a running fleet, its shared store, its plan and the clock it runs on. */
 export interface FleetSource {
-  runtime: Pick<FleetRuntime, 'accountIds' | 'account' | 'accountContext' | 'operate' | 'supervisor'>;
+  runtime: Pick<FleetRuntime, 'accountIds' | 'account' | 'accountContext' | 'operate' | 'supervisor' | 'checkEntry'>;
   store: Pick<StopoutStore, 'list'>;
   plan: FleetPlan;
   /** The fleet's clock: simulated in a scenario, the wall clock live. */
@@ -270,6 +284,22 @@ export class FleetView {
   // ── acting ──────────────────────────────────────────────────────────────────────────────────
 
   /** An operator action through FleetRuntime.operate (the CLI's and the scenarios' path). */
+  /**
+   * What the account's gate answers to `order` now (FleetRuntime.checkEntry, the gate a real entry goes
+   * through); nothing is sent and nothing is written. Undefined for an account not supervised here. Once
+   * the fleet has stopped, the last snapshot's gate answers.
+   */
+  checkEntry(accountId: string, order: OrderIntent): EntryCheckResponse | undefined {
+    const source = this.#source;
+    if (!source) return undefined;
+    if (this.#frozen) {
+      const context = this.#frozen.accounts.get(accountId)?.context;
+      return context ? entryCheckResponse(entryDecision(context, order)) : undefined;
+    }
+    const decision = source.runtime.checkEntry(accountId, order);
+    return decision ? entryCheckResponse(decision) : undefined;
+  }
+
   async operate(action: OperatorAction): Promise<ActionResponse> {
     if (!this.#source) return { result: 'refused', reason: 'the fleet is not running yet' };
     if (this.#frozen) return { result: 'refused', reason: `${this.#frozen.reason}: the fleet is no longer running` };

@@ -145,6 +145,22 @@ export function openApiDocument(options: { serverUrl?: string } = {}): Json {
           responses: { 200: reply('The account.', 'AccountResponse'), 401: E401, 404: E404('account') },
         },
       },
+      '/api/v1/accounts/{id}/entry-check': {
+        post: {
+          summary: "What the account's pre-trade gate answers to an order now; nothing is sent",
+          description:
+            'The decision an entry of this order would get at this moment (FleetRuntime.checkEntry): allowed or not, every rule checked, every block with its numbers. Nothing is sent to the venue and no decision record is written. A read token suffices.',
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          requestBody: { required: true, content: jsonContent(ref('EntryCheckRequest')) },
+          responses: {
+            200: reply('The gate decision.', 'EntryCheckResponse'),
+            400: E400,
+            401: E401,
+            404: E404('account'),
+            413: E413,
+          },
+        },
+      },
       '/api/v1/stopouts': {
         get: {
           summary: 'Every stopout in the shared store',

@@ -3,7 +3,7 @@ import type { StateValue } from 'xstate';
 import { issueMessage, problemsFromZod, formatProblems } from '../config/problems.ts';
 import { DIAGRAM_MACHINES } from '../diagram/machines.ts';
 import type { OperatorAction } from '../runtime/fleet-runtime.ts';
-import { moveStartTimeRequestSchema, resetStopoutRequestSchema, setStopoutRequestSchema } from './api-schemas.ts';
+import { entryCheckRequestSchema, moveStartTimeRequestSchema, resetStopoutRequestSchema, setStopoutRequestSchema } from './api-schemas.ts';
 import type { ActionResponse, ErrorResponse } from './api-types.ts';
 import type { ApiCaller, ApiRole } from './auth.ts';
 import type { DiagramCache } from './diagram-cache.ts';
@@ -112,6 +112,19 @@ export const API_ROUTES: readonly ApiRoute[] = [
     handle(ctx) {
       const account = ctx.view.account(ctx.params.id!);
       return account ? json(200, account) : error(404, `unknown account ${JSON.stringify(ctx.params.id)}`);
+    },
+  },
+  {
+    // A question, not an action: a read token may ask, nothing is sent, nothing is audited as acting.
+    method: 'POST',
+    path: '/api/v1/accounts/{id}/entry-check',
+    access: 'read',
+    handle(ctx) {
+      const body = validated(entryCheckRequestSchema, ctx.body);
+      if (!body.ok) return body.reply;
+      const { price, ...rest } = body.value;
+      const answer = ctx.view.checkEntry(ctx.params.id!, price === undefined ? rest : { ...rest, price });
+      return answer ? json(200, answer) : error(404, `unknown account ${JSON.stringify(ctx.params.id)}`);
     },
   },
   {

@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import {
   accountResponseSchema,
   actionResponseSchema,
+  entryCheckResponseSchema,
   errorResponseSchema,
   fleetResponseSchema,
   healthResponseSchema,
@@ -98,6 +99,7 @@ function producers(): Record<string, () => Promise<Response | number>> {
   const post = (path: string, body: string, token?: string, base = url) =>
     fetch(`${base}${path}`, { method: 'POST', headers: { ...(token ? bearer(token) : {}), 'content-type': 'application/json' }, body });
   const big = JSON.stringify({ scope: 'fleet', id: '*', reason: 'x'.repeat(70_000) });
+  const entry = '{"symbol":"ETHP","side":"buy","amount":"1","type":"market"}';
   const acting = (path: string, okBody: string, refusedOn: string, refusedBody: string) => ({
     [`post ${path} 200`]: () => post(path, okBody, ADMIN_TOKEN),
     [`post ${path} 400`]: () => post(path, '{"scope":"galaxy"}', ADMIN_TOKEN),
@@ -118,6 +120,11 @@ function producers(): Record<string, () => Promise<Response | number>> {
     'get /api/v1/accounts/{id} 200': () => get('/api/v1/accounts/alpha', READ_TOKEN),
     'get /api/v1/accounts/{id} 401': () => get('/api/v1/accounts/alpha'),
     'get /api/v1/accounts/{id} 404': () => get('/api/v1/accounts/nobody', READ_TOKEN),
+    'post /api/v1/accounts/{id}/entry-check 200': () => post('/api/v1/accounts/beta/entry-check', entry, READ_TOKEN),
+    'post /api/v1/accounts/{id}/entry-check 400': () => post('/api/v1/accounts/beta/entry-check', '{"symbol":"ETHP"}', READ_TOKEN),
+    'post /api/v1/accounts/{id}/entry-check 401': () => post('/api/v1/accounts/beta/entry-check', entry),
+    'post /api/v1/accounts/{id}/entry-check 404': () => post('/api/v1/accounts/nobody/entry-check', entry, READ_TOKEN),
+    'post /api/v1/accounts/{id}/entry-check 413': () => post('/api/v1/accounts/beta/entry-check', big, READ_TOKEN),
     'get /api/v1/stopouts 200': () => get('/api/v1/stopouts', READ_TOKEN),
     'get /api/v1/stopouts 401': () => get('/api/v1/stopouts'),
     'get /api/v1/stopouts 503': () => get('/api/v1/stopouts', READ_TOKEN, broken.url),
@@ -151,6 +158,7 @@ const SCHEMAS: Record<string, z.ZodType> = {
   AccountResponse: accountResponseSchema,
   StopoutsResponse: stopoutsResponseSchema,
   ActionResponse: actionResponseSchema,
+  EntryCheckResponse: entryCheckResponseSchema,
   ErrorResponse: errorResponseSchema,
   LiveMessage: liveMessageSchema,
 };
