@@ -11,14 +11,13 @@ import { eventually } from '../supervisor/eventually.ts';
 import { READ_TOKEN, startApiFixture, type ApiFixture } from './api-harness.ts';
 
 /*
- * The live socket on a real fleet: a state change reaches a client within 100 ms of its record being
- * written (both ends in this process, timed with performance.now()), marks are thinned, and a client that
- * stops reading is dropped instead of buffered for.
+ * The live socket on a real fleet: a state change is on its way to a client as its record is written
+ * (before the server's answer to a ping sent after that), marks are thinned, and a client that stops reading
+ * is dropped instead of buffered for.
  */
 
 interface Received {
   message: LiveMessage;
-  at: number;
 }
 
 function listen(
@@ -29,15 +28,37 @@ function listen(
     const socket = new WebSocket(url, { headers });
     const received: Received[] = [];
     socket.on('message', (data) => {
-      received.push({ message: liveMessageSchema.parse(JSON.parse(String(data))) as LiveMessage, at: performance.now() });
+      received.push({ message: liveMessageSchema.parse(JSON.parse(String(data))) as LiveMessage });
     });
     socket.once('open', () => resolve({ socket, received }));
     socket.once('error', reject);
   });
 }
 
+/**
+ * Pings the server; resolves with how many messages the client had when the pong came. The server answers a
+ * ping on the same ordered stream once it reads it, so every message it sent before then is counted.
+ */
+function messagesBeforePong(client: { socket: WebSocket; received: Received[] }): Promise<number> {
+  return new Promise((resolve) => {
+    client.socket.once('pong', () => resolve(client.received.length));
+    client.socket.ping();
+  });
+}
+
+/** Where a written record is among the messages a client received (-1: not there). */
+function indexOf(received: Received[], record: TimelineRecord): number {
+  const json = JSON.stringify(record);
+  return received.findIndex(
+    (x) => x.message.type === 'record' && (x.message.record === record || JSON.stringify(x.message.record) === json),
+  );
+}
+
 const records = (received: Received[]): TimelineRecord[] =>
   received.flatMap((r) => (r.message.type === 'record' ? [r.message.record] : []));
+
+/** How long a wait may last before it fails naming what it awaited: a hang guard inside the test timeout, not a requirement. */
+const HANG_GUARD_MS = 10_000;
 
 let f: ApiFixture;
 let client: { socket: WebSocket; received: Received[] };
@@ -64,29 +85,25 @@ describe('live socket', () => {
   it('pushes every record of the live kinds as it is written, in order (marks thinned)', async () => {
     const expected = f.written.map((w) => w.record).filter((r) => !['mark', 'summary'].includes(r.kind));
     const nonMarks = (): TimelineRecord[] => records(client.received).filter((r) => r.kind !== 'mark');
-    await eventually('every record written so far', 2_000, () => (nonMarks().length >= expected.length ? true : undefined));
+    await eventually('every record written so far', HANG_GUARD_MS, () => (nonMarks().length >= expected.length ? true : undefined));
     const sent = nonMarks();
     expect(sent).toEqual(expected);
     expect(sent.map((r) => r.kind)).toEqual(expect.arrayContaining(['state', 'decision', 'order', 'order-update', 'risk']));
   });
 
-  it('a state change reaches the client within 100 ms of its record being written', async () => {
+  it('a state change is sent to the client as its record is written, not later', async () => {
     const before = client.received.length;
     const r = await f.post('/api/v1/stopouts', { scope: 'fleet', id: '*', reason: 'manual' });
     expect(r.status).toBe(200);
     const writtenStates = f.written.filter((w) => w.record.kind === 'state' && w.record.to === 'stopped-out');
     expect(writtenStates).toHaveLength(2);
-    await eventually('both state records to arrive', 2_000, () =>
-      records(client.received.slice(before)).filter((x) => x.kind === 'state').length === 2 ? true : undefined,
-    );
+    // Behaviour, not time: both records were written before the reply, so a ping sent after the reply is
+    // answered after them on the same stream; a record held back by any timer would come after the pong.
+    const beforePong = await messagesBeforePong(client);
     for (const w of writtenStates) {
-      const arrived =
-        client.received.find((x) => x.message.type === 'record' && x.message.record === w.record) ??
-        client.received.find((x) => x.message.type === 'record' && JSON.stringify(x.message.record) === JSON.stringify(w.record));
-      expect(arrived).toBeDefined();
-      const latencyMs = arrived!.at - w.at;
-      expect(latencyMs).toBeGreaterThanOrEqual(0);
-      expect(latencyMs).toBeLessThan(100);
+      const at = indexOf(client.received, w.record);
+      expect(at).toBeGreaterThanOrEqual(before);
+      expect(at).toBeLessThan(beforePong);
     }
     // The stopout and operator records came too.
     expect(records(client.received.slice(before)).map((x) => x.kind)).toEqual(
@@ -94,23 +111,30 @@ describe('live socket', () => {
     );
   });
 
-  it('with the fleet running at full speed, state changes still arrive within 100 ms and marks are thinned', async () => {
+  it('with the fleet running at full speed, state changes are still sent as they are written and marks are thinned', async () => {
     await f.post('/api/v1/stopouts/reset', { scope: 'fleet', id: '*', reason: 'manual' });
     const from = f.written.length;
     const before = client.received.length;
+    // Behaviour, not time: a ping sent the moment a state record is written is answered after that record.
+    const pongs: Array<{ record: TimelineRecord; beforePong: Promise<number> }> = [];
+    const unsubscribe = f.view.subscribe((record) => {
+      if (record.kind === 'state') pongs.push({ record, beforePong: messagesBeforePong(client) });
+    });
     f.resume();
     await f.pausedAt(70_000);
-    await eventually('the last record to arrive', 2_000, () => {
+    unsubscribe();
+    await eventually('the last record to arrive', HANG_GUARD_MS, () => {
       const last = f.written.at(-1)!.record;
       return records(client.received).some((r) => JSON.stringify(r) === JSON.stringify(last)) || last.kind === 'mark' ? true : undefined;
     });
     const states = f.written.slice(from).filter((w) => w.record.kind === 'state');
     // 61 s: the gap to 1700 stops core's members out.
     expect(states.map((w) => w.record.t)).toEqual([61_000, 61_000]);
-    const got = client.received.slice(before);
-    for (const w of states) {
-      const arrived = got.find((x) => x.message.type === 'record' && JSON.stringify(x.message.record) === JSON.stringify(w.record));
-      expect(arrived!.at - w.at).toBeLessThan(100);
+    expect(pongs.map((p) => p.record)).toEqual(states.map((w) => w.record));
+    for (const { record, beforePong } of pongs) {
+      const at = indexOf(client.received, record);
+      expect(at).toBeGreaterThanOrEqual(before);
+      expect(at).toBeLessThan(await beforePong);
     }
     const marksWritten = f.written
       .slice(from)
@@ -119,7 +143,7 @@ describe('live socket', () => {
     expect(marksWritten).toHaveLength(40); // one a second, 31 s … 70 s
     // The newest mark of a burst is held until its 250 ms are up, then sent: the last one always arrives.
     const last = marksWritten.at(-1)!;
-    await eventually('the last mark', 2_000, () =>
+    await eventually('the last mark', HANG_GUARD_MS, () =>
       records(client.received).some((r) => r.kind === 'mark' && r.t === last.t) ? true : undefined,
     );
     const marksSent = records(client.received.slice(before)).filter((r) => r.kind === 'mark');

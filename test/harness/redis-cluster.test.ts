@@ -34,9 +34,17 @@ describe('test harness redis cluster', () => {
     await expect(startTestRedisCluster({ REDIS_CLUSTER_NODES: 'nonsense' })).rejects.toThrow(/expected host:port/);
   });
 
-  it('was started by the global setup in under 3 s', () => {
+  it('was started by the global setup with a 1 s node timeout, which keeps its start-up short', async () => {
     const startupMs = inject('redisClusterStartupMs');
     console.info(`redis cluster start-up: ${startupMs} ms`);
-    expect(startupMs).toBeLessThan(3_000);
+    // Behaviour, not time: the node timeout also bounds the rejoin delay a master serves while the nodes
+    // meet (what made start-up take seconds), so the setting is asserted, not the machine's speed. A cluster
+    // named by REDIS_CLUSTER_NODES keeps its own settings.
+    if (process.env.REDIS_CLUSTER_NODES !== undefined) {
+      expect(startupMs).toBe(0);
+    } else {
+      const timeouts = await Promise.all(cluster.nodes('master').map((node) => node.config('GET', 'cluster-node-timeout')));
+      expect(timeouts).toEqual(Array(3).fill(['cluster-node-timeout', '1000']));
+    }
   });
 });

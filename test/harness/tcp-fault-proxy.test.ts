@@ -1,5 +1,5 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TcpFaultProxy } from './tcp-fault-proxy.ts';
 
 /*
@@ -61,6 +61,27 @@ async function until(what: string, probe: () => boolean, withinMs = 2_000): Prom
   }
 }
 
+/** Lets sockets do their I/O for a few event-loop turns (setImmediate is not faked). */
+async function turns(n = 5): Promise<void> {
+  for (let i = 0; i < n; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+/**
+ * Under fake timers: lets I/O run, then steps the simulated clock by `stepMs`, until `probe` holds; returns
+ * the simulated milliseconds it took. With `stepMs` 0 the clock never moves (at most 2,000 turns).
+ */
+async function stepUntil(what: string, probe: () => boolean, stepMs = 10): Promise<number> {
+  let stepped = 0;
+  for (let turn = 0; !probe(); turn++) {
+    if (turn >= 2_000) throw new Error(`not after ${turn} turns and ${stepped} simulated ms: ${what}`);
+    await turns();
+    if (probe()) break;
+    vi.advanceTimersByTime(stepMs);
+    stepped += stepMs;
+  }
+  return stepped;
+}
+
 describe('TcpFaultProxy', () => {
   const cleanups: Array<() => Promise<void> | void> = [];
   afterEach(async () => {
@@ -93,20 +114,28 @@ describe('TcpFaultProxy', () => {
     expect(proxy.rewrite(`redis://127.0.0.1:${echo.port}`)).toBe(`redis://127.0.0.1:${proxy.port}`);
   });
 
-  it('adds latency each way and keeps the order of chunks', async () => {
-    const { proxy } = await setup();
+  it('adds latency each way and keeps the order of chunks (on a stepped clock)', async () => {
+    const { proxy, echo } = await setup();
     const c = await open(proxy);
-    proxy.setLatency(150);
-    const sent = Date.now();
-    for (const part of ['a', 'b', 'c', 'd']) c.socket.write(part);
-    await until('the delayed echo', () => c.text() === 'abcd');
-    // 150 ms there and 150 ms back (10 ms for timer rounding).
-    expect(Date.now() - sent).toBeGreaterThanOrEqual(290);
-    proxy.setLatency(0);
-    const again = Date.now();
-    c.socket.write('e');
-    await until('the prompt echo', () => c.text() === 'abcde');
-    expect(Date.now() - again).toBeLessThan(150);
+    c.socket.write('z');
+    await until('both legs joined', () => c.text() === 'z');
+    // Behaviour, not time: the proxy's clock and timers are stepped by hand, so "held for 150 ms each way"
+    // and "prompt at 0" are counted in steps of simulated time, however fast the machine is.
+    vi.useFakeTimers({ toFake: ['Date', 'setTimeout', 'clearTimeout'] });
+    try {
+      proxy.setLatency(150);
+      for (const part of ['a', 'b', 'c', 'd']) c.socket.write(part);
+      const there = await stepUntil('the delayed chunks at the target', () => echo.received() === 'zabcd');
+      expect(there).toBeGreaterThanOrEqual(150);
+      const back = await stepUntil('the delayed echo', () => c.text() === 'zabcd');
+      expect(back).toBeGreaterThanOrEqual(150);
+      proxy.setLatency(0);
+      c.socket.write('e');
+      // No simulated time passes: at 0 latency the chunk goes through on I/O alone.
+      expect(await stepUntil('the prompt echo', () => c.text() === 'zabcde', 0)).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('a stall forwards nothing and closes nothing; what was held flows when healed', async () => {

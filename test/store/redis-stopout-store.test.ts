@@ -1,4 +1,4 @@
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { SimClock } from '../../src/clock/clock.ts';
 import { createRedisStopoutStore, type RedisStopoutStore, type RedisStopoutStoreOptions } from '../../src/store/redis-stopout-store.ts';
 import type { StoreProblem } from '../../src/store/stopout-store.ts';
@@ -59,41 +59,50 @@ describe('RedisStopoutStore on a real redis-server', () => {
     await subscriber.quit();
   });
 
-  it('sees a raw HSET with no PUBLISH within 1 s (reconciliation at the default 500 ms)', async () => {
+  it('sees a raw HSET with no PUBLISH at its next reconciliation (every 500 ms by default)', async () => {
     const prefix = uniquePrefix('raw-hset');
-    const store = await open(prefix);
-    const recorder = new ChangeRecorder(store);
-    const seen = recorder.next((c) => c.kind === 'set');
-    await raw.hset(`${prefix}:stopout:portfolio:core`, 'manual', '{}');
-    const written = performance.now();
-    const { change, at } = await seen;
-    expect(at - written).toBeLessThan(1_000);
-    expect(change).toEqual({
-      kind: 'set',
-      stopout: { scope: 'portfolio', id: 'core', reason: 'manual', closePositions: false, sequence: 0 },
-    });
+    // Behaviour, not time: the reconciliation interval is stepped by hand, so "by the next reconciliation"
+    // is counted in intervals, however fast the machine is.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      const store = await open(prefix);
+      const recorder = new ChangeRecorder(store);
+      await raw.hset(`${prefix}:stopout:portfolio:core`, 'manual', '{}');
+      vi.advanceTimersByTime(499);
+      await sleep(50); // room for a read that should not have started
+      expect(recorder.kinds()).toEqual([]);
+      const seen = recorder.next((c) => c.kind === 'set');
+      vi.advanceTimersByTime(1);
+      const { change } = await seen;
+      expect(change).toEqual({
+        kind: 'set',
+        stopout: { scope: 'portfolio', id: 'core', reason: 'manual', closePositions: false, sequence: 0 },
+      });
+      await store.close();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
-  it('sees HSET + PUBLISH within a few milliseconds (p50 logged; asserted < 25 ms)', async () => {
+  it('sees HSET + PUBLISH by the message, not by a reconciliation (p50 logged)', async () => {
     const prefix = uniquePrefix('publish');
+    // Behaviour, not time: the next reconciliation is a minute away, so a change seen now came by the message.
     const store = await open(prefix, { reconcileEveryMs: 60_000 });
     const recorder = new ChangeRecorder(store);
     const latencies: number[] = [];
     for (let i = 0; i < 21; i++) {
       const id = `p${i}`;
       await raw.hset(`${prefix}:stopout:portfolio:${id}`, 'manual', '{}');
-      const seen = recorder.next((c) => c.kind === 'set' && c.stopout.id === id, 1_000);
+      const seen = recorder.next((c) => c.kind === 'set' && c.stopout.id === id);
       const published = performance.now();
       await raw.publish(`${prefix}:events`, JSON.stringify({ type: 'stopout', scope: 'portfolio', id }));
       latencies.push((await seen).at - published);
     }
+    expect(recorder.kinds()).toEqual(Array.from({ length: 21 }, (_, i) => `set portfolio p${i} manual`));
     latencies.sort((a, b) => a - b);
-    const p50 = latencies[10] as number;
     console.info(
-      `pub/sub propagation: p50 ${p50.toFixed(2)} ms, max ${(latencies.at(-1) as number).toFixed(2)} ms over ${latencies.length}`,
+      `pub/sub propagation: p50 ${(latencies[10] as number).toFixed(2)} ms, max ${(latencies.at(-1) as number).toFixed(2)} ms over ${latencies.length}`,
     );
-    expect(p50).toBeLessThan(25);
-    expect(latencies.at(-1)).toBeLessThan(250);
   });
 
   it('counts malformed values as stopouts (fail closed) and reports each', async () => {
@@ -251,13 +260,12 @@ describe('RedisStopoutStore on a real redis-server', () => {
 
   it('fails with StoreUnavailableError when Redis cannot be reached in time', async () => {
     const port = await freeLoopbackPort();
-    const began = performance.now();
+    // Behaviour, not time: the store says it gave up at its 300 ms connect timeout; a hang is the vitest timeout's.
     await expect(createRedisStopoutStore({ url: `redis://127.0.0.1:${port}`, connectTimeoutMs: 300 })).rejects.toThrow(
       new RegExp(
         `stopout store unavailable: cannot connect: Redis redis://127\\.0\\.0\\.1:${port}, prefix riskwarden not ready within 300 ms: .*ECONNREFUSED`,
       ),
     );
-    expect(performance.now() - began).toBeLessThan(1_000);
   });
 
   it('without requireConnection starts unhealthy, reports it after failClosedAfterMs and refuses writes', async () => {

@@ -41,6 +41,8 @@ function coreFleet(): Record<string, unknown> {
 }
 
 const STARTUP_MS = 20_000;
+/** How long a wait may last before it fails naming what it saw: a hang guard, not a requirement. */
+const HANG_GUARD_MS = 8_000;
 
 describe('three supervisor processes on one venue and one Redis', () => {
   let redis: Redis;
@@ -89,6 +91,13 @@ describe('three supervisor processes on one venue and one Redis', () => {
     await sleep(1_500);
     expect(await redis.hgetall(`${prefix}:stopout:portfolio:core`)).toEqual({});
 
+    // Every event the processes publish, heard by a plain subscriber of our own.
+    const published: string[] = [];
+    const subscriber = testRedis();
+    cleanups.push(async () => void (await subscriber.quit()));
+    subscriber.on('message', (_channel, message: string) => void published.push(message));
+    await subscriber.subscribe(`${prefix}:events`);
+
     // 2000 → 1800: each buyer is down 0.5 × (2000.2 − 1800) = 100.1 plus its 0.5 fee, so core's equity is
     // 3 × 100.6 = 301.8 under its start (≥ 300 under any baseline taken after the buys) ≥ 150.
     venue.setMark('ETHP', '1800');
@@ -102,24 +111,26 @@ describe('three supervisor processes on one venue and one Redis', () => {
       },
       { lastSeen: () => fleet.notes(3) },
     );
-    const raisedAt = Date.now();
     expect(JSON.parse(raised)).toMatchObject({ closePositions: false });
 
     // The raising process publishes it, so the others hear of it at once (a reconcile within 1 s if the
-    // message were lost); statuses are republished every second. Budget: 1 s + 1 s + 0.5 s for the event
-    // loops of three busy processes on two cores.
+    // message were lost); statuses are republished every second. Behaviour, not time: the event is on the
+    // channel (a store acts on it by the message alone: test/store/redis-stopout-store.test.ts), and every core
+    // account ends stopped out, whichever process runs it; the waits are only hang guards.
+    await eventually('the stopout to be published on the events channel', HANG_GUARD_MS, () =>
+      published.includes(JSON.stringify({ type: 'stopout', scope: 'portfolio', id: 'core' })) ? true : undefined,
+    );
     const stopout = 'portfolio:core:day-equity-difference';
     let last = new Map<string, AccountStatus>();
     await eventually(
       'every core account to be stopped out in its status',
-      2_500,
+      HANG_GUARD_MS,
       async () => {
         last = await fleet.statuses();
         return stoppedOutBy(last, stopout).length === CORE.length ? true : undefined;
       },
       { everyMs: 100, lastSeen: () => [...last.values()].map((s) => `${s.account}@${s.owner}: ${s.state} [${s.stopouts.join(',')}]`) },
     );
-    expect(Date.now() - raisedAt).toBeLessThan(2_500);
     // Every process heard of it, whether or not it runs core accounts: a stopout record in each timeline.
     for (const p of fleet.processes) {
       expect(
@@ -141,39 +152,33 @@ describe('three supervisor processes on one venue and one Redis', () => {
     cleanups.push(async () => void (await plain.quit()));
     const from = fleet.processes.map((p) => p.records.length);
 
-    const writtenAt = Date.now();
     await plain.hset(`${prefix}:stopout:portfolio:core`, 'manual', '{}');
 
-    // Each process must see it by its own reconciliation (every 1 s; no event was published).
-    const seen = await Promise.all(
+    // Each process must see it by its own reconciliation (every 1 s; no event was published). Behaviour, not
+    // time: nothing announced the write, so a stopout record in every process proves each read the key itself
+    // (how often it reads is held by the store's own test, on a stepped interval timer).
+    await Promise.all(
       fleet.processes.map((p, i) =>
         p.waitForRecord(
           'the manual stopout on portfolio core',
-          2_000,
+          HANG_GUARD_MS,
           (r) => r.kind === 'stopout' && r.scope === 'portfolio' && r.id === 'core' && r.reason === 'manual' && r.action === 'set',
           from[i],
         ),
       ),
     );
-    // When each process wrote the record, bounded from above (see originUpperBound), after the write.
-    const delays = seen.map((record, i) => fleet.processes[i]!.originUpperBound() + record.t - writtenAt);
-    // docs/contracts.md#redis: within 1 s. A reconcile every 1 s (the default) sees a write that lands just after a
-    // read began at the next read, 1 s later, plus that read's own time: allow one read (≤ 100 ms).
-    for (const delay of delays) expect(delay).toBeLessThanOrEqual(1_000 + 100);
 
-    // Budget for the statuses: ≤ 1 s until the process reads the key, ≤ 1 s until it republishes its
-    // statuses (every second), and 0.5 s for the event loops of three busy processes on two cores.
+    // Then every core account is stopped out in its status, whichever process runs it.
     let last = new Map<string, AccountStatus>();
     await eventually(
       'every core account to be stopped out by the manual stopout in its status',
-      2_500 - (Date.now() - writtenAt),
+      HANG_GUARD_MS,
       async () => {
         last = await fleet.statuses();
         return stoppedOutBy(last, 'portfolio:core:manual').length === CORE.length ? true : undefined;
       },
       { everyMs: 100, lastSeen: () => [...last.values()].map((s) => `${s.account}@${s.owner}: ${s.state} [${s.stopouts.join(',')}]`) },
     );
-    expect(Date.now() - writtenAt).toBeLessThan(2_500);
   }, 30_000);
 
   /**
@@ -270,8 +275,8 @@ describe('three supervisor processes on one venue and one Redis', () => {
     const heir = fleet.processOf(after.get(derisking)!.owner)!;
     if (arrangement === 'feed-held') {
       // The heir took over before any ORDER_UPDATE of the reduction reached it (its feed would have
-      // adopted the order under its hash); it found the order resting in the venue's history.
-      expect(Date.now()).toBeLessThan(pauseEnds);
+      // adopted the order under its hash); it found the order resting in the venue's history. Behaviour, not
+      // time: the missing feed record is the evidence that the takeover came while the frames were held.
       expect(heir.find((r) => r.kind === 'order-update' && r.orderId === resting.orderHash)).toBeUndefined();
       expect(heir.find((r) => r.kind === 'order-update' && r.orderId === reduce.orderId)).toMatchObject({ status: 'posted' });
     }

@@ -72,6 +72,8 @@ describe('a takeover after a lease expired while its holder was cut off from Red
 
     const store = new MemoryStopoutStore();
     const notes: string[] = [];
+    // One counter for the foreign sightings and ownership changes of both processes: an order, not a time.
+    let seq = 0;
     const lastSeen = { lastSeen: () => notes.slice(-6) };
 
     const startProcess = async (owner: string, url: string) => {
@@ -93,9 +95,9 @@ describe('a takeover after a lease expired while its holder was cut off from Red
       const report = (message: string): void => void notes.push(`${owner}: ${message}`);
       const timeline: TimelineRecord[] = [];
       // When the venue showed this process an order of x it did not send, and when its ownership changed.
-      const foreignAt: Array<{ orderHash: string; at: number }> = [];
-      client.on('foreign-order', (notice) => void foreignAt.push({ orderHash: notice.orderHash, at: Date.now() }));
-      const certainty: Array<{ uncertain: boolean; at: number }> = [];
+      const foreignAt: Array<{ orderHash: string; seq: number }> = [];
+      client.on('foreign-order', (notice) => void foreignAt.push({ orderHash: notice.orderHash, seq: seq++ }));
+      const certainty: Array<{ uncertain: boolean; seq: number }> = [];
       let ownership: FleetOwnership | undefined;
       const runtime = new FleetRuntime({
         plan: planFleet(config, { ...client.products }),
@@ -120,7 +122,7 @@ describe('a takeover after a lease expired while its holder was cut off from Red
         marks: () => ({ ETHP: client.lastMark('ETHP')?.price ?? '2000' }),
         now: () => Date.now(),
         report,
-        onUncertain: (_, uncertain) => void certainty.push({ uncertain, at: Date.now() }),
+        onUncertain: (_, uncertain) => void certainty.push({ uncertain, seq: seq++ }),
       });
       cleanups.push(() => ownership!.stop());
       await ownership.start();
@@ -203,8 +205,10 @@ describe('a takeover after a lease expired while its holder was cut off from Red
     expect(sightings.length).toBeGreaterThan(0);
     expect(b.foreignAt.some((f) => bHashes.has(f.orderHash))).toBe(false); // its own orders never count
     expect(b.certainty.map((c) => c.uncertain)).toEqual([true, false]);
-    const certainAt = b.certainty[1]!.at;
-    expect(certainAt - Math.max(...sightings.map((f) => f.at))).toBeGreaterThanOrEqual(TTL_MS - 5);
+    // Behaviour, not time: B became certain only after the last sighting, and says itself that it waited the
+    // whole window, one ttl on its own clock, since then.
+    expect(b.certainty[1]!.seq).toBeGreaterThan(Math.max(...sightings.map((f) => f.seq)));
+    expect(notes).toContain(`${ownerB}: ${ACCOUNT}: no order from elsewhere on the venue for ${TTL_MS} ms since the takeover`);
 
     // The strategy buys 2 behind everyone's back: B (certain now) exits the whole of it in one order.
     const fromCertain = b.timeline.length;
