@@ -111,6 +111,7 @@ export async function crashOnSocket(requested = BENCH_ACCOUNTS): Promise<SocketC
     const marks = Object.fromEntries(Object.keys(CRASH_MARKS).map((s) => [s, venue.lastMark(s)?.price ?? '0']));
     runtime.start(Object.fromEntries(accounts.map((a) => [a.id, { collateral: a.collateral, ledger: venue.ledger(a.id)!, marks }])));
     const ticker = setInterval(() => runtime?.tick(), 1000);
+    await runtime.ready(); // a crash hits a running fleet: every account has its band
     try {
       writes.armed = true;
       const withinMs = Number(process.env.BENCH_SOCKET_WAIT_MS ?? 120_000);

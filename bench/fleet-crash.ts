@@ -64,7 +64,7 @@ async function ours(accounts: readonly BenchAccount[]) {
   bench.counts.onRefused = () => {
     if (bench.counts.refused - refusedBefore === n && allRefusedAt === 0) allRefusedAt = performance.now();
   };
-  await settle();
+  await bench.runtime.ready(); // a crash hits a running fleet: every account has its band
   bench.clock.advanceTo(CRASH_AT);
   const began = performance.now();
   for (const [symbol, price] of Object.entries(CRASH_MARKS)) bench.venue.mark(symbol, price, CRASH_AT);

@@ -45,6 +45,7 @@ export async function measureInProcess(n: number): Promise<MemoryFigure> {
   const accounts = benchAccounts(n);
   const heapBeforeBytes = await settledHeap(gc);
   const bench = benchRuntime(accounts);
+  await bench.runtime.ready();
   // A few quiet marks: what a running fleet holds, not a fleet that has never seen a mark.
   for (let k = 0; k < 4; k += 1) {
     const { symbol, price } = quietMark(k);

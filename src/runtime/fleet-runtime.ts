@@ -25,7 +25,7 @@ import { RunCounters, type SummaryRecord } from './run-counters.ts';
 import type { RuntimeOutlet } from './runtime-outlet.ts';
 import { StopoutSync } from './stopout-sync.ts';
 import { VenueInputs, type MarkUpdate } from './venue-inputs.ts';
-import { MarkDelivery, type MarkDeliveryMode } from './mark-delivery.ts';
+import { flagMessage, MarkDelivery, type MarkDeliveryMode } from './mark-delivery.ts';
 import { coveredAccounts, type SupervisorEvent } from '../../machines/supervisor.ts';
 import type { AccountEvent } from '../../machines/account-context.ts';
 import { nextPeriodBoundary, parseIsoTime } from '../domain/periods.ts';
@@ -244,7 +244,7 @@ export class FleetRuntime {
         allowed: false,
         rules: [flag.rule],
         order,
-        reasons: [`${flag.message()} (refused before the account's statechart has seen the mark)`],
+        reasons: [`${flagMessage(flag)} (refused before the account's statechart has seen the mark)`],
       });
       return;
     }
@@ -290,6 +290,14 @@ export class FleetRuntime {
     const finalStates: Record<string, AccountMode> = {};
     for (const accountId of this.accountIds()) finalStates[accountId] = topState(this.account(accountId)!.getSnapshot().value);
     return this.#counters.summary(this.#o.clock.now() - this.#o.origin, finalStates);
+  }
+
+  /**
+   * Resolves once every account has its band (live, bands are computed in the background after a start or a
+   * takeover; until then those accounts see every mark, which is exact but costs a visit each).
+   */
+  ready(): Promise<void> {
+    return this.#delivery.assessed();
   }
 
   /** Marks received, the account visits they caused and the MARK events delivered (visits and catch-ups). */

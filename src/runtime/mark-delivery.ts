@@ -6,6 +6,7 @@ import { dec, type DecimalString } from '../domain/decimal.ts';
 import type { AssessmentBand } from '../domain/assessment-band.ts';
 import { accountReach } from './account-reach.ts';
 import { MarkIndex, type FloatBand } from './mark-index.ts';
+import { VisitQueue } from './visit-queue.ts';
 
 /** A mark as the venue reports it. */
 export interface Mark {
@@ -24,8 +25,14 @@ export type MarkDeliveryMode = 'indexed' | 'every-account';
 /** Why an account refuses entries before its statechart has seen the mark that crossed one of its levels. */
 export interface EntryFlag {
   rule: string;
-  /** The level crossed, said in words (built when asked: a crash flags the whole fleet at once). */
-  message(): string;
+  /** The level crossed, in words, and the mark that crossed it. */
+  level: string;
+  mark: DecimalString;
+}
+
+/** An entry flag said in words. */
+export function flagMessage(flag: EntryFlag): string {
+  return `${flag.level}: mark ${flag.mark}`;
 }
 
 export interface MarkDeliveryOptions {
@@ -49,6 +56,8 @@ type Reach =
 /** An entry-blocking level as a slot keeps it: the price as text, its words interned (fleets share budgets). */
 interface KeptLevel {
   price: DecimalString;
+  /** The price as the nearest double: decides alone only when the mark is clearly past it or clearly not. */
+  near: number;
   rule: string;
   message: string;
 }
@@ -77,8 +86,6 @@ interface Slot {
   key: unknown[] | null;
   flag: EntryFlag | null;
   queued: boolean;
-  /** Rank in the visit queue (see urgencyOf), set when queued. */
-  urgency: number;
   /** A visit removed the account from the index: its band must be computed again. */
   stale: boolean;
   /** Live: the latest snapshot of an account not assessed yet, waiting in the backlog. */
@@ -111,9 +118,11 @@ export class MarkDelivery {
   /** Live: accounts whose first band is still to be computed (a fleet's start or recovery is not held up by it). */
   #backlog: number[] = [];
   #backlogScheduled = false;
-  #queue: number[] = [];
-  /** Position of the next visit in #queue. */
-  #head = 0;
+  readonly #whenAssessed: Array<() => void> = [];
+  readonly #queue = new VisitQueue((slot) => {
+    const reach = this.#slots[slot]!.reach;
+    return reach?.kind === 'band' ? urgencyOf(reach.urgency, this.#floats) : Number.NEGATIVE_INFINITY;
+  });
   #scheduled = false;
   #firstScheduled = false;
   #seq = 0;
@@ -137,7 +146,6 @@ export class MarkDelivery {
       key: null,
       flag: null,
       queued: false,
-      urgency: 0,
       stale: true,
       deferred: null,
     };
@@ -181,6 +189,12 @@ export class MarkDelivery {
     return reach === null ? 'not assessed yet' : reach.kind === 'every' ? reach.why : null;
   }
 
+  /** Resolves once every account's first band has been computed (live; at once in simulation). */
+  assessed(): Promise<void> {
+    if (this.#backlog.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#whenAssessed.push(resolve));
+  }
+
   /** A mark arrived: who it reaches, in which order, and the entry flags it sets. */
   mark(mark: Mark): void {
     this.#seq += 1;
@@ -192,19 +206,16 @@ export class MarkDelivery {
       this.#o.mode === 'every-account' ? [...this.#byId.values()] : [...this.#index.visit(mark.symbol, price), ...this.#every];
     this.counts.visits += visits.length;
     if (visits.length === 0) return;
-    const exact = dec(mark.price);
     for (const slot of visits) {
       const s = this.#slots[slot]!;
       s.stale = true;
-      if (s.flag === null && s.reach?.kind === 'band') s.flag = flagFor(s.reach.blocking, mark, exact);
+      if (s.flag === null && s.reach?.kind === 'band') s.flag = flagFor(s.reach.blocking, mark, price);
       if (!s.queued) {
         s.queued = true;
         this.#queue.push(slot);
       }
     }
-    this.#queue = this.#queue.slice(this.#head);
-    this.#head = 0;
-    this.#sortQueue();
+    this.#queue.rekey();
     if (!this.#o.schedule) this.#drain(Number.POSITIVE_INFINITY);
     else if (!this.#firstScheduled) {
       // Right after the marks of this turn (a crash moves every symbol at once): the most urgent across all
@@ -281,6 +292,7 @@ export class MarkDelivery {
         if (snapshot.status === 'active') this.#assess(slot, snapshot);
       }
       if (this.#backlog.length > 0) this.#scheduleBacklog();
+      else for (const resolve of this.#whenAssessed.splice(0)) resolve();
     });
   }
 
@@ -304,7 +316,9 @@ export class MarkDelivery {
   #keptBlocking(blocking: AssessmentBand['blocking']): Blocking | null {
     if (blocking === null) return null;
     const keep = (level: BlockingLevel | null): KeptLevel | null =>
-      level === null ? null : { price: level.price.toFixed(), rule: level.rule, message: this.#intern(level.message) };
+      level === null
+        ? null
+        : { price: level.price.toFixed(), near: level.price.toNumber(), rule: level.rule, message: this.#intern(level.message) };
     return { symbol: blocking.symbol, below: keep(blocking.below), above: keep(blocking.above) };
   }
 
@@ -334,19 +348,10 @@ export class MarkDelivery {
     }
   }
 
-  #sortQueue(): void {
-    const slots = this.#slots;
-    for (const slot of this.#queue) {
-      const s = slots[slot]!;
-      s.urgency = s.reach?.kind === 'band' ? urgencyOf(s.reach.urgency, this.#floats) : Number.NEGATIVE_INFINITY;
-    }
-    this.#queue.sort((a, b) => slots[a]!.urgency - slots[b]!.urgency || a - b);
-  }
-
   #drain(limit: number): void {
     let done = 0;
-    while (this.#head < this.#queue.length && done < limit) {
-      const slot = this.#queue[this.#head++]!;
+    while (this.#queue.size > 0 && done < limit) {
+      const slot = this.#queue.pop()!;
       if (!this.#slots[slot]!.queued) continue;
       this.#deliver(slot);
       done += 1;
@@ -354,11 +359,7 @@ export class MarkDelivery {
   }
 
   #scheduleRest(): void {
-    if (this.#head >= this.#queue.length) {
-      this.#queue = [];
-      this.#head = 0;
-    }
-    if (this.#scheduled || this.#queue.length === 0 || !this.#o.schedule) return;
+    if (this.#scheduled || this.#queue.size === 0 || !this.#o.schedule) return;
     this.#scheduled = true;
     this.#o.schedule(() => {
       this.#scheduled = false;
@@ -394,35 +395,51 @@ function floatBands(
   return out;
 }
 
-function flagFor(blocking: Blocking | null, mark: Mark, price: ReturnType<typeof dec>): EntryFlag | null {
+/** Relative distance beyond which a double comparison of a mark with a level cannot be wrong. */
+const CLEARLY = 1e-9;
+
+function flagFor(blocking: Blocking | null, mark: Mark, near: number): EntryFlag | null {
   if (blocking === null || blocking.symbol !== mark.symbol) return null;
-  const level =
-    blocking.below !== null && price.lt(blocking.below.price)
-      ? blocking.below
-      : blocking.above !== null && price.gt(blocking.above.price)
-        ? blocking.above
-        : null;
+  const below = blocking.below;
+  const above = blocking.above;
+  const at = { near, price: mark.price };
+  const level = below !== null && isBelow(at, below) ? below : above !== null && isBelow(above, at) ? above : null;
   if (level === null) return null;
-  return { rule: level.rule, message: () => `${level.message}: mark ${mark.price}` };
+  return { rule: level.rule, level: level.message, mark: mark.price };
 }
 
-/** The urgency floats of a band, flat: [k, then symbol, slope, gross for each held symbol]. */
-type Urgency = Array<number | string>;
+/**
+ * Whether `a` is strictly below `b` (positive prices, each with its nearest double): the doubles decide when
+ * they are more than 1e-9 apart (relative), the decimals otherwise.
+ */
+function isBelow(a: { near: number; price: DecimalString }, b: { near: number; price: DecimalString }): boolean {
+  if (a.near < b.near * (1 - CLEARLY)) return true;
+  if (a.near > b.near * (1 + CLEARLY)) return false;
+  return dec(a.price).lt(b.price);
+}
+
+/** The urgency floats of a band: the held symbols, and [k, slope, gross of each symbol in turn]. */
+interface Urgency {
+  symbols: string[];
+  terms: number[];
+}
 
 function compactUrgency(u: AssessmentBand['urgency']): Urgency {
-  const out: Urgency = [u.k];
-  for (const symbol in u.slope) out.push(symbol, u.slope[symbol]!, u.gross[symbol]!);
-  return out;
+  const symbols = Object.keys(u.slope);
+  const terms = [u.k];
+  for (const symbol of symbols) terms.push(u.slope[symbol]!, u.gross[symbol]!);
+  return { symbols, terms };
 }
 
 /** Estimated margin buffer at `marks` (ranks the queue only, never a decision); a flat account last. */
 function urgencyOf(u: Urgency, marks: ReadonlyMap<string, number>): number {
-  let value = u[0] as number;
+  const t = u.terms;
+  let value = t[0]!;
   let notional = 0;
-  for (let i = 1; i < u.length; i += 3) {
-    const p = marks.get(u[i] as string) ?? 0;
-    value += (u[i + 1] as number) * p;
-    notional += (u[i + 2] as number) * p;
+  for (let i = 0; i < u.symbols.length; i += 1) {
+    const p = marks.get(u.symbols[i]!) ?? 0;
+    value += t[1 + 2 * i]! * p;
+    notional += t[2 + 2 * i]! * p;
   }
   return notional > 0 ? value / notional : Number.POSITIVE_INFINITY;
 }

@@ -87,6 +87,7 @@ describe('fleet runtime', () => {
         'onForeignOrder',
         'operate',
         'plan',
+        'ready',
         'reconciling',
         'removeAccount',
         'replacePlan',

@@ -82,7 +82,7 @@ describe('mark delivery through the index', () => {
 
   it('a crash: every account refuses entries at once, reductions go out thinnest buffer first, one each', async () => {
     const { runtime, mark, timeline, venue } = fleet(true);
-    await settle(); // live: the accounts' first bands are computed in the background
+    await runtime.ready(); // live: the accounts' first bands are computed in the background
     // At 1400: equity 600 + i, gross 8400, maintenance 420: buffer (180 + i)/8400 ≤ 0.045 < 0.10 for every
     // account (de-risking), below 0.03 for i < 72 (panic exit).
     mark('1400');
