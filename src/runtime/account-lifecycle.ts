@@ -1,7 +1,6 @@
-import { createActor } from 'xstate';
+import type { Snapshot } from 'xstate';
 import { createAccountContext, type AccountContext, type AccountEvent, type WorkingOrder } from '../../machines/account-context.ts';
-import { accountMachine } from '../../machines/account.ts';
-import { persistedSnapshot, restorableAccount, type AccountRef, type AccountSnapshot } from '../../machines/restorable-account.ts';
+import { persistedSnapshot, type AccountRef, type AccountSnapshot } from '../../machines/restorable-account.ts';
 import { statePath, topState } from '../../machines/snapshot-state.ts';
 import type { AccountSpawn, SupervisorEvent } from '../../machines/supervisor.ts';
 import { dec } from '../domain/decimal.ts';
@@ -171,12 +170,14 @@ export class AccountLifecycle {
     const token = Symbol(accountId);
     this.#reconciling.set(accountId, token);
     try {
-      const saved = savedOrders(accountId, persisted);
+      // Checked once (its trial restore included); the orders it awaits are read from the checked context.
+      const snapshot = persistedSnapshot(`snapshot of ${accountId}`, persisted.snapshot);
+      const saved = savedOrders(snapshot);
       const reconciled = await this.#reconcile(accountId, saved, persisted.orderHashes ?? {}, token);
       if (this.#reconciling.get(accountId) !== token) return; // removed (its lease lost) while reconciling
       this.#orderHashes.set(accountId, reconciled.hashes);
       const spawned = await this.#spawnBatched(
-        { accountId, input: { persisted: persistedSnapshot(`snapshot of ${accountId}`, persisted.snapshot) }, scopes: plan.scopes },
+        { accountId, input: { persisted: snapshot }, scopes: plan.scopes },
         () => this.#reconciling.get(accountId) === token,
       );
       if (!spawned) return; // removed while it waited for the batch
@@ -434,21 +435,10 @@ export class AccountLifecycle {
   }
 }
 
-/**
- * The orders a persisted account awaits, read from the snapshot itself before the account is spawned (a
- * snapshot the machine cannot restore awaits nothing here; spawning it reports why).
- */
-function savedOrders(accountId: string, persisted: PersistedAccount): WorkingOrder[] {
-  try {
-    const probe = createActor(restorableAccount(accountMachine), {
-      input: { persisted: persistedSnapshot(`snapshot of ${accountId}`, persisted.snapshot) },
-    });
-    const snapshot = probe.getSnapshot();
-    if (snapshot.status !== 'active') return [];
-    return Object.values(snapshot.context.orders);
-  } catch {
-    return [];
-  }
+/** The orders a persisted account awaits, read from its checked snapshot before the account is spawned. */
+function savedOrders(snapshot: Snapshot<unknown>): WorkingOrder[] {
+  const context = (snapshot as unknown as { context: AccountContext }).context;
+  return Object.values(context.orders);
 }
 
 /** Whether an open order on the venue is the saved order whose hash was never saved. */
