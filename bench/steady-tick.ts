@@ -84,6 +84,7 @@ export async function maxMarksPerSecond(send: (k: number) => void, durationMs = 
 export async function steadyTick(n = BENCH_ACCOUNTS, options: { rateDurationMs?: number } = {}): Promise<SteadyTickFigure> {
   const accounts = benchAccounts(n);
   const ours = benchRuntime(accounts);
+  await ours.runtime.ready(); // a running fleet: every account has its band
   const send = (symbol: string, price: string, at: number): void => {
     ours.clock.advanceTo(Math.max(ours.clock.now(), at));
     ours.venue.mark(symbol, price, at);
