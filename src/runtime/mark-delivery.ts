@@ -1,9 +1,8 @@
 import type { AccountContext, AccountEvent } from '../../machines/account-context.ts';
 import type { AccountSnapshot } from '../../machines/restorable-account.ts';
 import { statePath } from '../../machines/snapshot-state.ts';
-import type { BlockingLevel } from '../domain/assessment-band.ts';
+import type { AssessmentBand, BlockingLevel } from '../domain/assessment-band.ts';
 import { dec, type DecimalString } from '../domain/decimal.ts';
-import type { AssessmentBand } from '../domain/assessment-band.ts';
 import { accountReach } from './account-reach.ts';
 import { MarkIndex, type FloatBand } from './mark-index.ts';
 import { VisitQueue } from './visit-queue.ts';
@@ -40,10 +39,10 @@ export interface MarkDeliveryOptions {
   /** Sends an event to the account's actor (undefined when not spawned here). */
   send(accountId: string, event: AccountEvent): boolean;
   /**
-   * Simulation: every visit happens inside the mark's own handling. Live: the 100 most urgent right after the
-   * turn's marks (all symbols ranked together) and the rest in chunks on later turns of the event loop, so the first reducing orders leave while the rest of
-   * the fleet is still being visited (entries of accounts not yet visited are judged by their flags or after
-   * a visit of their own).
+   * Simulation (absent): every visit happens inside the mark's own handling. Live: the 100 most urgent right
+   * after the turn's marks (all symbols ranked together) and the rest in chunks on later turns of the event
+   * loop, so the first reducing orders leave while the rest of the fleet is still being visited (entries of
+   * accounts not yet visited are judged by their flags or after a visit of their own).
    */
   schedule?: (next: () => void) => void;
 }
@@ -82,7 +81,7 @@ interface Slot {
    * index needs, the blocking levels and the urgency floats). null: not assessed yet.
    */
   reach: Reach | null;
-  /** Context identity of what the band was computed from (see #bandKey). */
+  /** Context identity of what the band was computed from (see bandKey). */
   key: unknown[] | null;
   flag: EntryFlag | null;
   queued: boolean;
@@ -133,10 +132,6 @@ export class MarkDelivery {
     this.#o = options;
   }
 
-  get mode(): MarkDeliveryMode {
-    return this.#o.mode;
-  }
-
   add(accountId: string): void {
     if (this.#byId.has(accountId)) return;
     const slot = this.#freeSlots.pop() ?? this.#slots.length;
@@ -180,13 +175,6 @@ export class MarkDelivery {
   flag(accountId: string): EntryFlag | null {
     const slot = this.#byId.get(accountId);
     return slot === undefined ? null : this.#slots[slot]!.flag;
-  }
-
-  /** Why the account sees every mark (null: it has a band). */
-  everyMarkReason(accountId: string): string | null {
-    const slot = this.#byId.get(accountId);
-    const reach = slot === undefined ? null : this.#slots[slot]!.reach;
-    return reach === null ? 'not assessed yet' : reach.kind === 'every' ? reach.why : null;
   }
 
   /** Resolves once every account's first band has been computed (live; at once in simulation). */
