@@ -85,7 +85,9 @@ describe('scenario and config limits, validated up front', () => {
     expect(problemsOf(scenario({ accounts: many(1001, (i) => ({ id: `a${i}`, collateral: '1' })), until: '1s' }))).toEqual([
       'accounts: expected at most 1000 accounts',
     ]);
-    expect(problemsOf({ accounts: many(100_001, (i) => ({ id: `a${i}` })) }, 'fleet')).toEqual(['accounts: expected at most 100000 accounts']);
+    expect(problemsOf({ accounts: many(100_001, (i) => ({ id: `a${i}` })) }, 'fleet')).toEqual([
+      'accounts: expected at most 100000 accounts',
+    ]);
     expect(problemsOf(scenario({ until: '7d', marks: { ETHP: many(100_001, (i) => ({ at: i * 1000, price: '2000' })) } }))).toEqual([
       'marks.ETHP: expected at most 100000 mark points',
     ]);

@@ -47,7 +47,10 @@ function bandOf(c: Case) {
 }
 
 const price = (lo: number, hi: number) => fc.integer({ min: lo * 10, max: hi * 10 }).map((n) => str(dec(n).div(10)));
-const size = fc.integer({ min: -400, max: 400 }).filter((n) => n !== 0).map((n) => str(dec(n).div(100)));
+const size = fc
+  .integer({ min: -400, max: 400 })
+  .filter((n) => n !== 0)
+  .map((n) => str(dec(n).div(100)));
 
 const caseArb: fc.Arbitrary<Case> = fc
   .record({
@@ -105,16 +108,21 @@ function inside(p0: string, lo: Decimal | null, hi: Decimal | null, t: number): 
 describe('assessmentBand', () => {
   it('inside the band the assessment, its rule and every risk-limit breach are those at the current marks', () => {
     fc.assert(
-      fc.property(caseArb, fc.double({ min: 0.001, max: 0.999, noNaN: true }), fc.double({ min: 0.001, max: 0.999, noNaN: true }), (c, t1, t2) => {
-        const band = bandOf(c);
-        const marks = { ...c.marks };
-        const ts = [t1, t2];
-        Object.entries(band.symbols).forEach(([symbol, b], i) => {
-          const p = inside(c.marks[symbol]!, b.lo, b.hi, ts[i]!);
-          if ((b.lo === null || dec(p).gt(b.lo)) && (b.hi === null || dec(p).lt(b.hi))) marks[symbol] = p;
-        });
-        expect(outcome(c, marks)).toBe(outcome(c, c.marks));
-      }),
+      fc.property(
+        caseArb,
+        fc.double({ min: 0.001, max: 0.999, noNaN: true }),
+        fc.double({ min: 0.001, max: 0.999, noNaN: true }),
+        (c, t1, t2) => {
+          const band = bandOf(c);
+          const marks = { ...c.marks };
+          const ts = [t1, t2];
+          Object.entries(band.symbols).forEach(([symbol, b], i) => {
+            const p = inside(c.marks[symbol]!, b.lo, b.hi, ts[i]!);
+            if ((b.lo === null || dec(p).gt(b.lo)) && (b.hi === null || dec(p).lt(b.hi))) marks[symbol] = p;
+          });
+          expect(outcome(c, marks)).toBe(outcome(c, c.marks));
+        },
+      ),
       { seed: 13, numRuns: 3000 },
     );
   });
