@@ -49,6 +49,15 @@ function runtime() {
 }
 
 describe('fleet runtime', () => {
+  it('stop stops every account actor and the supervisor', () => {
+    const { fleetRuntime } = runtime();
+    fleetRuntime.start({ alpha: { collateral: '10000' }, beta: { collateral: '5000' } });
+    const refs = fleetRuntime.accountIds().map((id) => fleetRuntime.account(id)!);
+    fleetRuntime.stop();
+    expect(refs.map((ref) => ref.getSnapshot().status)).toEqual(['stopped', 'stopped']);
+    expect(fleetRuntime.supervisor.getSnapshot().status).toBe('stopped');
+  });
+
   it('delivers a mark to every account once, after the mark record', () => {
     const { fleetRuntime, emit, timeline } = runtime();
     fleetRuntime.start({ alpha: { collateral: '10000' }, beta: { collateral: '5000' } });
