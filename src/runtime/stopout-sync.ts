@@ -78,33 +78,30 @@ export class StopoutSync {
       .finally(() => work.end());
   }
 
+  /** The `stopout` record of a stopout set in or removed from the store (`stoppedTill` only on a set). */
+  #record(t: number, stopout: Stopout, action: 'set' | 'reset'): void {
+    this.#p.outlet.write({
+      t,
+      kind: 'stopout',
+      scope: stopout.scope,
+      id: stopout.id,
+      reason: stopout.reason,
+      closePositions: stopout.closePositions,
+      action,
+      ...(action === 'set' && stopout.stoppedTill ? { stoppedTill: stopout.stoppedTill } : {}),
+    });
+  }
+
   onStoreChange(change: StoreChange): void {
     const { outlet, send } = this.#p;
     const t = outlet.clock.now() - outlet.origin;
     switch (change.kind) {
       case 'set':
-        outlet.write({
-          t,
-          kind: 'stopout',
-          scope: change.stopout.scope,
-          id: change.stopout.id,
-          reason: change.stopout.reason,
-          closePositions: change.stopout.closePositions,
-          action: 'set',
-          ...(change.stopout.stoppedTill ? { stoppedTill: change.stopout.stoppedTill } : {}),
-        });
+        this.#record(t, change.stopout, 'set');
         send({ type: 'STOPOUT_SEEN', stopout: change.stopout });
         break;
       case 'reset':
-        outlet.write({
-          t,
-          kind: 'stopout',
-          scope: change.stopout.scope,
-          id: change.stopout.id,
-          reason: change.stopout.reason,
-          closePositions: change.stopout.closePositions,
-          action: 'reset',
-        });
+        this.#record(t, change.stopout, 'reset');
         send({ type: 'STOPOUT_GONE', scope: change.stopout.scope, id: change.stopout.id, reason: change.stopout.reason });
         break;
       case 'start-time':
