@@ -177,7 +177,16 @@ export class SigningVenue {
         },
         BENCH_VENUE,
       ),
-  ) {}
+  ) {
+    // Ready to sign before the first order, as the live client's signing workers are warmed when it connects:
+    // the binding is loaded and the signing path compiled with one throwaway order.
+    this.signOnly({ symbol: 'ETHP', side: 'sell', amount: '1', type: 'market' });
+  }
+
+  /** Signs `intent` as placeOrder does, and records nothing (a crash drill's orders). */
+  signOnly(intent: OrderIntent): void {
+    this.sign(BENCH_TRADER, intent, this.#nonces.next());
+  }
 
   on(event: string, listener: Listener): this {
     const list = this.#listeners.get(event) ?? [];

@@ -5,7 +5,8 @@
  * records of the timeline). The venue signs each reducing order the moment the runtime places it:
  * `firstReductionsSentMs` and `top100ReductionsSentMs` are the first and 100th signed, and `top100Thinnest`
  * says whether those 100 are the 100 thinnest margin buffers (computed here from the fleet data).
- * The naive fleet gets the same marks and entries.
+ * The naive fleet gets the same marks and entries. Before the fleet starts, the crash path is drilled on
+ * accounts of the drill's own, as `riskwarden run` does when it starts.
  */
 import { performance } from 'node:perf_hooks';
 import {
@@ -14,12 +15,16 @@ import {
   benchRuntime,
   CRASH_MARKS,
   entryOf,
+  PRODUCTS,
   round,
+  SigningVenue,
+  START_MARKS,
   T0,
   thinnestBuffers,
   type BenchAccount,
   type SignedRecord,
 } from './bench-fleet.ts';
+import { runCrashDrill } from '../src/runtime/crash-drill.ts';
 import { naiveFleet } from './naive-fleet.ts';
 
 export interface FleetCrashFigure {
@@ -51,7 +56,11 @@ async function until(done: () => boolean, withinMs: number, what: string): Promi
 
 async function ours(accounts: readonly BenchAccount[]) {
   const n = accounts.length;
-  const bench = benchRuntime(accounts);
+  const venue = new SigningVenue();
+  // As `riskwarden run` starts a fleet: the crash path is drilled first, on accounts of the drill's own,
+  // signing with the venue's signer (src/runtime/crash-drill.ts).
+  await runCrashDrill({ symbol: 'ETHP', product: PRODUCTS.ETHP, price: START_MARKS.ETHP!, sign: (intent) => venue.signOnly(intent) });
+  const bench = benchRuntime(accounts, { venue });
   const firstOf = new Map<string, SignedRecord>();
   const order: SignedRecord[] = [];
   bench.venue.onSigned = (record) => {

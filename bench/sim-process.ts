@@ -1,7 +1,7 @@
 /**
  * The exchange simulator of the socket figures, in a process of its own so that it does not share the
  * event loop it is measuring (as `riskwarden sim` runs it: wall clock, immediate mode, marks re-published
- * every 250 ms so feeds stay fresh). Driven over IPC by `SimProcess`:
+ * every second so feeds stay fresh). Driven over IPC by `SimProcess`:
  *
  * - `fund`: deposits each account's collateral and opens its position (a market buy the simulator's own
  *   deep book fills), so the venue's ledger is the bench fleet's;
@@ -103,10 +103,11 @@ async function serve(): Promise<void> {
     liquidity: { depth: '1000000', levels: 2, spreadTicks: 1 },
   });
   const marks: Record<string, string> = { ...START_MARKS };
-  for (const [symbol, price] of Object.entries(marks)) sim.setMark(symbol, price);
+  // Every second: well inside the client's 5 s staleness limit. Each mark runs the margin engine over every
+  // strategy (10,000 here), so publishing 4× a second took a large share of the simulator's core in a crash.
   const timer = setInterval(() => {
     for (const [symbol, price] of Object.entries(marks)) sim.setMark(symbol, price);
-  }, 250);
+  }, 1000);
   timer.unref();
   const arrivals = new Map<string, number>();
   const submit = sim.exchange.submit.bind(sim.exchange);

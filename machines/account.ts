@@ -131,19 +131,42 @@ export const UNCERTAIN_OWNERSHIP_SHARE = '0.5';
 type PlannedReduction = ReductionPlan & { purpose?: 'reduce' | 'exit' };
 
 /**
- * Plans already made for a context, by mode: the guard that decides a reduction is due and the action that
- * places it see the same (immutable) context, so the decimal work is done once.
+ * Plans already made, by mode, for the context parts a plan reads (planFor): the guard that decides a
+ * reduction is due and the action that places it see the same parts, and so does a context that changed
+ * only elsewhere (a mark of a symbol the account neither holds nor trades), so the decimal work is done once.
+ * Context parts are replaced, never mutated, so identity says they are the same.
  */
-const plans = new WeakMap<AccountContext, Partial<Record<ReducingMode, PlannedReduction>>>();
+interface KnownPlans {
+  parts: unknown[];
+  byMode: Partial<Record<ReducingMode, PlannedReduction>>;
+}
+const plans = new WeakMap<object, KnownPlans>();
+
+function planParts(c: AccountContext): unknown[] {
+  return [
+    c.settings,
+    c.assessment,
+    c.stopouts,
+    c.reductionRetry,
+    c.ownershipUncertain,
+    c.orders,
+    c.reduction,
+    c.ledger,
+    c.mode,
+    c.feedStale,
+  ];
+}
 
 /** Whether `mode`'s reducing loop should send another order now, and which one. */
 function reductionPlan(context: AccountContext, mode: ReducingMode): PlannedReduction {
-  let known = plans.get(context);
-  const hit = known?.[mode];
+  if (!context.metrics) return planFor(context, mode);
+  const parts = planParts(context);
+  let known = plans.get(context.metrics);
+  if (!known || known.parts.some((part, i) => part !== parts[i])) plans.set(context.metrics, (known = { parts, byMode: {} }));
+  const hit = known.byMode[mode];
   if (hit) return hit;
   const plan = planFor(context, mode);
-  if (!known) plans.set(context, (known = {}));
-  known[mode] = plan;
+  known.byMode[mode] = plan;
   return plan;
 }
 

@@ -30,6 +30,7 @@ import { KeyLoadError, loadTraderWallet } from '../derivadex/crypto/keys.ts';
 import { VenueClient } from '../venue/venue-client.ts';
 import { planFleet } from '../runtime/fleet-plan.ts';
 import { FleetOwnership } from '../runtime/fleet-ownership.ts';
+import { runCrashDrill } from '../runtime/crash-drill.ts';
 import { FleetRuntime } from '../runtime/fleet-runtime.ts';
 
 export interface LiveFleetOptions {
@@ -202,6 +203,18 @@ export async function startLiveFleet(options: LiveFleetOptions): Promise<LiveFle
     const origin = wallClock.now();
     let ownership: FleetOwnership | undefined;
     const plan = planFleet(config, { ...client.products });
+    // The crash path runs warm the first time a crash comes (src/runtime/crash-drill.ts): a drill on accounts
+    // of its own, before the fleet starts; nothing is sent.
+    const drillSymbol = Object.keys(client.products).find((symbol) => client.lastMark(symbol) !== undefined);
+    if (drillSymbol !== undefined) {
+      const product = client.products[drillSymbol]!;
+      await runCrashDrill({ symbol: drillSymbol, product, price: client.lastMark(drillSymbol)!.price }).then(
+        (drill) => {
+          if (drill.placed < drill.accounts) report(`crash drill: ${drill.placed} of ${drill.accounts} drill accounts reduced`);
+        },
+        (error: unknown) => report(`crash drill skipped: ${error instanceof Error ? error.message : String(error)}`),
+      );
+    }
     const view = new FleetView();
     // Group members other processes run, as their owners last published them (refreshed every second).
     const remote = new Map<string, AccountStatus>();

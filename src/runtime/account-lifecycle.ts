@@ -1,6 +1,6 @@
 import type { Snapshot } from 'xstate';
 import { createAccountContext, type AccountContext, type AccountEvent, type WorkingOrder } from '../../machines/account-context.ts';
-import { persistedSnapshot, type AccountRef, type AccountSnapshot } from '../../machines/restorable-account.ts';
+import { persistedAccountSnapshot, persistedSnapshot, type AccountRef, type AccountSnapshot } from '../../machines/restorable-account.ts';
 import { statePath, topState } from '../../machines/snapshot-state.ts';
 import type { AccountSpawn, SupervisorEvent } from '../../machines/supervisor.ts';
 import { dec } from '../domain/decimal.ts';
@@ -58,7 +58,13 @@ export interface AccountLifecyclePorts {
  */
 export class AccountLifecycle {
   readonly #p: AccountLifecyclePorts;
-  readonly #lastPersisted = new Map<string, unknown>();
+  /**
+   * Each watched account's latest snapshot: the very object its actor holds (so it costs a map entry, not a
+   * copy), kept because a failed actor holds an error snapshot instead. A failed account restarts from it. It
+   * agrees with the last persisted snapshot on everything persisting is keyed on (state, stopouts, orders,
+   * reduction, order sequence, limits; see #maybePersist) and is at least as recent in the rest (marks, metrics).
+   */
+  readonly #lastGood = new Map<string, AccountSnapshot>();
   readonly #orderHashes = new Map<string, Map<string, string>>();
   readonly #persistKey = new Map<string, unknown[]>();
   readonly #subscriptions = new Map<string, { unsubscribe(): void }>();
@@ -94,7 +100,7 @@ export class AccountLifecycle {
     const ref = this.#p.account(accountId);
     if (ref) {
       this.#persistKey.delete(accountId);
-      this.#maybePersist(accountId, ref.getSnapshot(), ref);
+      this.#maybePersist(accountId, ref.getSnapshot());
     }
   }
 
@@ -246,6 +252,9 @@ export class AccountLifecycle {
     const venue = this.#p.venue;
     const found = new Map<string, TrackedOrder | null>();
     const hashes = new Map<string, string>();
+    // Nothing awaited, nothing open on the venue (most accounts of a recovery): nothing to reconcile, and
+    // none of the closures below made for it.
+    if (saved.length === 0 && (venue.liveOrders?.(accountId) ?? []).length === 0) return { found, hashes };
     const current = () => this.#reconciling.get(accountId) === token;
     // The client follows every strategy's feed, so its open orders and ledger are the venue's as of a few
     // milliseconds ago. A saved order without a hash must be looked for among the open orders: then make sure
@@ -356,6 +365,8 @@ export class AccountLifecycle {
     if (this.#reconciling.delete(accountId)) this.wake();
     this.#subscriptions.get(accountId)?.unsubscribe();
     this.#subscriptions.delete(accountId);
+    this.#lastGood.delete(accountId);
+    this.#persistKey.delete(accountId);
     this.#p.records.forget(accountId);
     this.#p.observer?.removed(accountId);
     this.#p.send({ type: 'DESPAWN', accountId });
@@ -387,46 +398,46 @@ export class AccountLifecycle {
     const ref = this.#p.account(accountId);
     if (!ref) return;
     this.#p.observer?.watched(accountId);
-    const onSnapshot = (snapshot: AccountSnapshot): void => {
-      this.#p.records.noteState(accountId, topState(snapshot.value), snapshot.context, statePath(snapshot.value));
-      this.#maybePersist(accountId, snapshot, ref);
-      this.#p.observer?.snapshot(accountId, snapshot);
-    };
+    // Closures per account are inline arguments, not named constants: tsx keeps names by wrapping each
+    // named closure's creation in a defineProperty, a cost per account at a fleet's start or recovery.
     const subscription = ref.subscribe({
-      next: onSnapshot,
+      next: (snapshot: AccountSnapshot) => this.#onSnapshot(accountId, snapshot),
       error: (error: unknown) => this.#restart(accountId, error),
     });
     this.#subscriptions.set(accountId, subscription);
-    onSnapshot(ref.getSnapshot());
+    this.#onSnapshot(accountId, ref.getSnapshot());
+  }
+
+  #onSnapshot(accountId: string, snapshot: AccountSnapshot): void {
+    if (snapshot.status === 'active') this.#lastGood.set(accountId, snapshot);
+    this.#p.records.noteState(accountId, topState(snapshot.value), snapshot.context, statePath(snapshot.value));
+    this.#maybePersist(accountId, snapshot);
+    this.#p.observer?.snapshot(accountId, snapshot);
   }
 
   /** Saves the persisted snapshot when something that must survive a restart changed. */
-  #maybePersist(accountId: string, snapshot: AccountSnapshot, ref: AccountRef): void {
+  #maybePersist(accountId: string, snapshot: AccountSnapshot): void {
     const c = snapshot.context;
     // Context updates are immutable, so identity tells what changed; the state value is compared as text.
     const key = [JSON.stringify(snapshot.value), c.reduction, c.stopouts, c.orderSeq, c.orders, c.settings.riskLimits];
     const last = this.#persistKey.get(accountId);
     if (last?.every((v, i) => v === key[i])) return;
     this.#persistKey.set(accountId, key);
-    const persisted = ref.getPersistedSnapshot();
-    this.#lastPersisted.set(accountId, persisted);
+    const persisted = persistedAccountSnapshot(snapshot);
     const hashes = this.#orderHashes.get(accountId);
     const orderHashes = Object.fromEntries(Object.keys(c.orders).flatMap((id) => (hashes?.get(id) ? [[id, hashes.get(id)!]] : [])));
     this.#p.persist?.(accountId, { snapshot: persisted, orderHashes });
   }
 
   #restart(accountId: string, error: unknown): void {
-    const persisted = this.#lastPersisted.get(accountId);
-    if (persisted === undefined) {
+    const last = this.#lastGood.get(accountId);
+    if (last === undefined) {
       this.#p.outlet.report(`account ${accountId} failed before any snapshot was saved: ${String(error)}`);
       return;
     }
-    this.#p.send({
-      type: 'CHILD_FAILED',
-      accountId,
-      error: String(error),
-      input: { persisted: JSON.parse(JSON.stringify(persisted)) },
-    });
+    // A copy through JSON, as a successor would read it from the store: the restored actor shares nothing with the failed one.
+    const persisted: unknown = JSON.parse(JSON.stringify(persistedAccountSnapshot(last)));
+    this.#p.send({ type: 'CHILD_FAILED', accountId, error: String(error), input: { persisted: persisted as Snapshot<unknown> } });
     this.#watchAccount(accountId);
   }
 

@@ -124,6 +124,11 @@ export class MarkDelivery {
   });
   #scheduled = false;
   #firstScheduled = false;
+  /** The slot whose pending marks are being delivered, and its latest snapshot meanwhile (see noteSnapshot). */
+  #delivering: number | null = null;
+  #afterDelivery: AccountSnapshot | null = null;
+  /** Marks moved since the queue was last ordered: its keys must be read again before the next visit. */
+  #unordered = false;
   #seq = 0;
   /** Marks received, account visits they caused, MARK events delivered (visits and catch-ups). */
   readonly counts = { marks: 0, visits: 0, delivered: 0 };
@@ -203,7 +208,8 @@ export class MarkDelivery {
         this.#queue.push(slot);
       }
     }
-    this.#queue.rekey();
+    // Ordered when the visits begin: the marks of one turn (a crash moves every symbol) are ranked once, together.
+    this.#unordered = true;
     if (!this.#o.schedule) this.#drain(Number.POSITIVE_INFINITY);
     else if (!this.#firstScheduled) {
       // Right after the marks of this turn (a crash moves every symbol at once): the most urgent across all
@@ -233,6 +239,11 @@ export class MarkDelivery {
     const slot = this.#byId.get(accountId);
     if (slot === undefined || snapshot.status !== 'active') return;
     const s = this.#slots[slot]!;
+    if (this.#delivering === slot) {
+      // More marks follow in this delivery: the band is computed once, from the snapshot after the last.
+      this.#afterDelivery = snapshot;
+      return;
+    }
     if (this.#o.schedule && s.reach === null) {
       // Live, first seen: it gets every mark and every tick (exact) until its band is computed in the backlog.
       if (s.deferred === null) this.#backlog.push(slot);
@@ -291,14 +302,28 @@ export class MarkDelivery {
     const pending = [...this.#latest]
       .filter(([symbol, m]) => (this.#seenOf(symbol)[slot] ?? 0) < m.seq)
       .sort((a, b) => a[1].seq - b[1].seq);
-    for (const [symbol, m] of pending) {
-      this.#seenOf(symbol)[slot] = m.seq;
-      this.counts.delivered += 1;
-      this.#o.send(s.id, { type: 'MARK', symbol, price: m.price, at: m.at });
-    }
+    if (pending.length > 1) {
+      const outer = this.#delivering;
+      this.#delivering = slot;
+      this.#afterDelivery = null;
+      try {
+        for (const [symbol, m] of pending) this.#send(slot, symbol, m);
+      } finally {
+        this.#delivering = outer;
+      }
+      const last = this.#afterDelivery;
+      this.#afterDelivery = null;
+      if (last !== null) this.noteSnapshot(s.id, last);
+    } else if (pending.length === 1) this.#send(slot, pending[0]![0], pending[0]![1]);
     // Visited without news (a slack visit) or after the queue changed: index it again from its current snapshot.
     if (s.stale && s.reach !== null && pending.length === 0) this.#reindex(slot);
     return pending.length > 0;
+  }
+
+  #send(slot: number, symbol: string, m: { price: DecimalString; at: number; seq: number }): void {
+    this.#seenOf(symbol)[slot] = m.seq;
+    this.counts.delivered += 1;
+    this.#o.send(this.#slots[slot]!.id, { type: 'MARK', symbol, price: m.price, at: m.at });
   }
 
   #keptBlocking(blocking: AssessmentBand['blocking']): Blocking | null {
@@ -337,6 +362,10 @@ export class MarkDelivery {
   }
 
   #drain(limit: number): void {
+    if (this.#unordered) {
+      this.#unordered = false;
+      this.#queue.rekey();
+    }
     let done = 0;
     while (this.#queue.size > 0 && done < limit) {
       const slot = this.#queue.pop()!;

@@ -11,6 +11,8 @@
  * compacted away when they outnumber the live ones.
  */
 const SLACK = 1e-12;
+/** Entries a visit pops one by one before it splits the rest of the heap in one pass. */
+const BULK_AFTER = 64;
 
 class EdgeHeap {
   readonly #keys: number[] = [];
@@ -53,33 +55,74 @@ class EdgeHeap {
     const key = this.#keys.pop()!;
     const slot = this.#slots.pop()!;
     const version = this.#versions.pop()!;
-    const n = this.#keys.length;
-    if (n > 0) {
-      let i = 0;
-      for (;;) {
-        const left = 2 * i + 1;
-        if (left >= n) break;
-        const right = left + 1;
-        const child = right < n && this.#sign * (this.#keys[right]! - this.#keys[left]!) < 0 ? right : left;
-        if (this.#sign * (this.#keys[child]! - key) >= 0) break;
-        this.#move(child, i);
-        i = child;
-      }
-      this.#place(i, key, slot, version);
+    if (this.#keys.length > 0) {
+      this.#place(0, key, slot, version);
+      this.#siftDown(0);
     }
     return top;
   }
 
+  /**
+   * Removes every entry whose key `reached` accepts (keys on the top side of a threshold: a monotone test) and
+   * calls `take` with each. A few are popped one by one; when many are (a crash reaches most of the fleet),
+   * one linear pass splits the rest and the heap is rebuilt in O(n) instead of O(k log n).
+   */
+  drain(reached: (key: number) => boolean, take: (slot: number, version: number) => void): void {
+    for (let popped = 0; this.#keys.length > 0 && reached(this.#keys[0]!); popped += 1) {
+      if (popped === BULK_AFTER) {
+        this.#keep((key) => !reached(key), take);
+        return;
+      }
+      const [slot, version] = this.pop();
+      take(slot, version);
+    }
+  }
+
   /** Keeps only the entries `live` accepts, in O(n). */
   rebuild(live: (slot: number, version: number) => boolean): void {
-    const entries: Array<[number, number, number]> = [];
-    for (let i = 0; i < this.#keys.length; i += 1) {
-      if (live(this.#slots[i]!, this.#versions[i]!)) entries.push([this.#keys[i]!, this.#slots[i]!, this.#versions[i]!]);
+    this.#keep((_, slot, version) => live(slot, version));
+  }
+
+  /** Keeps the entries `keep` accepts (passing the others to `dropped`), then restores the heap order in O(n). */
+  #keep(keep: (key: number, slot: number, version: number) => boolean, dropped?: (slot: number, version: number) => void): void {
+    const keys = this.#keys;
+    const slots = this.#slots;
+    const versions = this.#versions;
+    let n = 0;
+    for (let i = 0; i < keys.length; i += 1) {
+      const key = keys[i]!;
+      const slot = slots[i]!;
+      const version = versions[i]!;
+      if (keep(key, slot, version)) {
+        keys[n] = key;
+        slots[n] = slot;
+        versions[n] = version;
+        n += 1;
+      } else dropped?.(slot, version);
     }
-    this.#keys.length = 0;
-    this.#slots.length = 0;
-    this.#versions.length = 0;
-    for (const [key, slot, version] of entries) this.push(key, slot, version);
+    keys.length = n;
+    slots.length = n;
+    versions.length = n;
+    for (let i = (n >> 1) - 1; i >= 0; i -= 1) this.#siftDown(i);
+  }
+
+  #siftDown(start: number): void {
+    const keys = this.#keys;
+    const n = keys.length;
+    const key = keys[start]!;
+    const slot = this.#slots[start]!;
+    const version = this.#versions[start]!;
+    let i = start;
+    for (;;) {
+      const left = 2 * i + 1;
+      if (left >= n) break;
+      const right = left + 1;
+      const child = right < n && this.#sign * (keys[right]! - keys[left]!) < 0 ? right : left;
+      if (this.#sign * (keys[child]! - key) >= 0) break;
+      this.#move(child, i);
+      i = child;
+    }
+    this.#place(i, key, slot, version);
   }
 
   #move(from: number, to: number): void {
@@ -155,14 +198,11 @@ export class MarkIndex {
     if (!index) return [];
     const out: number[] = [];
     const belowOrAt = price * (1 + SLACK);
-    while ((index.lows.peek() ?? Number.NEGATIVE_INFINITY) * (1 + SLACK) >= price) {
-      const [slot, version] = index.lows.pop();
+    const take = (slot: number, version: number): void => {
       if (this.#take(slot, version)) out.push(slot);
-    }
-    while ((index.highs.peek() ?? Number.POSITIVE_INFINITY) <= belowOrAt) {
-      const [slot, version] = index.highs.pop();
-      if (this.#take(slot, version)) out.push(slot);
-    }
+    };
+    index.lows.drain((low) => low * (1 + SLACK) >= price, take);
+    index.highs.drain((high) => high <= belowOrAt, take);
     this.#compact(index);
     return out;
   }

@@ -87,10 +87,7 @@ describe('account lifecycle', () => {
   it('persists the hash of a submitted order, and no longer once the order ended', () => {
     const context = { reduction: null, stopouts: [], orderSeq: 1, orders: { 'a-1': {} }, settings: { riskLimits: [] } };
     let snapshotValue = 'trading';
-    const ref = {
-      getSnapshot: () => ({ value: snapshotValue, context }),
-      getPersistedSnapshot: () => ({ saved: snapshotValue }),
-    } as unknown as AccountRef;
+    const ref = { getSnapshot: () => ({ status: 'active', value: snapshotValue, context }) } as unknown as AccountRef;
     const { lifecycle, persisted } = setup({ account: ref });
     lifecycle.noteHash('a', 'a-1', '0xab');
     lifecycle.submitted('a');
@@ -98,10 +95,11 @@ describe('account lifecycle', () => {
     lifecycle.forgetHash('a', 'a-1');
     snapshotValue = 'de-risking';
     lifecycle.submitted('a');
+    const saved = (value: string) => ({ status: 'active', value, context, historyValue: {}, children: {} });
     expect(persisted).toEqual([
-      ['a', { snapshot: { saved: 'trading' }, orderHashes: { 'a-1': '0xab' } }],
-      ['a', { snapshot: { saved: 'trading' }, orderHashes: { 'a-1': '0xab' } }],
-      ['a', { snapshot: { saved: 'de-risking' }, orderHashes: {} }],
+      ['a', { snapshot: saved('trading'), orderHashes: { 'a-1': '0xab' } }],
+      ['a', { snapshot: saved('trading'), orderHashes: { 'a-1': '0xab' } }],
+      ['a', { snapshot: saved('de-risking'), orderHashes: {} }],
     ]);
   });
 });
