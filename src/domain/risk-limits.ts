@@ -195,6 +195,13 @@ export function evaluateRiskLimits(limits: readonly ResolvedRiskLimit[], history
   return breaches;
 }
 
+/** Whether one of `limits` raises stopouts of this identity (scope, id and reason), breached or not. */
+export function raisedByLimits(stopout: Pick<Stopout, 'scope' | 'id' | 'reason'>, limits: readonly ResolvedRiskLimit[]): boolean {
+  return limits.some(
+    (l) => LEVEL_STOPOUT_SCOPE[l.level] === stopout.scope && l.sourceId === stopout.id && stopoutReason(l) === stopout.reason,
+  );
+}
+
 export type ResetCheck = { ok: true } | { ok: false; reason: string };
 
 function breachText(limit: RiskLimit, measure: DrawdownMeasure): string {

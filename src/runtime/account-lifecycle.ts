@@ -4,6 +4,7 @@ import { persistedAccountSnapshot, persistedSnapshot, type AccountRef, type Acco
 import { statePath, topState } from '../../machines/snapshot-state.ts';
 import type { AccountSpawn, SupervisorEvent } from '../../machines/supervisor.ts';
 import { dec } from '../domain/decimal.ts';
+import type { Stopout } from '../domain/stopout.ts';
 import type { LedgerState } from '../domain/ledger.ts';
 import { isTerminal } from '../domain/order-status.ts';
 import type { TrackedOrder } from '../venue/order-lifecycle.ts';
@@ -41,6 +42,8 @@ export interface AccountLifecyclePorts {
   send(event: SupervisorEvent): void;
   account(accountId: string): AccountRef | undefined;
   records: Pick<AccountRecords, 'noteState' | 'forget'>;
+  /** Told of an account resumed from a snapshot, once spawned, with the stopouts the snapshot held. */
+  resumed?(accountId: string, stopouts: readonly Stopout[]): void;
   /** An order outcome a takeover found on the venue, handled like one the venue reported. */
   onLifecycle(update: LifecycleUpdate): void;
   /** Told of each account actor watched (a spawn or a restart), of its every snapshot, and of its removal. */
@@ -192,6 +195,7 @@ export class AccountLifecycle {
       // outcomes: an order that ended lets the account plan its next step on the real position.
       const venueLedger = this.#p.venue.ledger?.(accountId) ?? ledger;
       if (venueLedger) this.#route(accountId, { type: 'RESYNC', ledger: venueLedger, at });
+      this.#p.resumed?.(accountId, (snapshot as { context?: { stopouts?: Stopout[] } }).context?.stopouts ?? []);
       for (const order of saved) {
         const reclaimed = reconciled.found.get(order.clientOrderId) ?? null;
         // Read again now (an update that arrived while we reconciled found no account to go to), if the

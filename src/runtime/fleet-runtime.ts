@@ -145,6 +145,7 @@ export class FleetRuntime {
       account: (accountId) => this.account(accountId),
       records: this.#records,
       onLifecycle: (update) => this.#inputs.onLifecycle(update),
+      resumed: (accountId, stopouts) => void this.#stopouts.reconcileResumed(accountId, stopouts),
       observer: {
         watched: (accountId) => {
           this.#delivery.remove(accountId);

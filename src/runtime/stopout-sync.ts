@@ -2,7 +2,7 @@ import type { AccountContext } from '../../machines/account-context.ts';
 import type { SupervisorContext, SupervisorEvent } from '../../machines/supervisor.ts';
 import type { WorkTracker } from '../clock/work-tracker.ts';
 import { toIso } from '../domain/periods.ts';
-import { evaluateRiskLimits } from '../domain/risk-limits.ts';
+import { evaluateRiskLimits, raisedByLimits } from '../domain/risk-limits.ts';
 import type { Stopout, StopoutScope } from '../domain/stopout.ts';
 import { stopoutKey } from '../domain/stopout-identity.ts';
 import type { StopoutStore, StoreChange } from '../store/stopout-store.ts';
@@ -76,6 +76,56 @@ export class StopoutSync {
         );
       })
       .finally(() => work.end());
+  }
+
+  /**
+   * An account resumed from a snapshot holds the stopouts its previous owner saw; the store may have changed
+   * while no process ran it (a reset published then reached nobody). Read the store once, after the spawn
+   * (later changes arrive through the watch), and for each stopout of the snapshot the store no longer holds:
+   * one the account's own limits raise is written again — its write may have died with the previous owner,
+   * and dropping it would lose a stopout; any other (set from outside, or by a group) was reset, and the
+   * reset is applied now. While the store cannot be read, the snapshot's stopouts are kept (fail closed).
+   */
+  async reconcileResumed(accountId: string, restored: readonly Stopout[]): Promise<void> {
+    if (restored.length === 0) return;
+    const { store, outlet, work } = this.#p;
+    work.begin();
+    try {
+      let held: Set<string>;
+      try {
+        held = new Set((await store.list()).map(stopoutKey));
+      } catch (error) {
+        outlet.report(
+          `takeover of ${accountId}: reading the stopout store failed (${(error as Error).message}); its snapshot's stopouts are kept`,
+        );
+        return;
+      }
+      const context = this.#p.accountContext(accountId);
+      if (context === undefined) return; // removed meanwhile
+      const current = new Set(context.stopouts.map(stopoutKey));
+      for (const stopout of restored) {
+        const key = stopoutKey(stopout);
+        if (held.has(key) || this.#unsaved.has(key) || !current.has(key) || stopout.reason === STORE_UNREACHABLE) continue;
+        if (raisedByLimits(stopout, context.settings.riskLimits)) {
+          outlet.report(
+            `takeover of ${accountId}: stopout ${stopout.reason} on ${stopout.scope} ${stopout.id} is not in the store; written again`,
+          );
+          this.raise(stopout);
+          continue;
+        }
+        outlet.report(
+          `takeover of ${accountId}: stopout ${stopout.reason} on ${stopout.scope} ${stopout.id} was reset while no process ran the account; reset here`,
+        );
+        const at = outlet.clock.now();
+        this.#p.send({
+          type: 'ROUTE',
+          accountId,
+          event: { type: 'STOPOUT_RESET', scope: stopout.scope, id: stopout.id, reason: stopout.reason, at },
+        });
+      }
+    } finally {
+      work.end();
+    }
   }
 
   /** The `stopout` record of a stopout set in or removed from the store (`stoppedTill` only on a set). */

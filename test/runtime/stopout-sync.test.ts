@@ -117,4 +117,43 @@ describe('stopout sync', () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect(calls.slice(1)).toEqual([expect.stringMatching(/^clear /)]);
   });
+
+  describe('an account resumed from a snapshot', () => {
+    const OWN: Stopout = { scope: 'strategy', id: 'alpha', reason: 'day-equity-difference', closePositions: false };
+    const MANUAL: Stopout = { scope: 'account', id: 'alpha', reason: 'manual', closePositions: true };
+    const KEPT: Stopout = { scope: 'fleet', id: '*', reason: 'manual', closePositions: false };
+    const resumed = (stopouts: Stopout[]) => ({ alpha: { ...accountContext(), stopouts } });
+
+    it("applies a reset made while no process ran it, writes its own limits' stopouts again, leaves the store's alone", async () => {
+      const written: Stopout[] = [];
+      const { sync, sent, reports, work } = setup(
+        { list: async () => [KEPT] as never, set: async (s: Stopout) => void written.push(s) } as Partial<StopoutStore>,
+        resumed([OWN, MANUAL, KEPT]),
+      );
+      await sync.reconcileResumed('alpha', [OWN, MANUAL, KEPT]);
+      expect(sent).toEqual([
+        { type: 'ROUTE', accountId: 'alpha', event: { type: 'STOPOUT_RESET', scope: 'account', id: 'alpha', reason: 'manual', at: 3_000 } },
+      ]);
+      expect(written).toEqual([OWN]);
+      expect(reports).toEqual([
+        'takeover of alpha: stopout day-equity-difference on strategy alpha is not in the store; written again',
+        'takeover of alpha: stopout manual on account alpha was reset while no process ran the account; reset here',
+      ]);
+      await new Promise((resolve) => setImmediate(resolve)); // the write again settles
+      expect(work()).toBe(0);
+    });
+
+    it('keeps every stopout while the store cannot be read (fail closed), and does not reset one already gone', async () => {
+      const down = setup({ list: async () => Promise.reject(new Error('ECONNREFUSED')) } as Partial<StopoutStore>, resumed([MANUAL]));
+      await down.sync.reconcileResumed('alpha', [MANUAL]);
+      expect(down.sent).toEqual([]);
+      expect(down.reports).toEqual([
+        "takeover of alpha: reading the stopout store failed (ECONNREFUSED); its snapshot's stopouts are kept",
+      ]);
+      // Reset through the watch between the spawn and the read: nothing left to reset.
+      const gone = setup({ list: async () => [] as never } as Partial<StopoutStore>, resumed([]));
+      await gone.sync.reconcileResumed('alpha', [MANUAL]);
+      expect(gone.sent).toEqual([]);
+    });
+  });
 });
