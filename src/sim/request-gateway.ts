@@ -1,4 +1,4 @@
-import { getAddress, getBytes, hexlify, keccak256, toUtf8Bytes } from 'ethers';
+import { getAddress, getBytes, hexlify, toUtf8Bytes } from 'ethers';
 import type { Clock } from '../clock/clock.ts';
 import { REQUEST_ERRORS, SAFETY_FAILURES, type RequestErrorReason, type SafetyFailureName } from '../derivadex/codes.ts';
 import { EncryptionError, decryptRequest } from '../derivadex/crypto/encryption.ts';
@@ -16,6 +16,7 @@ import { secp256k1Backend } from '../derivadex/crypto/secp256k1-backend.ts';
 import type { Receipt, RequestErrorBody } from '../derivadex/signed-requests.ts';
 import { ExchangeError, type Exchange, type ExchangeRequest } from './exchange.ts';
 import type { RateLimiter } from './rate-limit.ts';
+import { keccak256Hex } from '../derivadex/crypto/keccak.ts';
 
 /**
  * `POST /v2/request` up to the answer (docs/derivadex-sources.md §4, §10.9–§10.10): decrypt with the
@@ -120,7 +121,7 @@ export function handleRequest(options: GatewayOptions, body: Uint8Array): Gatewa
   }
   // The SDK's SequencedReceiptContent: requestHash = keccak256 of the plaintext, sender the 20-byte signer,
   // enclaveSignature the operator's signature over requestHash (here: the simulator's operator key).
-  const requestHash = keccak256(toUtf8Bytes(json));
+  const requestHash = keccak256Hex(toUtf8Bytes(json));
   // libsecp256k1 when it loads (ethers' pure-JS signing was a fifth of the simulator's time in a crash burst):
   // the same RFC 6979, low-s bytes either way, so receipts stay deterministic.
   const enclaveSignature = hexlify(secp256k1Backend().sign(getBytes(requestHash), operatorKeyBytes(options.operatorSecretKey)));

@@ -1,4 +1,5 @@
 import { TypedDataEncoder, getBytes, keccak256, toUtf8Bytes, type TypedDataDomain, type TypedDataField } from 'ethers';
+import { keccak256Bytes, keccak256Hex } from './keccak.ts';
 
 /**
  * The EIP-712 digest of our three request structs without ethers' generic encoder, which re-derives the
@@ -60,8 +61,8 @@ export function digestOfWords(separator: Uint8Array, words: Uint8Array): string 
   outer[0] = 0x19;
   outer[1] = 0x01;
   outer.set(separator, 2);
-  outer.set(getBytes(keccak256(words)), 34);
-  return keccak256(outer);
+  outer.set(keccak256Bytes(words), 34);
+  return keccak256Hex(outer);
 }
 
 /** keccak256(0x1901 ‖ separator ‖ hashStruct(message)), 0x-hex. */

@@ -8,7 +8,6 @@ import {
   hexlify,
   isAddress,
   isHexString,
-  keccak256,
   zeroPadBytes,
   type BaseWallet,
   type TypedDataDomain,
@@ -19,6 +18,7 @@ import { encodeBytes32String } from './bytes32.ts';
 import { domainSeparator, staticStruct, staticStructDigest, staticStructWords, type StaticStruct } from './eip712-digest.ts';
 import { scaleToInteger } from './scaling.ts';
 import { secp256k1Backend } from './secp256k1-backend.ts';
+import { keccak256Hex } from './keccak.ts';
 
 /**
  * EIP-712 typed data of DerivaDEX requests: the domain, the three structs we send, their hashes and
@@ -333,7 +333,7 @@ function recover(data: TypedData, signature: string, venue: Eip712Venue): string
     const sig = Signature.from(signature);
     const rs = getBytes(concat([sig.r, sig.s]));
     const publicKey = secp256k1Backend().recoverPublicKey(getBytes(digest), rs, sig.yParity);
-    return getAddress(dataSlice(keccak256(publicKey.subarray(1)), 12));
+    return getAddress(dataSlice(keccak256Hex(publicKey.subarray(1)), 12));
   } catch {
     throw new SigningInputError('bad-signature', 'signature does not recover to any address');
   }

@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { SigningKey, getBytes, hexlify, keccak256, type BytesLike } from 'ethers';
+import { SigningKey, getBytes, hexlify, type BytesLike } from 'ethers';
 import { secp256k1Backend } from './secp256k1-backend.ts';
+import { keccak256Bytes } from './keccak.ts';
 
 /**
  * Request encryption as the venue documents it (reproduced byte for byte from its vector):
@@ -107,7 +108,7 @@ function sharedKey(secret: Uint8Array, publicKey: BytesLike): Uint8Array {
   } catch {
     throw new EncryptionError('bad-public-key', 'not a valid secp256k1 public key');
   }
-  return getBytes(keccak256(point)).slice(0, AES_KEY_BYTES);
+  return keccak256Bytes(point).slice(0, AES_KEY_BYTES);
 }
 
 /** AES-128 key shared by `secretKey`'s owner and `publicKey`'s owner. */

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { getBytes, hexlify, keccak256, type BytesLike } from 'ethers';
+import { getBytes, hexlify, type BytesLike } from 'ethers';
+import { keccak256Hex } from './keccak.ts';
 
 /**
  * bytes32 request nonces. The venue refuses a nonce it has seen for the trader (412 IllegalNonce), so
@@ -40,7 +41,7 @@ export function createNonceSource(seed?: BytesLike): NonceSource {
       if (issued >= COUNTER_LIMIT) throw new RangeError('nonce source exhausted after 2^64 nonces');
       buffer.set(counterBytes(issued), counterAt);
       issued += 1n;
-      return seedBytes === undefined ? hexlify(buffer) : keccak256(buffer);
+      return seedBytes === undefined ? hexlify(buffer) : keccak256Hex(buffer);
     },
     get issued(): bigint {
       return issued;
