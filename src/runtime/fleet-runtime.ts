@@ -101,6 +101,7 @@ export class FleetRuntime {
   readonly #delivery: MarkDelivery;
   /** The next instant a risk limit's window can move by time alone (a UTC midnight or a startTime). */
   #boundary = Number.NEGATIVE_INFINITY;
+  #knownStartTimes: number[] | null = null;
 
   constructor(options: FleetRuntimeOptions) {
     this.#o = options;
@@ -195,6 +196,7 @@ export class FleetRuntime {
 
   /** Starts the supervisor, spawns the accounts and connects the venue and the store. */
   start(starts: Record<string, AccountStart>): void {
+    this.#startTimes(); // read once now, not inside the first mark (in a crash, that is the crash)
     this.supervisor.start();
     this.#accounts.addAccounts(
       this.#fleetPlan.accounts.flatMap((plan) => {
@@ -327,6 +329,7 @@ export class FleetRuntime {
    */
   replacePlan(plan: FleetPlan): void {
     this.#fleetPlan = plan;
+    this.#knownStartTimes = null;
     this.supervisor.send({ type: 'SET_GROUPS', groups: plan.groups });
   }
 
@@ -413,12 +416,15 @@ export class FleetRuntime {
     return true;
   }
 
+  /** The limits' start times, read from the plan once per plan (10,000 accounts' limits take milliseconds). */
   #startTimes(): number[] {
+    if (this.#knownStartTimes !== null) return this.#knownStartTimes;
     const limits = [...this.#fleetPlan.accounts.flatMap((a) => a.settings.riskLimits), ...this.#fleetPlan.groups.flatMap((g) => g.limits)];
-    return limits.flatMap((l) => {
+    this.#knownStartTimes = limits.flatMap((l) => {
       const t = l.startTime === undefined ? null : parseIsoTime(l.startTime);
       return t === null ? [] : [t];
     });
+    return this.#knownStartTimes;
   }
 
   // ── effects of the account machines ─────────────────────────────────────────────────────────

@@ -5,6 +5,7 @@ import type { AssessmentBand, BlockingLevel } from '../domain/assessment-band.ts
 import { dec, type DecimalString } from '../domain/decimal.ts';
 import { accountReach } from './account-reach.ts';
 import { MarkIndex, type FloatBand } from './mark-index.ts';
+import { UrgencyTable, type Urgency } from './urgency-table.ts';
 import { VisitQueue } from './visit-queue.ts';
 
 /** A mark as the venue reports it. */
@@ -48,9 +49,7 @@ export interface MarkDeliveryOptions {
 }
 
 /** What a slot keeps of an account's reach (src/runtime/account-reach.ts). */
-type Reach =
-  | { kind: 'every'; why: string }
-  | { kind: 'band'; bands: Record<string, FloatBand>; blocking: Blocking | null; urgency: Urgency };
+type Reach = { kind: 'every'; why: string } | { kind: 'band'; bands: Record<string, FloatBand>; blocking: Blocking | null };
 
 /** An entry-blocking level as a slot keeps it: the price as text, its words interned (fleets share budgets). */
 interface KeptLevel {
@@ -104,7 +103,6 @@ export class MarkDelivery {
   readonly #latest = new Map<string, { price: DecimalString; at: number; seq: number }>();
   /** Per symbol, by slot: the sequence number of the last mark of that symbol the account has seen. */
   readonly #seen = new Map<string, number[]>();
-  readonly #floats = new Map<string, number>();
   readonly #slots: Slot[] = [];
   readonly #byId = new Map<string, number>();
   readonly #freeSlots: number[] = [];
@@ -118,10 +116,8 @@ export class MarkDelivery {
   #backlog: number[] = [];
   #backlogScheduled = false;
   readonly #whenAssessed: Array<() => void> = [];
-  readonly #queue = new VisitQueue((slot) => {
-    const reach = this.#slots[slot]!.reach;
-    return reach?.kind === 'band' ? urgencyOf(reach.urgency, this.#floats) : Number.NEGATIVE_INFINITY;
-  });
+  readonly #urgency = new UrgencyTable();
+  readonly #queue = new VisitQueue((slot) => this.#urgency.key(slot));
   #scheduled = false;
   #firstScheduled = false;
   /** The slot whose pending marks are being delivered, and its latest snapshot meanwhile (see noteSnapshot). */
@@ -150,6 +146,7 @@ export class MarkDelivery {
       deferred: null,
     };
     this.#byId.set(accountId, slot);
+    this.#urgency.set(slot, null);
     for (const seen of this.#seen.values()) seen[slot] = 0;
     this.#every.add(slot);
   }
@@ -194,7 +191,7 @@ export class MarkDelivery {
     this.counts.marks += 1;
     this.#latest.set(mark.symbol, { price: mark.price, at: mark.at, seq: this.#seq });
     const price = Number(mark.price);
-    this.#floats.set(mark.symbol, price);
+    this.#urgency.mark(mark.symbol, price);
     const visits: number[] =
       this.#o.mode === 'every-account' ? [...this.#byId.values()] : [...this.#index.visit(mark.symbol, price), ...this.#every];
     this.counts.visits += visits.length;
@@ -273,8 +270,8 @@ export class MarkDelivery {
             kind: 'band',
             bands: floatBands(reach.marks.band.symbols),
             blocking: this.#keptBlocking(reach.marks.band.blocking),
-            urgency: compactUrgency(reach.marks.band.urgency),
           };
+    this.#urgency.set(slot, reach.marks.kind === 'every' ? null : compactUrgency(reach.marks.band.urgency));
     if (!s.queued) this.#reindex(slot); // a queued account is indexed again after its visit
   }
 
@@ -435,28 +432,9 @@ function isBelow(a: { near: number; price: DecimalString }, b: { near: number; p
   return dec(a.price).lt(b.price);
 }
 
-/** The urgency floats of a band: the held symbols, and [k, slope, gross of each symbol in turn]. */
-interface Urgency {
-  symbols: string[];
-  terms: number[];
-}
-
 function compactUrgency(u: AssessmentBand['urgency']): Urgency {
   const symbols = Object.keys(u.slope);
   const terms = [u.k];
   for (const symbol of symbols) terms.push(u.slope[symbol]!, u.gross[symbol]!);
   return { symbols, terms };
-}
-
-/** Estimated margin buffer at `marks` (ranks the queue only, never a decision); a flat account last. */
-function urgencyOf(u: Urgency, marks: ReadonlyMap<string, number>): number {
-  const t = u.terms;
-  let value = t[0]!;
-  let notional = 0;
-  for (let i = 0; i < u.symbols.length; i += 1) {
-    const p = marks.get(u.symbols[i]!) ?? 0;
-    value += t[1 + 2 * i]! * p;
-    notional += t[2 + 2 * i]! * p;
-  }
-  return notional > 0 ? value / notional : Number.POSITIVE_INFINITY;
 }

@@ -179,14 +179,20 @@ export class MarkIndex {
 
   /** Takes the slot out of every symbol's index. */
   remove(slot: number): void {
-    this.#live -= this.#entries[slot] ?? 0;
+    // Dense arrays of small integers: bands are first indexed in no particular slot order, and a first
+    // write far past the end would turn an array into a dictionary (a hash lookup on every read after).
+    while (this.#entries.length <= slot) {
+      this.#entries.push(0);
+      this.#version.push(0);
+    }
+    this.#live -= this.#entries[slot]!;
     this.#entries[slot] = 0;
-    this.#version[slot] = (this.#version[slot] ?? 0) + 1;
+    this.#version[slot] = this.#version[slot]! + 1;
   }
 
   /** Whether the slot has entries in the index now. */
   has(slot: number): boolean {
-    return (this.#entries[slot] ?? 0) > 0;
+    return slot < this.#entries.length && this.#entries[slot]! > 0;
   }
 
   /**

@@ -127,7 +127,7 @@ describe('stopout sync', () => {
     it("applies a reset made while no process ran it, writes its own limits' stopouts again, leaves the store's alone", async () => {
       const written: Stopout[] = [];
       const { sync, sent, reports, work } = setup(
-        { list: async () => [KEPT] as never, set: async (s: Stopout) => void written.push(s) } as Partial<StopoutStore>,
+        { list: async () => [KEPT] as never, set: async (s: Stopout) => void written.push(s) } as unknown as Partial<StopoutStore>,
         resumed([OWN, MANUAL, KEPT]),
       );
       await sync.reconcileResumed('alpha', [OWN, MANUAL, KEPT]);
