@@ -12,17 +12,33 @@ import { datetime, decimal, ethAddress, hex, nonNegativeDecimal, orderHash, stra
 
 /** `{value, success, timestamp}` (SDK: every read client returns `response["value"]`; testnet REST reference examples). */
 export function envelopeSchema<T extends z.ZodType>(value: T) {
-  return z.object({ value, success: z.boolean(), timestamp: z.number() });
+  return memoised(envelopes, value, () => z.object({ value, success: z.boolean(), timestamp: z.number() }));
+}
+
+/*
+ * One schema per value schema, built once: zod compiles an object schema on its first parse, and the REST
+ * client asks for an envelope per request (a repair reads thousands of pages; building a schema per page
+ * was a large share of its time).
+ */
+const envelopes = new WeakMap<z.ZodType, unknown>();
+const pages = new WeakMap<z.ZodType, unknown>();
+
+function memoised<T extends z.ZodType, R>(cache: WeakMap<z.ZodType, unknown>, key: T, build: () => R): R {
+  let known = cache.get(key) as R | undefined;
+  if (known === undefined) cache.set(key, (known = build()));
+  return known;
 }
 
 /** A history page: the envelope plus the cursor of the next page (`null` at the end). SDK `market.py`. */
 export function pageSchema<T extends z.ZodType>(row: T) {
-  return z.object({
-    value: z.array(row),
-    nextGlobalOrdinal: wholeNumber.nullable().optional(),
-    success: z.boolean(),
-    timestamp: z.number(),
-  });
+  return memoised(pages, row, () =>
+    z.object({
+      value: z.array(row),
+      nextGlobalOrdinal: wholeNumber.nullable().optional(),
+      success: z.boolean(),
+      timestamp: z.number(),
+    }),
+  );
 }
 
 /** A read that failed: "the body may be just `{ "success": false }`" (third-party API capture; UNCONFIRMED). */
