@@ -168,6 +168,10 @@ export async function startLiveFleet(options: LiveFleetOptions): Promise<LiveFle
     });
     closers.push(() => client.close());
     client.on('fault', (f) => report(`venue: ${f.message}`));
+    // A repair re-reads every strategy from REST: an operator should see when and why one runs.
+    client.on('repair', (r) => {
+      if (r.phase !== 'done') report(`venue: repair ${r.phase === 'start' ? 'started' : 'failed'} (${r.reason})`);
+    });
     observability.watchVenue(client); // observability: feed staleness gauges
     await client.connect();
     await client.bootstrap(config.accounts.map((a) => ({ strategyId: a.id, venueStrategyId: a.strategy, signer })));
