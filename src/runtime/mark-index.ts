@@ -44,11 +44,6 @@ class EdgeHeap {
     this.#place(i, key, slot, version);
   }
 
-  /** The top key, or undefined when empty. */
-  peek(): number | undefined {
-    return this.#keys[0];
-  }
-
   /** Removes the top entry; returns its slot and version. */
   pop(): [slot: number, version: number] {
     const top: [number, number] = [this.#slots[0]!, this.#versions[0]!];
